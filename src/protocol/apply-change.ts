@@ -1,0 +1,63 @@
+import {
+  changeEntries,
+  type FieldDiff,
+  type FieldState,
+  type Profile,
+  type ProfileChange,
+} from './profile.js';
+
+/** One change to merge into a profile. */
+export interface ChangeInput {
+  changes: ProfileChange;
+  /** The callback's `EventTime` in ms, `null` when it had none. */
+  eventTime: number | null;
+  operator: string | null;
+  /** Arrival time, ms. */
+  receivedAt: number;
+  seq?: number | null;
+}
+
+/** The merged profile, the fields that really changed, and the fields this change lost. */
+export interface ChangeResult {
+  next: Profile;
+  diff: FieldDiff[];
+  /** Fields this change carried but did not apply, because a newer `EventTime` had set them. */
+  superseded: string[];
+}
+
+/**
+ * Merges `input` into `profile` (which is not modified). Changes must be applied in arrival order.
+ * Per field, the value with the newer `EventTime` wins; on a tie, or when either side has no
+ * `EventTime`, the later arrival (this change) wins (DESIGN.md "How data flows"). A field set to the
+ * value it already has is not in `diff`, but its `EventTime` advances so an older late change
+ * still loses to it.
+ */
+export function applyChange(profile: Profile | undefined, input: ChangeInput): ChangeResult {
+  const fields: Record<string, FieldState> = { ...profile?.fields };
+  const diff: FieldDiff[] = [];
+  const superseded: string[] = [];
+  for (const [field, value] of changeEntries(input.changes)) {
+    const current = fields[field];
+    if (current && isOlder(input.eventTime, current.eventTime)) {
+      superseded.push(field);
+      continue;
+    }
+    if (current && current.value === value) {
+      if (input.eventTime !== null) fields[field] = { ...current, eventTime: input.eventTime };
+      continue;
+    }
+    fields[field] = {
+      value,
+      eventTime: input.eventTime,
+      changedAt: input.receivedAt,
+      operator: input.operator,
+      seq: input.seq ?? null,
+    };
+    diff.push({ field, from: current ? current.value : null, to: value });
+  }
+  return { next: { fields }, diff, superseded };
+}
+
+function isOlder(incoming: number | null, current: number | null): boolean {
+  return incoming !== null && current !== null && incoming < current;
+}

@@ -1,0 +1,104 @@
+import { Commands } from './commands.js';
+import type { AnyEvent } from './event.js';
+import { communityIdOf, isTopicId } from './ids.js';
+import type { ProfileChange } from './profile.js';
+
+/** What a callback does to the projection. */
+export type EventEffect = 'change' | 'create' | 'destroy' | 'none';
+
+/** The facts of a callback that a log or a projection needs, whatever its command. */
+export interface EventFacts {
+  kind: 'group' | 'topic';
+  effect: EventEffect;
+  /** The group, or for a topic its community. */
+  groupId: string | null;
+  /** The topic; `null` for a group, or for a topic change that did not say which (UNSETTLED). */
+  topicId: string | null;
+  /** Every topic a `TopicDestroyed` closes. */
+  topicIds: string[];
+  groupType: string | null;
+  operator: string | null;
+  eventTime: number | null;
+  changes: ProfileChange;
+}
+
+/**
+ * Extracts {@link EventFacts} from a verified callback. A topic callback names its topic by
+ * `TopicId`, or by a `GroupId` that is itself a topic id (PROTOCOL.md §2); without either the change
+ * belongs to the community with the topic unknown.
+ */
+export function describeEvent(event: AnyEvent): EventFacts {
+  const body = event.body as Record<string, unknown>;
+  const rawGroupId = str(body.GroupId);
+  const facts: EventFacts = {
+    kind: 'group',
+    effect: 'none',
+    groupId: rawGroupId,
+    topicId: null,
+    topicIds: [],
+    groupType: str(body.Type),
+    operator: str(body.Operator_Account) ?? str(body.Owner_Account),
+    eventTime: typeof body.EventTime === 'number' ? body.EventTime : null,
+    changes: {},
+  };
+  switch (event.command) {
+    case Commands.GroupInfoChanged:
+      facts.effect = 'change';
+      facts.changes = readChange(body);
+      break;
+    case Commands.CreateGroup:
+      facts.effect = 'create';
+      facts.changes = readChange(body);
+      break;
+    case Commands.GroupDestroyed:
+      facts.effect = 'destroy';
+      break;
+    case Commands.TopicInfoChanged:
+    case Commands.CreateTopic:
+      Object.assign(facts, topicOf(rawGroupId, str(body.TopicId)));
+      facts.effect = event.command === Commands.CreateTopic ? 'create' : 'change';
+      facts.changes = readChange(body);
+      break;
+    case Commands.TopicDestroyed: {
+      const list = Array.isArray(body.TopicIdList)
+        ? body.TopicIdList.filter((t) => typeof t === 'string')
+        : [];
+      facts.kind = 'topic';
+      facts.effect = 'destroy';
+      facts.groupId = rawGroupId === null ? null : communityIdOf(rawGroupId);
+      facts.topicIds = list;
+      facts.topicId = list.length === 1 ? list[0]! : null;
+      break;
+    }
+  }
+  return facts;
+}
+
+function topicOf(
+  groupId: string | null,
+  topicId: string | null,
+): Pick<EventFacts, 'kind' | 'groupId' | 'topicId'> {
+  if (topicId) return { kind: 'topic', groupId: communityIdOf(groupId ?? topicId), topicId };
+  if (groupId && isTopicId(groupId))
+    return { kind: 'topic', groupId: communityIdOf(groupId), topicId: groupId };
+  return { kind: 'topic', groupId, topicId: null };
+}
+
+function readChange(body: Record<string, unknown>): ProfileChange {
+  const change: ProfileChange = {};
+  for (const field of ['Name', 'Introduction', 'Notification', 'FaceUrl'] as const) {
+    const value = body[field];
+    if (typeof value === 'string') change[field] = value;
+  }
+  if (Array.isArray(body.UserDefinedDataList) && body.UserDefinedDataList.length > 0) {
+    const custom: Record<string, string> = {};
+    for (const entry of body.UserDefinedDataList as Array<{ Key: string; Value: string }>)
+      custom[entry.Key] = entry.Value;
+    change.customFields = custom;
+  }
+  return change;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}

@@ -1,0 +1,24 @@
+/** Documented `OptPlatform` values (Webhook Overview, PROTOCOL.md §1). */
+export const OptPlatforms = [
+  'RESTAPI',
+  'Web',
+  'Android',
+  'iOS',
+  'Windows',
+  'Mac',
+  'iPad',
+  'Unknown',
+] as const;
+
+export type OptPlatform = (typeof OptPlatforms)[number];
+
+const aliases: Readonly<Record<string, OptPlatform>> = { macOS: 'Mac', IOS: 'iOS' };
+
+/**
+ * Normalises an `OptPlatform` query value: `macOS` → `Mac`, `IOS` → `iOS`; an unknown value is kept
+ * exactly as sent (PROTOCOL.md §1: never reject it). Missing or empty gives `null`.
+ */
+export function normalizeOptPlatform(value: string | null | undefined): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  return aliases[value] ?? value;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Files run in parallel forks; each test that needs a port asks the OS for a free one.
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
+  },
+});
