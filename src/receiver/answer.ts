@@ -1,0 +1,30 @@
+import { type CallbackAnswer, failAnswer, OK_ANSWER, OK_ANSWER_JSON } from '../protocol/index.js';
+import type { ReceiverError } from './errors.js';
+
+/** What to send back: HTTP status and the JSON envelope, as object and as text. */
+export interface ReceiveResult {
+  status: number;
+  answer: CallbackAnswer;
+  /** `answer` as JSON text, ready to write. */
+  body: string;
+  /** The refusal, when there was one. */
+  error?: ReceiverError;
+}
+
+/** The answer to an accepted callback. */
+export const OK_RESULT: Readonly<ReceiveResult> = Object.freeze({
+  status: 200,
+  answer: OK_ANSWER,
+  body: OK_ANSWER_JSON,
+});
+
+/** The answer to a refused callback, in the documented envelope (PROTOCOL.md §1). */
+export function refusalResult(error: ReceiverError): ReceiveResult {
+  const answer = failAnswer(error.errorCode, error.message);
+  return { status: error.status, answer, body: JSON.stringify(answer), error };
+}
+
+/** Headers of every answer. */
+export const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json; charset=utf-8',
+});

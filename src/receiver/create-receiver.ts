@@ -1,0 +1,171 @@
+import type { AnyEvent, CallbackQuery, Command, EventOf } from '../protocol/index.js';
+import { ANSWER_HEADERS, OK_RESULT, type ReceiveResult, refusalResult } from './answer.js';
+import { isReceiverError, ReceiverError } from './errors.js';
+import { type ReceiverOptions, type ResolvedReceiverOptions, resolveReceiverOptions } from './options.js';
+import { readBodyText } from './read-body.js';
+import { readEvent } from './read-event.js';
+import { verifyQuery } from './verify-query.js';
+
+/** A handler of events of one kind; the callback is answered once every handler has settled. */
+export type Handler<E> = (event: E) => unknown;
+
+/** Told of every refused callback and every failing handler. `event` is set when one was parsed. */
+export type ErrorHandler = (error: ReceiverError, event: AnyEvent | null) => void;
+
+/** What {@link createReceiver} returns. */
+export interface Receiver {
+  /** Handles one command (or several) with its typed event. */
+  on<C extends Command>(command: C | readonly C[], handler: Handler<EventOf<C>>): void;
+  /** Handles every accepted callback, known command or not. */
+  onAny(handler: Handler<AnyEvent>): void;
+  /** Hears every refusal and handler failure. An error thrown here is logged, not rethrown. */
+  onError(handler: ErrorHandler): void;
+  /** The whole pipeline on plain data: verify the URL, then parse, validate and dispatch the body. */
+  receive(input: { query: URLSearchParams | string; rawBody: string }): Promise<ReceiveResult>;
+  /** Step one, for adapters: check the URL before reading any of the body. */
+  verifyQuery(params: URLSearchParams): CallbackQuery | ReceiverError;
+  /** Step two, for adapters: parse, validate and dispatch a body whose URL passed `verifyQuery`. */
+  receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult>;
+  /** Answers a refusal an adapter found itself (size, method), telling `onError`. */
+  refuse(error: ReceiverError): ReceiveResult;
+  /** A web-standard handler: `Request` in, `Response` out. Mount it at your callback path. */
+  fetch(request: Request): Promise<Response>;
+  readonly options: Readonly<ResolvedReceiverOptions>;
+}
+
+/**
+ * Creates a callback receiver: it verifies `SdkAppid`, `Sign` and `RequestTime`, limits and parses
+ * the body, validates it against its command's schema, runs the handlers, and answers in the Chat
+ * envelope (PROTOCOL.md §1).
+ *
+ * @example
+ * const receiver = createReceiver({ sdkAppId: 1400000000, tokens: [process.env.TIM_TOKEN!] });
+ * receiver.on('Group.CallbackAfterGroupInfoChanged', (event) => console.log(event.body.Name));
+ * export default { fetch: receiver.fetch };
+ */
+export function createReceiver(options: ReceiverOptions): Receiver {
+  const resolved = resolveReceiverOptions(options);
+  const handlers = new Map<string, Set<Handler<AnyEvent>>>();
+  const anyHandlers = new Set<Handler<AnyEvent>>();
+  const errorHandlers = new Set<ErrorHandler>();
+
+  function notify(error: ReceiverError, event: AnyEvent | null): void {
+    if (errorHandlers.size === 0) {
+      if (error.code === 'HandlerFailed') resolved.log('[timhook] a callback handler failed', error.cause);
+      return;
+    }
+    for (const handler of errorHandlers) {
+      try {
+        handler(error, event);
+      } catch (thrown) {
+        resolved.log('[timhook] an onError handler threw', thrown);
+      }
+    }
+  }
+
+  function refuse(error: ReceiverError, event: AnyEvent | null = null): ReceiveResult {
+    notify(error, event);
+    return refusalResult(error);
+  }
+
+  async function dispatch(event: AnyEvent): Promise<ReceiveResult> {
+    const own = handlers.get(event.command);
+    const all = own ? [...own, ...anyHandlers] : [...anyHandlers];
+    if (all.length === 0) return OK_RESULT;
+    const pending: Array<Promise<unknown>> = [];
+    const failures: unknown[] = [];
+    for (const handler of all) {
+      try {
+        const result = handler(event);
+        if (result instanceof Promise) pending.push(result);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (pending.length > 0) {
+      for (const settled of await Promise.allSettled(pending)) {
+        if (settled.status === 'rejected') failures.push(settled.reason);
+      }
+    }
+    if (failures.length === 0) return OK_RESULT;
+    // A handler may refuse on purpose (the recorder sheds load with Overloaded); report every
+    // failure, answer with the first deliberate refusal or else HandlerFailed.
+    let answer: ReceiverError | undefined;
+    for (const failure of failures) {
+      const error = isReceiverError(failure)
+        ? failure
+        : new ReceiverError('HandlerFailed', 'a handler failed while processing the callback', {
+            cause: failure,
+          });
+      answer ??= isReceiverError(failure) ? failure : undefined;
+      notify(error, event);
+    }
+    return refusalResult(
+      answer ?? new ReceiverError('HandlerFailed', 'a handler failed while processing the callback'),
+    );
+  }
+
+  async function receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult> {
+    const event = readEvent(query, rawBody, resolved);
+    if (event instanceof ReceiverError) return refuse(event);
+    return dispatch(event);
+  }
+
+  function checkQuery(params: URLSearchParams): CallbackQuery | ReceiverError {
+    return verifyQuery(params, resolved);
+  }
+
+  async function receive(input: {
+    query: URLSearchParams | string;
+    rawBody: string;
+  }): Promise<ReceiveResult> {
+    const params = typeof input.query === 'string' ? new URLSearchParams(input.query) : input.query;
+    const query = checkQuery(params);
+    if (query instanceof ReceiverError) return refuse(query);
+    return receiveBody(query, input.rawBody);
+  }
+
+  async function fetch(request: Request): Promise<Response> {
+    const result = await handleRequest(request);
+    const headers = result.status === 413 ? { ...ANSWER_HEADERS, connection: 'close' } : ANSWER_HEADERS;
+    return new Response(result.body, { status: result.status, headers });
+  }
+
+  async function handleRequest(request: Request): Promise<ReceiveResult> {
+    if (request.method !== 'POST') {
+      return refuse(
+        new ReceiverError('MethodNotAllowed', `${request.method} is not allowed; callbacks are POST`),
+      );
+    }
+    const query = checkQuery(new URL(request.url).searchParams);
+    if (query instanceof ReceiverError) {
+      await request.body?.cancel().catch(() => {});
+      return refuse(query);
+    }
+    const text = await readBodyText(request, resolved.maxBodyBytes);
+    if (text instanceof ReceiverError) return refuse(text);
+    return receiveBody(query, text);
+  }
+
+  return {
+    on(command, handler) {
+      for (const name of typeof command === 'string' ? [command] : command) {
+        let set = handlers.get(name);
+        if (!set) handlers.set(name, (set = new Set()));
+        set.add(handler as Handler<AnyEvent>);
+      }
+    },
+    onAny(handler) {
+      anyHandlers.add(handler);
+    },
+    onError(handler) {
+      errorHandlers.add(handler);
+    },
+    receive,
+    verifyQuery: checkQuery,
+    receiveBody,
+    refuse: (error) => refuse(error),
+    fetch,
+    options: resolved,
+  };
+}
