@@ -2,7 +2,9 @@
 import { type CliCommand, UsageError } from './command.js';
 
 // Each command is loaded only when asked for, so `timhook send` does not load SQLite.
-const commands: Record<string, () => Promise<{ command: CliCommand }>> = {};
+const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
+  serve: () => import('./commands/serve.js'),
+};
 
 const HELP = `timhook — receive, record, relay and emulate Tencent Cloud Chat group/topic profile callbacks
 

@@ -1,5 +1,6 @@
 import { Commands } from './commands.js';
 import type { AnyEvent } from './event.js';
+import { parseEventTime } from './event-time.js';
 import { communityIdOf, isTopicId } from './ids.js';
 import type { ProfileChange } from './profile.js';
 
@@ -38,7 +39,8 @@ export function describeEvent(event: AnyEvent): EventFacts {
     topicIds: [],
     groupType: str(body.Type),
     operator: str(body.Operator_Account) ?? str(body.Owner_Account),
-    eventTime: typeof body.EventTime === 'number' ? body.EventTime : null,
+    // A schema turns EventTime into a number, but a command without one keeps it as sent (§2).
+    eventTime: parseEventTime(body.EventTime) ?? null,
     changes: {},
   };
   switch (event.command) {
@@ -91,10 +93,10 @@ function readChange(body: Record<string, unknown>): ProfileChange {
     if (typeof value === 'string') change[field] = value;
   }
   if (Array.isArray(body.UserDefinedDataList) && body.UserDefinedDataList.length > 0) {
-    const custom: Record<string, string> = {};
-    for (const entry of body.UserDefinedDataList as Array<{ Key: string; Value: string }>)
-      custom[entry.Key] = entry.Value;
-    change.customFields = custom;
+    // fromEntries defines own properties: a key `__proto__` (letters and `_`, so a valid key,
+    // PROTOCOL.md §3) stays a field instead of being swallowed as the object's prototype.
+    const list = body.UserDefinedDataList as Array<{ Key: string; Value: string }>;
+    change.customFields = Object.fromEntries(list.map((entry) => [entry.Key, entry.Value]));
   }
   return change;
 }

@@ -12,7 +12,12 @@ export const OptPlatforms = [
 
 export type OptPlatform = (typeof OptPlatforms)[number];
 
-const aliases: Readonly<Record<string, OptPlatform>> = { macOS: 'Mac', IOS: 'iOS' };
+// A Map, not an object literal: the value comes from the URL, and `aliases['constructor']` on a
+// plain object would hand back a function instead of the string that was sent.
+const aliases: ReadonlyMap<string, OptPlatform> = new Map([
+  ['macOS', 'Mac'],
+  ['IOS', 'iOS'],
+]);
 
 /**
  * Normalises an `OptPlatform` query value: `macOS` → `Mac`, `IOS` → `iOS`; an unknown value is kept
@@ -20,5 +25,5 @@ const aliases: Readonly<Record<string, OptPlatform>> = { macOS: 'Mac', IOS: 'iOS
  */
 export function normalizeOptPlatform(value: string | null | undefined): string | null {
   if (value === undefined || value === null || value === '') return null;
-  return aliases[value] ?? value;
+  return aliases.get(value) ?? value;
 }

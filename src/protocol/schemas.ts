@@ -6,7 +6,7 @@ import { parseEventTime } from './event-time.js';
 // not break on them (issue 2, "forward compatible").
 
 /** `EventTime` in ms as a number or numeric string; a value that is neither is dropped, not fatal. */
-const eventTime = z.union([z.number(), z.string()]).transform((v) => parseEventTime(v));
+const eventTime = z.unknown().transform((v) => parseEventTime(v));
 const text = z.string();
 const groupId = z.string().min(1, 'GroupId must not be empty');
 

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { createJsonLogger, createRecorder } from '../../server/index.js';
+import { type CliCommand, UsageError } from '../command.js';
+import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
+
+const SPECS: readonly SettingSpec[] = [
+  {
+    key: 'sdkAppId',
+    flag: 'sdk-appid',
+    type: 'string',
+    help: "Your app's SDKAppID (required); callbacks for any other app are refused.",
+  },
+  {
+    key: 'tokens',
+    flag: 'token',
+    type: 'list',
+    secret: true,
+    help: 'The callback token set in the Chat console. Repeat it during rotation; every one is accepted.',
+  },
+  {
+    key: 'insecureNoToken',
+    flag: 'insecure-no-token',
+    type: 'boolean',
+    default: false,
+    help: 'Accept unsigned callbacks (only for a console with no token set).',
+  },
+  {
+    key: 'host',
+    flag: 'host',
+    type: 'string',
+    default: '127.0.0.1',
+    help: 'Interface to listen on; 0.0.0.0 for every interface.',
+  },
+  {
+    key: 'port',
+    flag: 'port',
+    type: 'string',
+    default: '8787',
+    help: 'Port to listen on; 0 picks a free one.',
+  },
+  { key: 'path', flag: 'path', type: 'string', default: '/callback', help: 'Path of the callback endpoint.' },
+  {
+    key: 'db',
+    flag: 'db',
+    type: 'string',
+    default: './data/timhook.db',
+    help: 'The change log: a SQLite file (created with its folder).',
+  },
+  {
+    key: 'apiToken',
+    flag: 'api-token',
+    type: 'string',
+    secret: true,
+    help: 'Require "Authorization: Bearer <token>" on the API, stream, metrics and dashboard. Without it they answer this machine only.',
+  },
+  {
+    key: 'maxSkew',
+    flag: 'max-skew',
+    type: 'string',
+    default: '60',
+    help: 'Seconds RequestTime may differ from this clock, either way.',
+  },
+  {
+    key: 'durability',
+    flag: 'durability',
+    type: 'string',
+    default: 'full',
+    help: 'full: fsync every commit, an OK survives power loss. normal: faster on slow disks, the last commits may be lost on power loss (not on a crash).',
+  },
+  {
+    key: 'maxBody',
+    flag: 'max-body',
+    type: 'string',
+    default: '65536',
+    help: 'Largest callback body, bytes.',
+  },
+];
+
+const Settings = z.object({
+  sdkAppId: z
+    .string({ error: '--sdk-appid is required: your app’s SDKAppID from the Chat console' })
+    .regex(/^\d{1,20}$/, '--sdk-appid must be the numeric SDKAppID'),
+  tokens: z.array(z.string().min(1, '--token must not be empty')).default([]),
+  insecureNoToken: z.boolean(),
+  host: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65_535, '--port must be 0 to 65535'),
+  path: z.string().startsWith('/', '--path must start with /'),
+  db: z.string().min(1),
+  apiToken: z.string().min(8, '--api-token must be at least 8 characters').optional(),
+  maxSkew: z.coerce.number().positive('--max-skew must be a positive number of seconds'),
+  durability: z.enum(['full', 'normal'], { error: '--durability must be full or normal' }),
+  maxBody: z.coerce.number().int().positive('--max-body must be a positive number of bytes'),
+});
+
+export type ServeSettings = z.infer<typeof Settings>;
+
+/** Reads and checks `serve` settings from flags, environment and config file. */
+export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): ServeSettings {
+  const { values } = resolveSettings(SPECS, args, env, { configFlag: true });
+  const parsed = Settings.safeParse(values);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
+  if (parsed.data.tokens.length === 0 && !parsed.data.insecureNoToken) {
+    throw new UsageError(
+      'no callback token: pass --token (or TIMHOOK_TOKEN) with the token from the Chat console, or --insecure-no-token if the console has none',
+    );
+  }
+  return parsed.data;
+}
+
+export const command: CliCommand = {
+  summary: 'Run the recorder: verify, durably log and serve every profile change',
+  help: `Usage: timhook serve --sdk-appid <id> --token <token> [options]
+
+Receives Tencent Cloud Chat group/topic profile callbacks at POST <path>, verifies them
+(SdkAppid, Sign, RequestTime), commits each to the change log before answering OK, and serves
+the history: JSON API under /api, live stream at /api/stream, metrics at /metrics.
+
+Options (flags > TIMHOOK_* environment > config file > defaults):
+${describeSettings(SPECS)}
+  --config <file>
+      A JSON config file with these settings by name (sdkAppId, host, port, ...); secrets are
+      not allowed in it. Default: ./timhook.config.json when present.
+
+Examples:
+  timhook serve --sdk-appid 1400000000 --token "$TIM_TOKEN"
+  TIMHOOK_TOKEN=secret timhook serve --sdk-appid 1400000000 --host 0.0.0.0 --api-token "$API_TOKEN"
+`,
+  async run(args) {
+    const settings = readServeSettings(args, process.env);
+    const logger = createJsonLogger();
+    const recorder = await createRecorder({
+      sdkAppId: settings.sdkAppId,
+      tokens: settings.tokens,
+      insecureNoToken: settings.insecureNoToken,
+      host: settings.host,
+      port: settings.port,
+      path: settings.path,
+      db: settings.db,
+      durability: settings.durability,
+      maxSkewSeconds: settings.maxSkew,
+      maxBodyBytes: settings.maxBody,
+      ...(settings.apiToken ? { apiToken: settings.apiToken } : {}),
+      logger,
+    });
+    await recorder.start();
+    const shown = maskSecrets(SPECS, settings);
+    process.stdout.write(
+      `timhook recorder listening on ${recorder.url}\n` +
+        `settings: ${JSON.stringify(shown)}\n` +
+        `callback URL for the Chat console: ${recorder.callbackUrl}\n` +
+        (settings.host === '127.0.0.1' || settings.host === 'localhost'
+          ? '  (this machine only: put it behind your public HTTPS endpoint, or listen with --host 0.0.0.0)\n'
+          : '') +
+        `API: ${recorder.url}/api/events   stream: ${recorder.url}/api/stream   follow it: timhook tail --url ${recorder.url}\n`,
+    );
+    logger.info('recorder started', { url: recorder.url });
+    return waitForStop(async () => {
+      logger.info('stopping: committing queued callbacks');
+      await recorder.stop();
+      logger.info('stopped');
+    });
+  },
+};
+
+/** Resolves with exit code 0 after the first SIGINT/SIGTERM has run `stop`; a second signal exits at once. */
+export function waitForStop(stop: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          process.stderr.write(`timhook: stop failed: ${(error as Error).message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleNodeRequest, type Receiver, ReceiverError, writeResult } from '../../receiver/index.js';
+import { type CommitQueue, QueueOverloadedError, toLogEntry } from '../../store/index.js';
+import type { LiveHub } from '../live-hub.js';
+import type { Logger } from '../logger.js';
+import type { RecorderMetrics } from '../metrics.js';
+import type { RecentRefusals } from '../recent-refusals.js';
+
+/** What the callback endpoint needs. */
+export interface CallbackDeps {
+  receiver: Receiver;
+  queue: CommitQueue;
+  hub: LiveHub;
+  metrics: RecorderMetrics;
+  refusals: RecentRefusals;
+  logger: Logger;
+}
+
+/**
+ * Wires the receiver to the log: every accepted callback is committed (group commit) before it is
+ * answered OK, then published live. A full queue answers 503 FAIL at once (issue 3: never hang past
+ * the IM backend's 2 s timeout).
+ */
+export function attachRecorder(deps: CallbackDeps): void {
+  deps.receiver.onAny(async (event) => {
+    let result: Awaited<ReturnType<CommitQueue['submit']>>;
+    try {
+      result = await deps.queue.submit(toLogEntry(event));
+    } catch (error) {
+      if (error instanceof QueueOverloadedError)
+        throw new ReceiverError('Overloaded', error.message, { cause: error });
+      throw error;
+    }
+    deps.metrics.accepted.inc({ command: event.command });
+    if (result.duplicate) {
+      deps.metrics.duplicates.inc();
+      return;
+    }
+    deps.hub.publish(result.event);
+  });
+  deps.receiver.onError((error) => {
+    if (error.code === 'HandlerFailed') {
+      deps.logger.error('a callback could not be recorded', { error: error.cause ?? error });
+    }
+  });
+}
+
+/** Answers one callback request and keeps a sanitized record of a refusal. */
+export async function serveCallback(
+  deps: CallbackDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const result = await handleNodeRequest(deps.receiver, req);
+  writeResult(res, result);
+  if (result.error) recordRefusal(deps, req, result.error);
+}
+
+function recordRefusal(deps: CallbackDeps, req: IncomingMessage, error: ReceiverError): void {
+  deps.metrics.refused.inc({ reason: error.code });
+  const url = req.url ?? '';
+  const params = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  // Only what helps find a misconfiguration: never Sign, never the body.
+  deps.refusals.add({
+    at: Date.now(),
+    code: error.code,
+    errorCode: error.errorCode,
+    status: error.status,
+    message: error.message,
+    command: clip(params.get('CallbackCommand')),
+    sdkAppId: clip(params.get('SdkAppid')),
+    clientIp: clip(params.get('ClientIP')),
+    remoteAddress: req.socket.remoteAddress ?? null,
+  });
+  if (error.status >= 500)
+    deps.logger.warn('callback answered FAIL', { code: error.code, message: error.message });
+}
+
+function clip(value: string | null): string | null {
+  return value === null ? null : value.slice(0, 100);
+}

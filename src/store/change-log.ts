@@ -1,0 +1,128 @@
+import type { FieldDiff, FieldState, ProfileChange } from '../protocol/index.js';
+
+/** One accepted callback, as the store is given it (see `toLogEntry`). */
+export interface LogEntry {
+  command: string;
+  kind: 'group' | 'topic';
+  effect: 'change' | 'create' | 'destroy' | 'none';
+  sdkAppId: string;
+  groupId: string | null;
+  topicId: string | null;
+  /** Every topic a `TopicDestroyed` closes. */
+  topicIds: string[];
+  groupType: string | null;
+  operator: string | null;
+  optPlatform: string | null;
+  clientIp: string | null;
+  eventTime: number | null;
+  receivedAt: number;
+  changes: ProfileChange;
+  /** The body exactly as received. */
+  rawBody: string;
+  dedupeKey: string;
+}
+
+/** A logged change, as the API returns it (DESIGN.md "Interfaces"). */
+export interface RecordedEvent {
+  seq: number;
+  receivedAt: number;
+  eventTime: number | null;
+  command: string;
+  kind: 'group' | 'topic';
+  sdkAppId: string;
+  groupId: string | null;
+  topicId: string | null;
+  groupType: string | null;
+  operator: string | null;
+  optPlatform: string | null;
+  clientIp: string | null;
+  changes: ProfileChange;
+  /** The fields that really changed, from → to. */
+  diff: FieldDiff[];
+  /** Fields this change carried but lost to a newer `EventTime` (it arrived late). */
+  superseded?: string[];
+  /** The original Tencent body. */
+  raw: unknown;
+}
+
+/** What `append` did with one entry: logged it, or found it was a re-delivery of `seq`. */
+export type AppendResult =
+  | { seq: number; duplicate: false; event: RecordedEvent }
+  | { seq: number; duplicate: true };
+
+/** Which events to read, and in which direction. */
+export interface EventQuery {
+  /** Ascending, events with `seq > after`. */
+  after?: number;
+  /** Descending, events with `seq < before`. */
+  before?: number;
+  order?: 'asc' | 'desc';
+  limit: number;
+  groupId?: string;
+  topicId?: string;
+  command?: string;
+  operator?: string;
+  kind?: 'group' | 'topic';
+  optPlatform?: string;
+  /** `receivedAt` bounds, ms, inclusive. */
+  since?: number;
+  until?: number;
+}
+
+/** A page of events; `next` is the cursor for the following page (`after` or `before`), or null. */
+export interface EventPage {
+  events: RecordedEvent[];
+  next: number | null;
+}
+
+/** The current state of one group or topic. */
+export interface ProfileView {
+  kind: 'group' | 'topic';
+  /** The group id, or the topic id. */
+  id: string;
+  /** The group, or the topic's community. */
+  groupId: string;
+  groupType: string | null;
+  /** `Name`, `Introduction`, `Notification`, `FaceUrl`, `customFields.<Key>`: value and provenance. */
+  fields: Record<string, FieldState>;
+  createdAt: number | null;
+  destroyedAt: number | null;
+  firstSeq: number;
+  lastSeq: number;
+  lastChangedAt: number;
+  lastOperator: string | null;
+  changeCount: number;
+}
+
+/** A page of profiles, most recently changed first; `next` is the `before` cursor. */
+export interface ProfilePage {
+  items: ProfileView[];
+  next: number | null;
+}
+
+/** Size of the log. */
+export interface LogStats {
+  events: number;
+  lastSeq: number;
+  bytes: number;
+}
+
+/**
+ * The change log: the single source of truth (DESIGN.md). Every method is async so that a
+ * networked database can implement it; callers never depend on which one they have.
+ */
+export interface ChangeLog {
+  /** Commits a batch in one transaction: log rows, dedupe keys, projection and diffs. */
+  append(entries: readonly LogEntry[]): Promise<AppendResult[]>;
+  listEvents(query: EventQuery): Promise<EventPage>;
+  getProfile(kind: 'group' | 'topic', id: string): Promise<ProfileView | null>;
+  /** Groups (or the topics of one community when `groupId` is given), most recently changed first. */
+  listProfiles(query: {
+    kind: 'group' | 'topic';
+    groupId?: string;
+    before?: number;
+    limit: number;
+  }): Promise<ProfilePage>;
+  stats(): Promise<LogStats>;
+  close(): Promise<void>;
+}

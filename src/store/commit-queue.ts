@@ -1,0 +1,93 @@
+import type { AppendResult, ChangeLog, LogEntry } from './change-log.js';
+
+/** Settings of the group-commit queue. */
+export interface CommitQueueOptions {
+  /** Most entries in one transaction. Default 1000. */
+  maxBatch?: number;
+  /** Most entries waiting; past it `submit` refuses at once. Default 20000. */
+  maxQueue?: number;
+  /**
+   * Longest an entry may wait for its commit to start, ms; past it the entry is refused, not
+   * committed, so its caller can answer FAIL before the IM backend's 2 s timeout. Default 1000.
+   */
+  maxWaitMs?: number;
+  /** Told after each commit: batch size and how long the commit took, ms. */
+  onCommit?: (size: number, ms: number) => void;
+  now?: () => number;
+}
+
+/** Why an entry was not committed: the queue was full, or it waited past `maxWaitMs`. */
+export class QueueOverloadedError extends Error {
+  override name = 'QueueOverloadedError';
+}
+
+/** Group commit over a change log: every entry that arrives while a commit runs joins the next one. */
+export interface CommitQueue {
+  /** Resolves once `entry` is durably committed (or found to be a duplicate). */
+  submit(entry: LogEntry): Promise<AppendResult>;
+  /** Entries waiting. */
+  depth(): number;
+  /** Resolves when everything submitted so far has been committed or refused. */
+  drain(): Promise<void>;
+}
+
+interface Waiting {
+  entry: LogEntry;
+  at: number;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Creates a group-commit queue in front of `log`. */
+export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = {}): CommitQueue {
+  const { maxBatch = 1000, maxQueue = 20_000, maxWaitMs = 1000, onCommit, now = Date.now } = options;
+  let queue: Waiting[] = [];
+  let running: Promise<void> | null = null;
+
+  async function flush(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
+      const start = now();
+      const fresh: Waiting[] = [];
+      for (const waiting of batch) {
+        if (start - waiting.at > maxWaitMs) {
+          waiting.reject(new QueueOverloadedError(`waited over ${maxWaitMs} ms for a commit`));
+        } else fresh.push(waiting);
+      }
+      if (fresh.length === 0) continue;
+      try {
+        const results = await log.append(fresh.map((w) => w.entry));
+        onCommit?.(fresh.length, now() - start);
+        for (let i = 0; i < fresh.length; i++) fresh[i]!.resolve(results[i]!);
+      } catch (error) {
+        for (const waiting of fresh) waiting.reject(error);
+      }
+    }
+  }
+
+  function schedule(): void {
+    if (running) return;
+    // setImmediate lets every request already read in this turn of the event loop join the batch.
+    running = new Promise<void>((resolve) => setImmediate(resolve)).then(flush).finally(() => {
+      running = null;
+      if (queue.length > 0) schedule();
+    });
+  }
+
+  return {
+    submit(entry) {
+      if (queue.length >= maxQueue) {
+        return Promise.reject(new QueueOverloadedError(`the commit queue is full (${maxQueue} waiting)`));
+      }
+      return new Promise<AppendResult>((resolve, reject) => {
+        queue.push({ entry, at: now(), resolve, reject });
+        schedule();
+      });
+    },
+    depth: () => queue.length,
+    async drain() {
+      while (running) await running;
+    },
+  };
+}

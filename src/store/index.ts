@@ -1,0 +1,7 @@
+/** `timhook/store`: the change log port, its SQLite implementation, and group commit. */
+export * from './change-log.js';
+export * from './commit-queue.js';
+export * from './log-entry.js';
+export * from './open-change-log.js';
+export * from './project-entry.js';
+export * from './sqlite.js';

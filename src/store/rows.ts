@@ -1,0 +1,114 @@
+import type { LogEntry, ProfileView, RecordedEvent } from './change-log.js';
+
+/** An `events` row as SQL drivers return it (snake_case, JSON in text columns). */
+export interface EventRow {
+  seq: number | string;
+  received_at: number | string;
+  event_time: number | string | null;
+  command: string;
+  kind: string;
+  sdk_app_id: string;
+  group_id: string | null;
+  topic_id: string | null;
+  group_type: string | null;
+  operator: string | null;
+  opt_platform: string | null;
+  client_ip: string | null;
+  changes: string;
+  diff: string;
+  superseded: string | null;
+  raw: string;
+}
+
+/** A `profiles` row as SQL drivers return it. */
+export interface ProfileRow {
+  kind: string;
+  id: string;
+  group_id: string;
+  group_type: string | null;
+  fields: string;
+  created_at: number | string | null;
+  destroyed_at: number | string | null;
+  first_seq: number | string;
+  last_seq: number | string;
+  last_changed_at: number | string;
+  last_operator: string | null;
+  change_count: number | string;
+}
+
+/** Reads an events row into the API's shape. */
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  const event: RecordedEvent = {
+    seq: Number(row.seq),
+    receivedAt: Number(row.received_at),
+    eventTime: row.event_time === null ? null : Number(row.event_time),
+    command: row.command,
+    kind: row.kind as RecordedEvent['kind'],
+    sdkAppId: row.sdk_app_id,
+    groupId: row.group_id,
+    topicId: row.topic_id,
+    groupType: row.group_type,
+    operator: row.operator,
+    optPlatform: row.opt_platform,
+    clientIp: row.client_ip,
+    changes: JSON.parse(row.changes),
+    diff: JSON.parse(row.diff),
+    raw: parseRaw(row.raw),
+  };
+  if (row.superseded) event.superseded = JSON.parse(row.superseded);
+  return event;
+}
+
+/** Builds the API's shape of an entry just logged, without reading it back. */
+export function recordedFromEntry(
+  entry: LogEntry,
+  seq: number,
+  diff: RecordedEvent['diff'],
+  superseded: string[],
+): RecordedEvent {
+  const event: RecordedEvent = {
+    seq,
+    receivedAt: entry.receivedAt,
+    eventTime: entry.eventTime,
+    command: entry.command,
+    kind: entry.kind,
+    sdkAppId: entry.sdkAppId,
+    groupId: entry.groupId,
+    topicId: entry.topicId,
+    groupType: entry.groupType,
+    operator: entry.operator,
+    optPlatform: entry.optPlatform,
+    clientIp: entry.clientIp,
+    changes: entry.changes,
+    diff,
+    raw: parseRaw(entry.rawBody),
+  };
+  if (superseded.length > 0) event.superseded = superseded;
+  return event;
+}
+
+/** Reads a profiles row. */
+export function toProfileView(row: ProfileRow): ProfileView {
+  return {
+    kind: row.kind as ProfileView['kind'],
+    id: row.id,
+    groupId: row.group_id,
+    groupType: row.group_type,
+    fields: JSON.parse(row.fields),
+    createdAt: row.created_at === null ? null : Number(row.created_at),
+    destroyedAt: row.destroyed_at === null ? null : Number(row.destroyed_at),
+    firstSeq: Number(row.first_seq),
+    lastSeq: Number(row.last_seq),
+    lastChangedAt: Number(row.last_changed_at),
+    lastOperator: row.last_operator,
+    changeCount: Number(row.change_count),
+  };
+}
+
+function parseRaw(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
