@@ -4,6 +4,8 @@ import { type CliCommand, UsageError } from './command.js';
 // Each command is loaded only when asked for, so `timhook send` does not load SQLite.
 const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   serve: () => import('./commands/serve.js'),
+  send: () => import('./commands/send.js'),
+  tail: () => import('./commands/tail.js'),
 };
 
 const HELP = `timhook — receive, record, relay and emulate Tencent Cloud Chat group/topic profile callbacks
