@@ -8,7 +8,8 @@ export interface CommitQueueOptions {
   maxQueue?: number;
   /**
    * Longest an entry may wait for its commit to start, ms; past it the entry is refused, not
-   * committed, so its caller can answer FAIL before the IM backend's 2 s timeout. Default 1000.
+   * committed, so its caller can answer FAIL before the IM backend's 2 s timeout — also while the
+   * commit ahead of it has not returned. Default 1000.
    */
   maxWaitMs?: number;
   /** Told after each commit: batch size and how long the commit took, ms. */
@@ -43,6 +44,29 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
   const { maxBatch = 1000, maxQueue = 20_000, maxWaitMs = 1000, onCommit, now = Date.now } = options;
   let queue: Waiting[] = [];
   let running: Promise<void> | null = null;
+  let expiry: ReturnType<typeof setTimeout> | null = null;
+
+  function refuseStale(waiting: Waiting): void {
+    waiting.reject(new QueueOverloadedError(`waited over ${maxWaitMs} ms for a commit`));
+  }
+
+  // The check at the start of a batch cannot help while the commit ahead never returns (a stalled
+  // disk): a timer refuses those entries on time, so no callback hangs past the IM backend's 2 s.
+  function armExpiry(): void {
+    const oldest = queue[0];
+    if (expiry || !oldest) return;
+    expiry = setTimeout(expireStale, Math.max(1, oldest.at + maxWaitMs - now() + 1));
+    expiry.unref?.();
+  }
+
+  function expireStale(): void {
+    expiry = null;
+    const at = now();
+    let stale = 0;
+    while (stale < queue.length && at - queue[stale]!.at > maxWaitMs) stale++;
+    for (const waiting of queue.splice(0, stale)) refuseStale(waiting);
+    armExpiry();
+  }
 
   async function flush(): Promise<void> {
     while (queue.length > 0) {
@@ -51,9 +75,8 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
       const start = now();
       const fresh: Waiting[] = [];
       for (const waiting of batch) {
-        if (start - waiting.at > maxWaitMs) {
-          waiting.reject(new QueueOverloadedError(`waited over ${maxWaitMs} ms for a commit`));
-        } else fresh.push(waiting);
+        if (start - waiting.at > maxWaitMs) refuseStale(waiting);
+        else fresh.push(waiting);
       }
       if (fresh.length === 0) continue;
       try {
@@ -82,6 +105,7 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
       }
       return new Promise<AppendResult>((resolve, reject) => {
         queue.push({ entry, at: now(), resolve, reject });
+        armExpiry();
         schedule();
       });
     },

@@ -44,7 +44,9 @@ it('keeps every callback that was answered OK, exactly once, after the recorder 
   expect(acknowledged.size).toBeGreaterThanOrEqual(300);
 
   const again = await startServe(db);
-  cleanups.push(() => again.serve.child.kill('SIGKILL'));
+  cleanups.push(() => {
+    again.serve.child.kill('SIGKILL');
+  });
   const names: string[] = [];
   let after = 0;
   for (;;) {

@@ -57,8 +57,7 @@ export async function serveStream(
     if (live) send(event);
     else if (pending.push(event) > 10_000) close(true);
   });
-  const heartbeat = setInterval(() => res.write(': ping\n\n'), deps.heartbeatMs);
-  heartbeat.unref();
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
   function close(slow: boolean) {
     if (closed) return;
     closed = true;
@@ -81,6 +80,12 @@ export async function serveStream(
     'x-accel-buffering': 'no',
   });
   res.write('retry: 2000\n\n');
+  // Started only now: a ping written before writeHead would send default headers, and writeHead
+  // would then throw (a log that answers slowly, e.g. over a network).
+  if (!closed) {
+    heartbeat = setInterval(() => res.write(': ping\n\n'), deps.heartbeatMs);
+    heartbeat.unref();
+  }
 
   let cursor: number | null = from;
   while (cursor !== null && !closed) {

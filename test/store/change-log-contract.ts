@@ -1,0 +1,683 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Commands, type ProfileChange } from '../../src/protocol/index.js';
+import type { AppendResult, ChangeLog, LogEntry, RecordedEvent } from '../../src/store/index.js';
+import { readSeedJson } from '../fixtures/seeds.js';
+import {
+  APP_ID,
+  C1,
+  C2,
+  G1,
+  G2,
+  groupChanged,
+  groupCreated,
+  groupDestroyed,
+  seedEntry,
+  T0,
+  T1,
+  T2,
+  T3,
+  topicChanged,
+  topicCreated,
+  topicsDestroyed,
+} from './entries.js';
+
+/** The seq of a result that must have been logged. */
+function logged(result: AppendResult | undefined): RecordedEvent {
+  if (!result || result.duplicate) throw new Error(`expected a logged entry, got ${JSON.stringify(result)}`);
+  return result.event;
+}
+
+function seqs(events: readonly RecordedEvent[]): number[] {
+  return events.map((event) => event.seq);
+}
+
+/**
+ * The contract every {@link ChangeLog} keeps, whatever database is behind it. `open` must give a
+ * new, empty log on each call; the suite closes it after each test. Run it once per implementation:
+ *
+ * @example describeChangeLogContract('SQLite', async () => openSqliteChangeLog({ path }));
+ */
+export function describeChangeLogContract(name: string, open: () => Promise<ChangeLog>): void {
+  describe(`the ChangeLog contract (${name})`, () => {
+    let log: ChangeLog;
+
+    beforeEach(async () => {
+      log = await open();
+    });
+
+    afterEach(async () => {
+      await log.close();
+    });
+
+    describe('append', () => {
+      it('assigns increasing sequence numbers, across batches, in the order given', async () => {
+        const first = await log.append([
+          await groupChanged(G1, { Name: 'a' }),
+          await groupChanged(G1, { Name: 'b' }),
+        ]);
+        const second = await log.append([await groupChanged(G2, { Name: 'c' })]);
+        const all = [...first, ...second].map((result) => logged(result).seq);
+        expect(all[0]).toBeGreaterThanOrEqual(1);
+        expect(all).toEqual([...all].sort((x, y) => x - y));
+        expect(new Set(all).size).toBe(3);
+        const page = await log.listEvents({ limit: 10 });
+        expect(seqs(page.events)).toEqual(all);
+        expect(page.events.map((event) => event.changes.Name)).toEqual(['a', 'b', 'c']);
+      });
+
+      it('returns each logged event exactly as listEvents later reads it back', async () => {
+        const results = await log.append([
+          await seedEntry('group-info-changed-both'),
+          await topicChanged(C1, T1, { Name: 'topic' }, { eventTime: T0 - 5 }),
+        ]);
+        const page = await log.listEvents({ limit: 10 });
+        expect(page.events).toStrictEqual(results.map(logged));
+      });
+
+      it('records a seed body with every field of the API shape', async () => {
+        const [result] = await log.append([await seedEntry('group-info-changed-both', { at: T0 + 7 })]);
+        const event = logged(result);
+        expect(event).toStrictEqual({
+          seq: event.seq,
+          receivedAt: T0 + 7,
+          eventTime: null,
+          command: Commands.GroupInfoChanged,
+          kind: 'group',
+          sdkAppId: APP_ID,
+          groupId: G1,
+          topicId: null,
+          groupType: 'Public',
+          operator: 'leckie',
+          optPlatform: 'RESTAPI',
+          clientIp: '203.0.113.7',
+          changes: {
+            Name: 'NewGroupName',
+            Introduction: 'NewIntroduction',
+            Notification: 'NewNotification',
+            FaceUrl: 'NewFaceUrl',
+            customFields: {
+              UserDefinedKey1: 'UserDefinedValue1',
+              UserDefinedKey2: 'UserDefinedValue2',
+              UserDefinedKey3: 'UserDefinedValue3',
+            },
+          },
+          diff: [
+            { field: 'Name', from: null, to: 'NewGroupName' },
+            { field: 'Introduction', from: null, to: 'NewIntroduction' },
+            { field: 'Notification', from: null, to: 'NewNotification' },
+            { field: 'FaceUrl', from: null, to: 'NewFaceUrl' },
+            { field: 'customFields.UserDefinedKey1', from: null, to: 'UserDefinedValue1' },
+            { field: 'customFields.UserDefinedKey2', from: null, to: 'UserDefinedValue2' },
+            { field: 'customFields.UserDefinedKey3', from: null, to: 'UserDefinedValue3' },
+          ],
+          raw: readSeedJson('group-info-changed-both'),
+        });
+      });
+
+      it('appends an empty batch as a no-op', async () => {
+        expect(await log.append([])).toEqual([]);
+        expect((await log.stats()).events).toBe(0);
+      });
+    });
+
+    describe('a batch is one transaction', () => {
+      // Two honest ways for one entry to break a batch late, after the entries before it have
+      // been written: a row the database refuses (a required column missing), and a projection
+      // that throws (changes that are not an object).
+      const breakers: Array<[string, (entry: LogEntry) => LogEntry]> = [
+        ['the database refuses its row', (entry) => ({ ...entry, command: null as unknown as string })],
+        ['its projection throws', (entry) => ({ ...entry, changes: null as unknown as ProfileChange })],
+      ];
+
+      it.each(breakers)(
+        'logs nothing of a batch in which one entry fails because %s',
+        async (_, breakEntry) => {
+          const [before] = await log.append([await groupChanged(G1, { Name: 'kept' })]);
+          const good1 = await groupChanged(G1, { Name: 'lost' });
+          const good2 = await topicCreated(C1, T1, { Name: 'lost topic' });
+          const bad = breakEntry(await groupChanged(G2, { Name: 'bad' }));
+
+          await expect(log.append([good1, good2, bad])).rejects.toThrow();
+
+          const page = await log.listEvents({ limit: 10 });
+          expect(seqs(page.events)).toEqual([logged(before).seq]);
+          expect((await log.getProfile('group', G1))?.fields.Name?.value).toBe('kept');
+          expect(await log.getProfile('topic', T1)).toBeNull();
+          expect(await log.getProfile('group', G2)).toBeNull();
+          expect(await log.stats()).toMatchObject({ events: 1, lastSeq: logged(before).seq });
+          // The dedupe keys of the rolled-back entries were not kept either.
+          const [again] = await log.append([good1]);
+          expect(again?.duplicate).toBe(false);
+          expect(logged(again).seq).toBeGreaterThan(logged(before).seq);
+          expect(logged(again).diff).toEqual([{ field: 'Name', from: 'kept', to: 'lost' }]);
+        },
+      );
+    });
+
+    describe('dedupe', () => {
+      it('logs a re-delivery within one batch once and answers it with the first seq', async () => {
+        const entry = await seedEntry('group-info-changed-basic');
+        const retry = await seedEntry('group-info-changed-basic', { at: T0 + 2000 });
+        const results = await log.append([entry, retry]);
+        const first = logged(results[0]);
+        expect(results[1]).toStrictEqual({ seq: first.seq, duplicate: true });
+        expect(seqs((await log.listEvents({ limit: 10 })).events)).toEqual([first.seq]);
+        expect((await log.getProfile('group', G1))?.changeCount).toBe(1);
+      });
+
+      it('logs a re-delivery in a later batch once and answers it with the first seq', async () => {
+        const [first] = await log.append([await seedEntry('group-info-changed-basic')]);
+        await log.append([await groupChanged(G2, { Name: 'between' })]);
+        const [retry] = await log.append([await seedEntry('group-info-changed-basic', { at: T0 + 2000 })]);
+        expect(retry).toStrictEqual({ seq: logged(first).seq, duplicate: true });
+        const page = await log.listEvents({ limit: 10, groupId: G1 });
+        expect(seqs(page.events)).toEqual([logged(first).seq]);
+        expect(await log.stats()).toMatchObject({ events: 2 });
+      });
+
+      it('logs two callbacks whose bodies differ in one byte as two events', async () => {
+        const results = await log.append([
+          await groupChanged(G1, { Name: 'same' }, { eventTime: T0 }),
+          await groupChanged(G1, { Name: 'same' }, { eventTime: T0 + 1 }),
+        ]);
+        expect(results.map((result) => result.duplicate)).toEqual([false, false]);
+      });
+    });
+
+    describe('projection and diff', () => {
+      it('diffs the first change of a field from null and keeps its provenance', async () => {
+        const [result] = await log.append([
+          await groupChanged(G1, { Name: 'First' }, { at: T0 + 1, eventTime: T0 - 100, operator: 'alice' }),
+        ]);
+        const event = logged(result);
+        expect(event.diff).toEqual([{ field: 'Name', from: null, to: 'First' }]);
+        expect(await log.getProfile('group', G1)).toStrictEqual({
+          kind: 'group',
+          id: G1,
+          groupId: G1,
+          groupType: 'Public',
+          fields: {
+            Name: {
+              value: 'First',
+              eventTime: T0 - 100,
+              changedAt: T0 + 1,
+              operator: 'alice',
+              seq: event.seq,
+            },
+          },
+          createdAt: null,
+          destroyedAt: null,
+          firstSeq: event.seq,
+          lastSeq: event.seq,
+          lastChangedAt: T0 + 1,
+          lastOperator: 'alice',
+          changeCount: 1,
+        });
+      });
+
+      it('diffs a later change from the old value', async () => {
+        await log.append([await groupChanged(G1, { Name: 'Old', Introduction: 'Intro' })]);
+        const [result] = await log.append([
+          await groupChanged(G1, { Name: 'New' }, { at: T0 + 10, operator: 'bob' }),
+        ]);
+        expect(logged(result).diff).toEqual([{ field: 'Name', from: 'Old', to: 'New' }]);
+        const profile = await log.getProfile('group', G1);
+        expect(profile?.fields.Name).toMatchObject({ value: 'New', operator: 'bob', changedAt: T0 + 10 });
+        expect(profile?.fields.Introduction?.value).toBe('Intro');
+        expect(profile).toMatchObject({ changeCount: 2, lastOperator: 'bob', lastChangedAt: T0 + 10 });
+      });
+
+      it('keys custom fields as customFields.<Key> and diffs only the key that changed', async () => {
+        await log.append([await seedEntry('group-info-changed-both')]);
+        const [result] = await log.append([
+          await groupChanged(G1, { custom: { UserDefinedKey2: 'Changed' } }, { at: T0 + 1 }),
+        ]);
+        expect(logged(result).diff).toEqual([
+          { field: 'customFields.UserDefinedKey2', from: 'UserDefinedValue2', to: 'Changed' },
+        ]);
+        const fields = (await log.getProfile('group', G1))?.fields ?? {};
+        expect(Object.keys(fields).sort()).toEqual([
+          'FaceUrl',
+          'Introduction',
+          'Name',
+          'Notification',
+          'customFields.UserDefinedKey1',
+          'customFields.UserDefinedKey2',
+          'customFields.UserDefinedKey3',
+        ]);
+        expect(fields['customFields.UserDefinedKey2']?.value).toBe('Changed');
+        expect(fields['customFields.UserDefinedKey3']?.value).toBe('UserDefinedValue3');
+      });
+
+      it('leaves a field set to the value it already has out of the diff', async () => {
+        await log.append([await seedEntry('group-info-changed-both')]);
+        const [basic] = await log.append([await seedEntry('group-info-changed-basic', { at: T0 + 1 })]);
+        expect(logged(basic).diff).toEqual([]);
+        const [custom] = await log.append([await seedEntry('group-info-changed-custom', { at: T0 + 2 })]);
+        expect(logged(custom).diff).toEqual([]);
+        expect((await log.listEvents({ limit: 10 })).events).toHaveLength(3);
+      });
+    });
+
+    describe('out-of-order arrival', () => {
+      it.each([
+        ['in separate batches', false],
+        ['in one batch', true],
+      ])('keeps the newer EventTime when an older change arrives later, %s', async (_, oneBatch) => {
+        const newer = await groupChanged(G1, { Name: 'Newer' }, { at: T0 + 10, eventTime: T0 - 1000 });
+        // EventTime as a numeric string, as some public pages send it (PROTOCOL.md §2).
+        const older = await groupChanged(
+          G1,
+          { Name: 'Older', Introduction: 'Intro' },
+          { at: T0 + 20, eventTime: String(T0 - 2000) },
+        );
+        const results = oneBatch
+          ? await log.append([newer, older])
+          : [...(await log.append([newer])), ...(await log.append([older]))];
+        const [first, late] = results.map(logged);
+
+        expect(late?.diff).toEqual([{ field: 'Introduction', from: null, to: 'Intro' }]);
+        expect(late?.superseded).toEqual(['Name']);
+        expect(first).not.toHaveProperty('superseded');
+        const profile = await log.getProfile('group', G1);
+        expect(profile?.fields.Name).toEqual({
+          value: 'Newer',
+          eventTime: T0 - 1000,
+          changedAt: T0 + 10,
+          operator: 'leckie',
+          seq: first?.seq,
+        });
+        expect(profile?.fields.Introduction?.value).toBe('Intro');
+        const history = await log.listEvents({ limit: 10, groupId: G1 });
+        expect(history.events).toStrictEqual([first, late]);
+        expect(history.events[1]?.superseded).toEqual(['Name']);
+      });
+
+      it('lets a later arrival win when either change has no EventTime', async () => {
+        await log.append([await groupChanged(G1, { Name: 'Timed' }, { eventTime: T0 + 5000 })]);
+        const [untimed] = await log.append([await groupChanged(G1, { Name: 'Untimed' }, { at: T0 + 1 })]);
+        expect(logged(untimed).diff).toEqual([{ field: 'Name', from: 'Timed', to: 'Untimed' }]);
+        expect(logged(untimed)).not.toHaveProperty('superseded');
+        const [again] = await log.append([await groupChanged(G1, { Name: 'Last' }, { at: T0 + 2 })]);
+        expect(logged(again).diff).toEqual([{ field: 'Name', from: 'Untimed', to: 'Last' }]);
+        expect((await log.getProfile('group', G1))?.fields.Name?.value).toBe('Last');
+      });
+
+      it('lets a later arrival win a tie of EventTime', async () => {
+        await log.append([await groupChanged(G1, { Name: 'One' }, { eventTime: T0 })]);
+        const [tie] = await log.append([
+          await groupChanged(G1, { Name: 'Two' }, { eventTime: T0, at: T0 + 1 }),
+        ]);
+        expect(logged(tie).diff).toEqual([{ field: 'Name', from: 'One', to: 'Two' }]);
+        expect((await log.getProfile('group', G1))?.fields.Name?.value).toBe('Two');
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('opens a profile with its creation fields and createdAt on CreateGroup', async () => {
+        const [result] = await log.append([
+          await groupCreated(
+            C1,
+            'Community',
+            { Name: 'Club', Introduction: 'Hello', custom: { Tier: 'gold' } },
+            { at: T0 + 3, eventTime: T0 - 50, operator: 'admin' },
+          ),
+        ]);
+        const event = logged(result);
+        expect(event).toMatchObject({
+          command: Commands.CreateGroup,
+          kind: 'group',
+          groupId: C1,
+          topicId: null,
+          groupType: 'Community',
+          operator: 'admin',
+          eventTime: T0 - 50,
+          diff: [
+            { field: 'Name', from: null, to: 'Club' },
+            { field: 'Introduction', from: null, to: 'Hello' },
+            { field: 'customFields.Tier', from: null, to: 'gold' },
+          ],
+        });
+        const profile = await log.getProfile('group', C1);
+        expect(profile).toMatchObject({
+          groupType: 'Community',
+          createdAt: T0 - 50,
+          destroyedAt: null,
+          firstSeq: event.seq,
+          changeCount: 1,
+        });
+        expect(profile?.fields['customFields.Tier']?.value).toBe('gold');
+      });
+
+      it('sets destroyedAt on GroupDestroyed and keeps the last values', async () => {
+        await log.append([await groupCreated(G2, 'Public', { Name: 'Doomed' }, { eventTime: T0 - 50 })]);
+        const [result] = await log.append([
+          await groupDestroyed(G2, { at: T0 + 9, eventTime: T0 + 5, operator: 'owner' }),
+        ]);
+        expect(logged(result)).toMatchObject({
+          command: Commands.GroupDestroyed,
+          kind: 'group',
+          groupId: G2,
+          operator: 'owner',
+          changes: {},
+          diff: [],
+        });
+        expect(await log.getProfile('group', G2)).toMatchObject({
+          createdAt: T0 - 50,
+          destroyedAt: T0 + 5,
+          changeCount: 2,
+          lastOperator: 'owner',
+          fields: { Name: { value: 'Doomed' } },
+        });
+      });
+
+      it('takes the arrival time as destroyedAt when GroupDestroyed has no EventTime', async () => {
+        await log.append([await groupDestroyed(G2, { at: T0 + 42 })]);
+        expect(await log.getProfile('group', G2)).toMatchObject({
+          destroyedAt: T0 + 42,
+          createdAt: null,
+          fields: {},
+        });
+      });
+
+      it('reopens a destroyed group that is created again', async () => {
+        await log.append([await groupDestroyed(G2, { at: T0 })]);
+        await log.append([await groupCreated(G2, 'Public', { Name: 'Reborn' }, { at: T0 + 1 })]);
+        expect(await log.getProfile('group', G2)).toMatchObject({ createdAt: T0 + 1, destroyedAt: null });
+      });
+
+      it('opens a topic profile in its community on CreateTopic', async () => {
+        const [result] = await log.append([
+          await topicCreated(C1, T1, { Name: 'General', Notification: 'Be nice' }, { eventTime: T0 - 7 }),
+        ]);
+        expect(logged(result)).toMatchObject({
+          command: Commands.CreateTopic,
+          kind: 'topic',
+          groupId: C1,
+          topicId: T1,
+          diff: [
+            { field: 'Name', from: null, to: 'General' },
+            { field: 'Notification', from: null, to: 'Be nice' },
+          ],
+        });
+        expect(await log.getProfile('topic', T1)).toMatchObject({
+          kind: 'topic',
+          id: T1,
+          groupId: C1,
+          groupType: 'Community',
+          createdAt: T0 - 7,
+          destroyedAt: null,
+        });
+        expect(await log.getProfile('group', C1)).toBeNull();
+      });
+
+      it('closes every topic of a TopicDestroyed TopicIdList', async () => {
+        await log.append([
+          await topicCreated(C1, T1, { Name: 'One' }),
+          await topicCreated(C1, T2, { Name: 'Two' }),
+          await topicCreated(C1, `${C1}@TOPIC#_@TOPIC#SURVIVOR`, { Name: 'Three' }),
+        ]);
+        const [result] = await log.append([await topicsDestroyed(C1, [T1, T2], { at: T0 + 5 })]);
+        expect(logged(result)).toMatchObject({
+          command: Commands.TopicDestroyed,
+          kind: 'topic',
+          groupId: C1,
+          topicId: null,
+          diff: [],
+        });
+        expect(await log.getProfile('topic', T1)).toMatchObject({
+          destroyedAt: T0 + 5,
+          fields: { Name: { value: 'One' } },
+        });
+        expect(await log.getProfile('topic', T2)).toMatchObject({ destroyedAt: T0 + 5 });
+        expect(await log.getProfile('topic', `${C1}@TOPIC#_@TOPIC#SURVIVOR`)).toMatchObject({
+          destroyedAt: null,
+        });
+      });
+
+      it('names the topic on the event of a TopicDestroyed that closes exactly one', async () => {
+        const [result] = await log.append([await topicsDestroyed(C1, [T1])]);
+        expect(logged(result)).toMatchObject({ kind: 'topic', groupId: C1, topicId: T1 });
+        expect(seqs((await log.listEvents({ limit: 10, topicId: T1 })).events)).toEqual([logged(result).seq]);
+      });
+    });
+
+    describe('topics', () => {
+      it('logs a topic change without TopicId against its community, with the topic unknown', async () => {
+        const [result] = await log.append([await seedEntry('topic-info-changed')]);
+        expect(logged(result)).toStrictEqual({
+          seq: logged(result).seq,
+          receivedAt: T0,
+          eventTime: null,
+          command: Commands.TopicInfoChanged,
+          kind: 'topic',
+          sdkAppId: APP_ID,
+          groupId: G1,
+          topicId: null,
+          groupType: 'Community',
+          operator: 'leckie',
+          optPlatform: 'RESTAPI',
+          clientIp: '203.0.113.7',
+          changes: {
+            Name: 'TestTopic',
+            Introduction: 'TestIntroduction',
+            Notification: 'NewNotification',
+            FaceUrl: 'http://this.is.face.url',
+          },
+          diff: [
+            { field: 'Name', from: null, to: 'TestTopic' },
+            { field: 'Introduction', from: null, to: 'TestIntroduction' },
+            { field: 'Notification', from: null, to: 'NewNotification' },
+            { field: 'FaceUrl', from: null, to: 'http://this.is.face.url' },
+          ],
+          raw: readSeedJson('topic-info-changed'),
+        });
+        expect(await log.getProfile('topic', G1)).toBeNull();
+        expect(await log.getProfile('group', G1)).toBeNull();
+        expect((await log.listProfiles({ kind: 'topic', groupId: G1, limit: 10 })).items).toEqual([]);
+        expect((await log.listProfiles({ kind: 'topic', limit: 10 })).items).toEqual([]);
+        expect(seqs((await log.listEvents({ limit: 10, groupId: G1, kind: 'topic' })).events)).toEqual([
+          logged(result).seq,
+        ]);
+      });
+
+      it('diffs every unknown-topic change from null, since it has no profile to diff against', async () => {
+        await log.append([await topicChanged(C1, null, { Name: 'Same' })]);
+        const [second] = await log.append([
+          await topicChanged(C1, null, { Name: 'Same' }, { eventTime: T0 }),
+        ]);
+        expect(logged(second).diff).toEqual([{ field: 'Name', from: null, to: 'Same' }]);
+      });
+
+      it('reads a GroupId that is a topic id as that topic of its community', async () => {
+        const [byGroupId] = await log.append([await topicChanged(T1, null, { Name: 'Via GroupId' })]);
+        expect(logged(byGroupId)).toMatchObject({ kind: 'topic', groupId: C1, topicId: T1 });
+        expect(await log.getProfile('topic', T1)).toMatchObject({ id: T1, groupId: C1 });
+        const [byTopicId] = await log.append([await topicChanged(C1, T1, { Name: 'Via TopicId' })]);
+        expect(logged(byTopicId).diff).toEqual([{ field: 'Name', from: 'Via GroupId', to: 'Via TopicId' }]);
+      });
+
+      it('keeps a topic profile apart from its community group profile', async () => {
+        await log.append([
+          await groupCreated(C1, 'Community', { Name: 'Community name' }),
+          await topicChanged(C1, T1, { Name: 'Topic name' }),
+        ]);
+        expect((await log.getProfile('group', C1))?.fields.Name?.value).toBe('Community name');
+        expect((await log.getProfile('topic', T1))?.fields.Name?.value).toBe('Topic name');
+        expect(await log.getProfile('group', T1)).toBeNull();
+        expect(await log.getProfile('topic', C1)).toBeNull();
+      });
+    });
+
+    describe('listEvents', () => {
+      /** Six events of every kind; `seq[i]` is the seq of the i-th. */
+      let seq: number[];
+
+      beforeEach(async () => {
+        const results = await log.append([
+          await groupChanged(G1, { Name: 'g1-a' }, { at: T0, operator: 'alice', optPlatform: 'RESTAPI' }),
+          await groupChanged(G2, { Name: 'g2-a' }, { at: T0 + 1000, operator: 'bob', optPlatform: 'Web' }),
+          await topicChanged(
+            C1,
+            T1,
+            { Name: 't1-a' },
+            { at: T0 + 2000, operator: 'alice', optPlatform: 'Android' },
+          ),
+          await groupChanged(G1, { Introduction: 'g1-b' }, { at: T0 + 3000, operator: 'bob' }),
+          await topicChanged(
+            C1,
+            null,
+            { Name: 'unknown' },
+            { at: T0 + 4000, operator: 'carol', optPlatform: 'iOS' },
+          ),
+          await groupDestroyed(G1, { at: T0 + 5000, operator: 'alice' }),
+        ]);
+        seq = results.map((result) => logged(result).seq);
+      });
+
+      it('reads oldest first with no cursor', async () => {
+        expect(seqs((await log.listEvents({ limit: 100 })).events)).toEqual(seq);
+      });
+
+      it('gives next null when the limit is exactly the number of events', async () => {
+        const page = await log.listEvents({ limit: 6 });
+        expect(seqs(page.events)).toEqual(seq);
+        expect(page.next).toBeNull();
+      });
+
+      it('gives the last seq as next when one more event remains, and that page ends the log', async () => {
+        const page = await log.listEvents({ limit: 5 });
+        expect(seqs(page.events)).toEqual(seq.slice(0, 5));
+        expect(page.next).toBe(seq[4]);
+        const rest = await log.listEvents({ limit: 5, after: page.next! });
+        expect(seqs(rest.events)).toEqual([seq[5]]);
+        expect(rest.next).toBeNull();
+      });
+
+      it('gives an empty page after the last seq', async () => {
+        expect(await log.listEvents({ limit: 10, after: seq[5]! })).toEqual({ events: [], next: null });
+      });
+
+      it('reads newest first before a cursor, page by page, down to the first event', async () => {
+        const first = await log.listEvents({ limit: 2, before: seq[5]! + 1 });
+        expect(seqs(first.events)).toEqual([seq[5], seq[4]]);
+        expect(first.next).toBe(seq[4]);
+        const second = await log.listEvents({ limit: 2, before: first.next! });
+        expect(seqs(second.events)).toEqual([seq[3], seq[2]]);
+        const third = await log.listEvents({ limit: 2, before: second.next! });
+        expect(seqs(third.events)).toEqual([seq[1], seq[0]]);
+        expect(third.next).toBeNull();
+        expect(await log.listEvents({ limit: 2, before: seq[0]! })).toEqual({ events: [], next: null });
+      });
+
+      it('reads newest first with order desc and no cursor', async () => {
+        const page = await log.listEvents({ limit: 2, order: 'desc' });
+        expect(seqs(page.events)).toEqual([seq[5], seq[4]]);
+        expect(page.next).toBe(seq[4]);
+      });
+
+      it.each([
+        ['groupId of a group', { groupId: G1 }, [0, 3, 5]],
+        ['groupId of a community', { groupId: C1 }, [2, 4]],
+        ['topicId', { topicId: T1 }, [2]],
+        ['command', { command: Commands.GroupDestroyed }, [5]],
+        ['operator', { operator: 'alice' }, [0, 2, 5]],
+        ['kind', { kind: 'topic' as const }, [2, 4]],
+        ['optPlatform', { optPlatform: 'Web' }, [1]],
+        ['since and until, both inclusive', { since: T0 + 1000, until: T0 + 3000 }, [1, 2, 3]],
+        ['since alone', { since: T0 + 4000 }, [4, 5]],
+        ['until alone', { until: T0 }, [0]],
+        ['two filters together', { groupId: G1, operator: 'bob' }, [3]],
+        ['a value nothing has', { operator: 'nobody' }, []],
+      ])('filters by %s', async (_, filter, indexes) => {
+        const page = await log.listEvents({ limit: 100, ...filter });
+        expect(seqs(page.events)).toEqual(indexes.map((i) => seq[i]));
+        expect(page.next).toBeNull();
+      });
+
+      it('pages through a filter by the filtered events only', async () => {
+        const first = await log.listEvents({ limit: 2, groupId: G1 });
+        expect(seqs(first.events)).toEqual([seq[0], seq[3]]);
+        expect(first.next).toBe(seq[3]);
+        const rest = await log.listEvents({ limit: 2, groupId: G1, after: first.next! });
+        expect(seqs(rest.events)).toEqual([seq[5]]);
+        expect(rest.next).toBeNull();
+        const back = await log.listEvents({ limit: 5, groupId: G1, before: seq[5]! });
+        expect(seqs(back.events)).toEqual([seq[3], seq[0]]);
+      });
+    });
+
+    it('reads an empty log as an empty page', async () => {
+      expect(await log.listEvents({ limit: 1 })).toEqual({ events: [], next: null });
+    });
+
+    describe('listProfiles', () => {
+      it('lists groups most recently changed first, page by page', async () => {
+        await log.append([
+          await groupChanged(G1, { Name: 'one' }),
+          await groupChanged(G2, { Name: 'two' }),
+          await groupChanged(C1, { Name: 'three' }),
+          await topicChanged(C1, T1, { Name: 'not a group' }),
+          await groupChanged(G1, { Name: 'one again' }),
+        ]);
+        const all = await log.listProfiles({ kind: 'group', limit: 3 });
+        expect(all.items.map((item) => item.id)).toEqual([G1, C1, G2]);
+        expect(all.next).toBeNull();
+        const first = await log.listProfiles({ kind: 'group', limit: 2 });
+        expect(first.items.map((item) => item.id)).toEqual([G1, C1]);
+        expect(first.next).toBe(first.items[1]?.lastSeq);
+        const rest = await log.listProfiles({ kind: 'group', limit: 2, before: first.next! });
+        expect(rest.items.map((item) => item.id)).toEqual([G2]);
+        expect(rest.next).toBeNull();
+      });
+
+      it('lists the topics of one community only', async () => {
+        await log.append([
+          await topicCreated(C1, T1, { Name: 'one' }),
+          await topicCreated(C2, T3, { Name: 'three' }),
+          await topicCreated(C1, T2, { Name: 'two' }),
+        ]);
+        const ofC1 = await log.listProfiles({ kind: 'topic', groupId: C1, limit: 10 });
+        expect(ofC1.items.map((item) => item.id)).toEqual([T2, T1]);
+        const ofC2 = await log.listProfiles({ kind: 'topic', groupId: C2, limit: 10 });
+        expect(ofC2.items.map((item) => item.id)).toEqual([T3]);
+        const every = await log.listProfiles({ kind: 'topic', limit: 10 });
+        expect(every.items.map((item) => item.id)).toEqual([T2, T3, T1]);
+        expect(await log.listProfiles({ kind: 'topic', groupId: G1, limit: 10 })).toEqual({
+          items: [],
+          next: null,
+        });
+      });
+
+      it('gives null for a profile never seen', async () => {
+        expect(await log.getProfile('group', G1)).toBeNull();
+        expect(await log.getProfile('topic', T1)).toBeNull();
+      });
+    });
+
+    describe('stats', () => {
+      it('counts nothing in an empty log', async () => {
+        expect(await log.stats()).toMatchObject({ events: 0, lastSeq: 0 });
+      });
+
+      it('counts logged events, not duplicates, and names the last seq', async () => {
+        const results = await log.append([
+          await groupChanged(G1, { Name: 'a' }),
+          await groupChanged(G1, { Name: 'b' }),
+          await groupChanged(G1, { Name: 'c' }),
+        ]);
+        const [retry] = await log.append([await groupChanged(G1, { Name: 'b' })]);
+        expect(retry?.duplicate).toBe(true);
+        const stats = await log.stats();
+        expect(stats.events).toBe(3);
+        expect(stats.lastSeq).toBe(logged(results[2]).seq);
+        expect(stats.bytes).toBeGreaterThan(0);
+      });
+    });
+
+    it('can be closed twice', async () => {
+      await log.close();
+      await expect(log.close()).resolves.toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ChangeLog, openChangeLog, openSqliteChangeLog } from '../../src/store/index.js';
+import { describeChangeLogContract } from './change-log-contract.js';
+import { C1, G1, groupChanged, seedEntry, T0, T1, topicCreated } from './entries.js';
+
+let dir: string;
+const opened: ChangeLog[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'timhook-sqlite-'));
+});
+
+afterEach(async () => {
+  for (const log of opened.splice(0)) await log.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens a log on `path` (default: a file in this test's folder) and closes it after the test. */
+function openLog(path = join(dir, 'timhook.db')): ChangeLog {
+  const log = openSqliteChangeLog({ path });
+  opened.push(log);
+  return log;
+}
+
+describeChangeLogContract('SQLite file', async () => openSqliteChangeLog({ path: join(dir, 'contract.db') }));
+
+describe('the SQLite change log', () => {
+  it('keeps events, profiles, dedupe keys and the sequence when the file is reopened', async () => {
+    const path = join(dir, 'reopen.db');
+    const first = openLog(path);
+    const results = await first.append([
+      await seedEntry('group-info-changed-both'),
+      await topicCreated(C1, T1, { Name: 'General' }),
+    ]);
+    const events = (await first.listEvents({ limit: 10 })).events;
+    const group = await first.getProfile('group', G1);
+    const topics = await first.listProfiles({ kind: 'topic', groupId: C1, limit: 10 });
+    await first.close();
+
+    const second = openLog(path);
+    expect((await second.listEvents({ limit: 10 })).events).toStrictEqual(events);
+    expect(await second.getProfile('group', G1)).toStrictEqual(group);
+    expect(await second.listProfiles({ kind: 'topic', groupId: C1, limit: 10 })).toStrictEqual(topics);
+    const [retry] = await second.append([await seedEntry('group-info-changed-both', { at: T0 + 1 })]);
+    expect(retry).toStrictEqual({ seq: results[0]?.seq, duplicate: true });
+    const [next] = await second.append([await groupChanged(G1, { Name: 'After reopen' })]);
+    expect(next?.seq).toBe(events.length + 1);
+    expect(next?.duplicate === false && next.event.diff).toEqual([
+      { field: 'Name', from: 'NewGroupName', to: 'After reopen' },
+    ]);
+  });
+
+  it('creates the folder of its file', async () => {
+    const log = openLog(join(dir, 'nested', 'deeper', 'timhook.db'));
+    await log.append([await groupChanged(G1, { Name: 'x' })]);
+    expect((await log.stats()).events).toBe(1);
+  });
+
+  it('works in memory, for tests', async () => {
+    const log = openLog(':memory:');
+    await log.append([await groupChanged(G1, { Name: 'x' })]);
+    expect((await log.listEvents({ limit: 10 })).events).toHaveLength(1);
+  });
+
+  it('refuses a file whose schema is newer than this timhook knows', async () => {
+    const path = join(dir, 'future.db');
+    const db = new Database(path);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => openSqliteChangeLog({ path })).toThrow(/schema version 99, newer than this timhook knows/);
+  });
+
+  it('is opened by openChangeLog from a plain path or a sqlite: URL', async () => {
+    const plain = await openChangeLog({ db: join(dir, 'plain.db') });
+    opened.push(plain);
+    await plain.append([await groupChanged(G1, { Name: 'plain' })]);
+    await plain.close();
+    const prefixed = await openChangeLog({ db: `sqlite:${join(dir, 'plain.db')}`, durability: 'normal' });
+    opened.push(prefixed);
+    expect((await prefixed.stats()).events).toBe(1);
+  });
+
+  it('says plainly that PostgreSQL is not supported yet', async () => {
+    await expect(openChangeLog({ db: 'postgres://localhost/timhook' })).rejects.toThrow(
+      /PostgreSQL is not supported yet/,
+    );
+  });
+});
