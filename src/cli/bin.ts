@@ -6,6 +6,8 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   serve: () => import('./commands/serve.js'),
   send: () => import('./commands/send.js'),
   tail: () => import('./commands/tail.js'),
+  demo: () => import('./commands/demo.js'),
+  emulator: () => import('./commands/emulator.js'),
 };
 
 const HELP = `timhook — receive, record, relay and emulate Tencent Cloud Chat group/topic profile callbacks

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createJsonLogger, createRecorder } from '../../server/index.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
+import { waitForStop } from '../wait-for-stop.js';
 
 const SPECS: readonly SettingSpec[] = [
   {
@@ -142,7 +143,14 @@ Examples:
       ...(settings.apiToken ? { apiToken: settings.apiToken } : {}),
       logger,
     });
-    await recorder.start();
+    // Trap signals before listening, so a Ctrl-C right after start still stops gracefully.
+    const starting = recorder.start();
+    const stopped = waitForStop(async () => {
+      logger.info('stopping: committing queued callbacks');
+      await recorder.stop();
+      logger.info('stopped');
+    }, starting);
+    await starting;
     const shown = maskSecrets(SPECS, settings);
     process.stdout.write(
       `timhook recorder listening on ${recorder.url}\n` +
@@ -154,30 +162,6 @@ Examples:
         `API: ${recorder.url}/api/events   stream: ${recorder.url}/api/stream   follow it: timhook tail --url ${recorder.url}\n`,
     );
     logger.info('recorder started', { url: recorder.url });
-    return waitForStop(async () => {
-      logger.info('stopping: committing queued callbacks');
-      await recorder.stop();
-      logger.info('stopped');
-    });
+    return stopped;
   },
 };
-
-/** Resolves with exit code 0 after the first SIGINT/SIGTERM has run `stop`; a second signal exits at once. */
-export function waitForStop(stop: () => Promise<void>): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = () => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      stop().then(
-        () => resolve(0),
-        (error: unknown) => {
-          process.stderr.write(`timhook: stop failed: ${(error as Error).message}\n`);
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}

@@ -1,0 +1,29 @@
+/**
+ * Resolves with exit code 0 once the first SIGINT/SIGTERM has run `stop` (1 when stop fails); a
+ * second signal exits at once. Call it before starting, so a signal that comes while `started`
+ * is still pending is not lost: `stop` then runs as soon as the start has settled.
+ */
+export function waitForStop(
+  stop: () => Promise<void>,
+  started: Promise<unknown> = Promise.resolve(),
+): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      started
+        .catch(() => {})
+        .then(stop)
+        .then(
+          () => resolve(0),
+          (error: unknown) => {
+            process.stderr.write(`timhook: stop failed: ${(error as Error).message}\n`);
+            resolve(1);
+          },
+        );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
