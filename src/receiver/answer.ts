@@ -28,3 +28,13 @@ export function refusalResult(error: ReceiverError): ReceiveResult {
 export const ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-type': 'application/json; charset=utf-8',
 });
+
+/**
+ * The headers of one answer: a 413 closes the connection (the rest of the body was never read),
+ * a 405 says which method is allowed.
+ */
+export function answerHeaders(result: ReceiveResult): Record<string, string> {
+  if (result.status === 413) return { ...ANSWER_HEADERS, connection: 'close' };
+  if (result.status === 405) return { ...ANSWER_HEADERS, allow: 'POST' };
+  return ANSWER_HEADERS;
+}

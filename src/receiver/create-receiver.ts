@@ -1,10 +1,12 @@
 import type { AnyEvent, CallbackQuery, Command, EventOf } from '../protocol/index.js';
-import { ANSWER_HEADERS, OK_RESULT, type ReceiveResult, refusalResult } from './answer.js';
+import { answerHeaders, OK_RESULT, type ReceiveResult, refusalResult } from './answer.js';
 import { isReceiverError, ReceiverError } from './errors.js';
+import { setReceiveBodyNow } from './internal.js';
 import { type ReceiverOptions, type ResolvedReceiverOptions, resolveReceiverOptions } from './options.js';
 import { readBodyText } from './read-body.js';
 import { readEvent } from './read-event.js';
-import { verifyQuery } from './verify-query.js';
+import { querySearchOf, readQuery } from './read-query.js';
+import { createQueryVerifier } from './verify-query.js';
 
 /** A handler of events of one kind; the callback is answered once every handler has settled. */
 export type Handler<E> = (event: E) => unknown;
@@ -22,8 +24,11 @@ export interface Receiver {
   onError(handler: ErrorHandler): void;
   /** The whole pipeline on plain data: verify the URL, then parse, validate and dispatch the body. */
   receive(input: { query: URLSearchParams | string; rawBody: string }): Promise<ReceiveResult>;
-  /** Step one, for adapters: check the URL before reading any of the body. */
-  verifyQuery(params: URLSearchParams): CallbackQuery | ReceiverError;
+  /**
+   * Step one, for adapters: check the URL before reading any of the body. Takes the search params,
+   * or the query string (without `?`), which is faster.
+   */
+  verifyQuery(params: URLSearchParams | string): CallbackQuery | ReceiverError;
   /** Step two, for adapters: parse, validate and dispatch a body whose URL passed `verifyQuery`. */
   receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult>;
   /** Answers a refusal an adapter found itself (size, method), telling `onError`. */
@@ -48,6 +53,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   const handlers = new Map<string, Set<Handler<AnyEvent>>>();
   const anyHandlers = new Set<Handler<AnyEvent>>();
   const errorHandlers = new Set<ErrorHandler>();
+  const verifyQuery = createQueryVerifier(resolved);
 
   function notify(error: ReceiverError, event: AnyEvent | null): void {
     if (errorHandlers.size === 0) {
@@ -68,26 +74,33 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     return refusalResult(error);
   }
 
-  async function dispatch(event: AnyEvent): Promise<ReceiveResult> {
+  // A promise only when a handler returned one: see internal.ts.
+  function dispatch(event: AnyEvent): ReceiveResult | Promise<ReceiveResult> {
     const own = handlers.get(event.command);
-    const all = own ? [...own, ...anyHandlers] : [...anyHandlers];
-    if (all.length === 0) return OK_RESULT;
     const pending: Array<Promise<unknown>> = [];
     const failures: unknown[] = [];
-    for (const handler of all) {
-      try {
-        const result = handler(event);
-        if (result instanceof Promise) pending.push(result);
-      } catch (error) {
-        failures.push(error);
+    for (const set of own ? [own, anyHandlers] : [anyHandlers]) {
+      for (const handler of set) {
+        try {
+          const result = handler(event);
+          if (result instanceof Promise) pending.push(result);
+        } catch (error) {
+          failures.push(error);
+        }
       }
     }
-    if (pending.length > 0) {
-      for (const settled of await Promise.allSettled(pending)) {
-        if (settled.status === 'rejected') failures.push(settled.reason);
-      }
+    if (pending.length > 0) return settle(event, pending, failures);
+    return failures.length > 0 ? answerFailures(event, failures) : OK_RESULT;
+  }
+
+  async function settle(event: AnyEvent, pending: Array<Promise<unknown>>, failures: unknown[]) {
+    for (const settled of await Promise.allSettled(pending)) {
+      if (settled.status === 'rejected') failures.push(settled.reason);
     }
-    if (failures.length === 0) return OK_RESULT;
+    return failures.length === 0 ? OK_RESULT : answerFailures(event, failures);
+  }
+
+  function answerFailures(event: AnyEvent, failures: unknown[]): ReceiveResult {
     // A handler may refuse on purpose (the recorder sheds load with Overloaded); report every
     // failure, answer with the first deliberate refusal or else HandlerFailed.
     let answer: ReceiverError | undefined;
@@ -105,30 +118,39 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     );
   }
 
-  async function receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult> {
+  function receiveBodyNow(query: CallbackQuery, rawBody: string): ReceiveResult | Promise<ReceiveResult> {
     const event = readEvent(query, rawBody, resolved);
     if (event instanceof ReceiverError) return refuse(event);
     return dispatch(event);
   }
 
-  function checkQuery(params: URLSearchParams): CallbackQuery | ReceiverError {
-    return verifyQuery(params, resolved);
+  async function receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult> {
+    return receiveBodyNow(query, rawBody);
+  }
+
+  function checkQuery(params: URLSearchParams | string): CallbackQuery | ReceiverError {
+    return verifyQuery(readQuery(params));
   }
 
   async function receive(input: {
     query: URLSearchParams | string;
     rawBody: string;
   }): Promise<ReceiveResult> {
-    const params = typeof input.query === 'string' ? new URLSearchParams(input.query) : input.query;
-    const query = checkQuery(params);
+    const query = checkQuery(input.query);
     if (query instanceof ReceiverError) return refuse(query);
     return receiveBody(query, input.rawBody);
   }
 
   async function fetch(request: Request): Promise<Response> {
-    const result = await handleRequest(request);
-    const headers = result.status === 413 ? { ...ANSWER_HEADERS, connection: 'close' } : ANSWER_HEADERS;
-    return new Response(result.body, { status: result.status, headers });
+    let result: ReceiveResult;
+    try {
+      result = await handleRequest(request);
+    } catch (error) {
+      // A body stream that failed (the client went away): still one answer, in the envelope.
+      resolved.log('[timhook] unexpected error in the fetch handler', error);
+      result = refuse(new ReceiverError('HandlerFailed', 'internal error', { cause: error }));
+    }
+    return new Response(result.body, { status: result.status, headers: answerHeaders(result) });
   }
 
   async function handleRequest(request: Request): Promise<ReceiveResult> {
@@ -137,7 +159,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         new ReceiverError('MethodNotAllowed', `${request.method} is not allowed; callbacks are POST`),
       );
     }
-    const query = checkQuery(new URL(request.url).searchParams);
+    const query = checkQuery(querySearchOf(request.url));
     if (query instanceof ReceiverError) {
       await request.body?.cancel().catch(() => {});
       return refuse(query);
@@ -147,11 +169,14 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     return receiveBody(query, text);
   }
 
-  return {
+  const receiver: Receiver = {
     on(command, handler) {
       for (const name of typeof command === 'string' ? [command] : command) {
         let set = handlers.get(name);
-        if (!set) handlers.set(name, (set = new Set()));
+        if (!set) {
+          set = new Set();
+          handlers.set(name, set);
+        }
         set.add(handler as Handler<AnyEvent>);
       }
     },
@@ -168,4 +193,6 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     fetch,
     options: resolved,
   };
+  setReceiveBodyNow(receiver, receiveBodyNow);
+  return receiver;
 }
