@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   tail: () => import('./commands/tail.js'),
   demo: () => import('./commands/demo.js'),
   emulator: () => import('./commands/emulator.js'),
+  relay: () => import('./commands/relay.js'),
 };
 
 const HELP = `timhook — receive, record, relay and emulate Tencent Cloud Chat group/topic profile callbacks

@@ -2,23 +2,30 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { constantTimeEqual } from '../protocol/index.js';
 import { createReceiver } from '../receiver/index.js';
+import { createRelay, type DeclaredSink, type Relay, type RelayTiming } from '../relay/index.js';
 import {
   type ChangeLog,
   type CommitQueueOptions,
   createCommitQueue,
   type Durability,
   openChangeLog,
+  openSqliteRelayState,
+  type RelayState,
 } from '../store/index.js';
-import { ApiError, isLoopback, sendApiError, sendJson } from './http.js';
+import { ApiError, isLoopback, sendApiError } from './http.js';
 import { createLiveHub, type LiveHub } from './live-hub.js';
 import { createJsonLogger, type Logger } from './logger.js';
-import { createRecorderMetrics } from './metrics.js';
+import { createRecorderMetrics, createRelayMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { createRecentRefusals, type RecentRefusals } from './recent-refusals.js';
 import { serveApi } from './routes/api.js';
 import { attachRecorder, serveCallback } from './routes/callback.js';
+import { serveExport } from './routes/export.js';
 import { serveHealth } from './routes/health.js';
+import { serveRelay } from './routes/relay.js';
+import { serveRate } from './routes/stats.js';
 import { serveStream } from './routes/stream.js';
+import { isUiPath, serveUi } from './routes/ui.js';
 
 /** Settings of the recorder. Only `sdkAppId` is required. */
 export interface RecorderOptions {
@@ -48,6 +55,11 @@ export interface RecorderOptions {
   maxStreamBufferBytes?: number;
   commit?: CommitQueueOptions;
   logger?: Logger;
+  /** Sinks the log is relayed to (issue 6), secrets read; see `parseSinks` in `timhook/relay`. */
+  sinks?: readonly DeclaredSink[];
+  /** Where the relay keeps cursors and dead letters. Default: beside the log in the `db` file. */
+  relayState?: RelayState;
+  relayTiming?: RelayTiming;
 }
 
 /** A running (or ready to run) recorder. */
@@ -62,6 +74,8 @@ export interface Recorder {
   readonly hub: LiveHub;
   readonly refusals: RecentRefusals;
   readonly server: Server;
+  /** The relay to the configured sinks; null when there are none. */
+  readonly relay: Relay | null;
 }
 
 /**
@@ -99,18 +113,18 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
   const refusals = createRecentRefusals();
   const streams = new Set<ServerResponse>();
   let stopping = false;
-  let metrics: ReturnType<typeof createRecorderMetrics>;
+  // The gauges read the queue at scrape time, after it exists.
+  const metrics = createRecorderMetrics({
+    queueDepth: () => queue.depth(),
+    sseClients: () => streams.size,
+    logStats: () => log.stats(),
+  });
   const queue = createCommitQueue(log, {
     ...options.commit,
     onCommit(size, ms) {
       metrics.commitBatch.observe(size);
       metrics.commitSeconds.observe(ms / 1000);
     },
-  });
-  metrics = createRecorderMetrics({
-    queueDepth: () => queue.depth(),
-    sseClients: () => streams.size,
-    logStats: () => log.stats(),
   });
   const receiver = createReceiver({
     sdkAppId,
@@ -120,6 +134,8 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     log: (message, error) => logger.error(message, { error }),
   });
   const callbackDeps = { receiver, queue, hub, metrics, refusals, logger };
+  const { relay, relayState } = openRelay(options, log, metrics.registry, logger);
+  if (relay) hub.subscribe(() => relay.wake());
   attachRecorder(callbackDeps);
   const openApi = JSON.stringify(buildOpenApi(path));
 
@@ -152,7 +168,10 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
         await serveHealth({ log, metrics, isStopping: () => stopping }, pathname, res);
         return;
       }
-      authorize(req);
+      // The dashboard's files hold no data: with an API token anyone may load them, and the page
+      // asks for the token; without one they are loopback-only, like the API.
+      if (apiToken === undefined || !isUiPath(pathname)) authorize(req);
+      if (pathname.startsWith('/api/relay') && (await serveRelay(relay, req, pathname, params, res))) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         throw new ApiError(405, 'method_not_allowed', 'the API is read-only: use GET');
       }
@@ -169,16 +188,10 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
         return;
       }
       if (await serveHealth({ log, metrics, isStopping: () => stopping }, pathname, res)) return;
+      if (pathname === '/api/export') return await serveExport({ log }, req, res, params);
+      if (pathname === '/api/stats/rate') return await serveRate({ log, refusals }, params, res);
       if (await serveApi({ log, refusals }, pathname, params, res)) return;
-      if (pathname === '/') {
-        sendJson(res, 200, {
-          name: 'timhook',
-          callback: path,
-          api: '/api/openapi.json',
-          stream: '/api/stream',
-        });
-        return;
-      }
+      if (serveUi(req, pathname, res)) return;
       throw new ApiError(404, 'not_found', `no route ${pathname}`);
     } catch (error) {
       if (res.headersSent) {
@@ -218,6 +231,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
       const info = server.address() as AddressInfo;
       const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
       address = `http://${shown}:${info.port}`;
+      relay?.start();
     },
     async stop() {
       if (stopping) return;
@@ -227,11 +241,13 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
         : Promise.resolve();
       for (const stream of streams) stream.end();
       await queue.drain();
+      await relay?.stop();
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 5_000);
       force.unref();
       await closed;
       clearTimeout(force);
+      await relayState?.close();
       await log.close();
     },
     get url() {
@@ -244,5 +260,33 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     hub,
     refusals,
     server,
+    relay,
   };
+}
+
+/** The relay of `options.sinks`, its state beside the log in the `db` file unless given. */
+function openRelay(
+  options: RecorderOptions,
+  log: ChangeLog,
+  registry: ReturnType<typeof createRecorderMetrics>['registry'],
+  logger: Logger,
+): { relay: Relay | null; relayState: RelayState | null } {
+  const sinks = options.sinks ?? [];
+  if (sinks.length === 0) return { relay: null, relayState: null };
+  if (!options.relayState && options.log) {
+    throw new TypeError('[timhook] sinks with an open `log`: pass `relayState` too');
+  }
+  const db = options.db ?? './data/timhook.db';
+  const relayState =
+    options.relayState ?? openSqliteRelayState({ path: db.startsWith('sqlite:') ? db.slice(7) : db });
+  const relay: Relay = createRelay({
+    sinks,
+    log,
+    state: relayState,
+    logger,
+    observer: createRelayMetrics(registry, () => relay.status()),
+    ...(options.relayTiming ? { timing: options.relayTiming } : {}),
+  });
+  // A state the caller gave is the caller's to close.
+  return { relay, relayState: options.relayState ? null : relayState };
 }

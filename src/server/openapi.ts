@@ -16,6 +16,18 @@ export function buildOpenApi(callbackPath: string): Record<string, unknown> {
     { name: 'optPlatform', in: 'query', schema: { type: 'string' } },
     { name: 'since', in: 'query', schema: { type: 'string' }, description: 'receivedAt ≥, ms or ISO 8601' },
     { name: 'until', in: 'query', schema: { type: 'string' }, description: 'receivedAt ≤, ms or ISO 8601' },
+    {
+      name: 'field',
+      in: 'query',
+      schema: { type: 'string' },
+      description: 'Only changes that carried this field: Name, customFields.Level, or customFields for any',
+    },
+    {
+      name: 'search',
+      in: 'query',
+      schema: { type: 'string' },
+      description: 'Text in the group’s or topic’s id or current name, any case',
+    },
   ];
   const paging = [
     cursor('after', 'Oldest first: events with seq > after.'),
@@ -155,6 +167,83 @@ export function buildOpenApi(callbackPath: string): Record<string, unknown> {
           summary: 'Live changes as Server-Sent Events; id is the seq; resumes from Last-Event-ID or ?after=',
           parameters: [cursor('after', 'Replay from here, then go live'), ...filters],
           responses: { 200: { description: 'text/event-stream of `event: change` frames' } },
+        },
+      },
+      '/api/relay': {
+        get: {
+          summary:
+            'Every relay sink: cursor, lag (events, seconds), dead letters, last error (docs/relay.md)',
+          responses: ok({ type: 'object' }),
+        },
+      },
+      '/api/relay/{sink}': {
+        get: {
+          summary: 'One sink, with its first 100 dead letters (`letters`)',
+          parameters: [id('sink')],
+          responses: ok({ type: 'object' }),
+        },
+      },
+      '/api/relay/{sink}/dead-letters': {
+        get: {
+          summary: 'A sink’s dead letters, oldest first',
+          parameters: [id('sink'), paging[0], paging[3]],
+          responses: ok({ type: 'object' }),
+        },
+      },
+      '/api/relay/{sink}/replay': {
+        post: {
+          summary: 'Deliver again from a seq (`{"from": SEQ}`) or a time (`{"since": ms | ISO 8601}`)',
+          parameters: [id('sink')],
+          responses: ok({ type: 'object' }),
+        },
+      },
+      '/api/relay/{sink}/redrive': {
+        post: {
+          summary: 'Deliver the sink’s dead letters again',
+          parameters: [id('sink')],
+          responses: ok({ type: 'object' }),
+        },
+      },
+      '/api/relay/{sink}/enable': {
+        post: {
+          summary: 'Enable a sink that disabled itself (HTTP 410)',
+          parameters: [id('sink')],
+          responses: ok({ type: 'object' }),
+        },
+      },
+      '/api/export': {
+        get: {
+          summary: 'The filtered history as a download: CSV (one row per changed field) or JSON lines',
+          parameters: [
+            { name: 'format', in: 'query', schema: { enum: ['csv', 'jsonl'], default: 'csv' } },
+            ...filters,
+          ],
+          responses: { 200: { description: 'text/csv or application/x-ndjson attachment' } },
+        },
+      },
+      '/api/stats/rate': {
+        get: {
+          summary: 'Recorded (from the log) and refused callbacks per time bucket, every bucket listed',
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'Default: 60 buckets before until',
+            },
+            {
+              name: 'until',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'Default: the end of the current bucket',
+            },
+            {
+              name: 'bucket',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1000, maximum: 86400000, default: 60000 },
+            },
+          ],
+          responses: ok({ type: 'object' }),
         },
       },
       '/api/refusals': {

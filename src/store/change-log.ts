@@ -47,8 +47,7 @@ export interface RecordedEvent {
 
 /** What `append` did with one entry: logged it, or found it was a re-delivery of `seq`. */
 export type AppendResult =
-  | { seq: number; duplicate: false; event: RecordedEvent }
-  | { seq: number; duplicate: true };
+  { seq: number; duplicate: false; event: RecordedEvent } | { seq: number; duplicate: true };
 
 /** Which events to read, and in which direction. */
 export interface EventQuery {
@@ -67,6 +66,29 @@ export interface EventQuery {
   /** `receivedAt` bounds, ms, inclusive. */
   since?: number;
   until?: number;
+  /**
+   * Only events whose callback carried this field: `Name`, `Introduction`, `Notification`,
+   * `FaceUrl`, `customFields.<Key>`, or `customFields` for any custom field.
+   */
+  field?: string;
+  /**
+   * Text searched, ignoring case, in the event's group and topic ids and in the current `Name` of its
+   * group and of its topic.
+   */
+  search?: string;
+}
+
+/** Which arrivals {@link ChangeLog.countByTime} counts: `receivedAt` in `[since, until)`, per `bucketMs`. */
+export interface RateQuery {
+  since: number;
+  until: number;
+  bucketMs: number;
+}
+
+/** The events that arrived in `[start, start + bucketMs)`. */
+export interface RateBucket {
+  start: number;
+  count: number;
 }
 
 /** A page of events; `next` is the cursor for the following page (`after` or `before`), or null. */
@@ -124,5 +146,10 @@ export interface ChangeLog {
     limit: number;
   }): Promise<ProfilePage>;
   stats(): Promise<LogStats>;
+  /**
+   * Counts logged events by arrival time, in slices of `bucketMs` from `since`: the non-empty
+   * buckets only, oldest first. Read from the log, so it survives restarts.
+   */
+  countByTime(query: RateQuery): Promise<RateBucket[]>;
   close(): Promise<void>;
 }

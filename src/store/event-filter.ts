@@ -1,4 +1,5 @@
-import type { EventQuery } from './change-log.js';
+import { changeEntries, type ProfileChange } from '../protocol/index.js';
+import type { EventQuery, ProfileView } from './change-log.js';
 
 /** A WHERE clause with its parameters, in the `?` placeholder style, and the ORDER BY. */
 export interface SqlFilter {
@@ -44,9 +45,46 @@ export function buildEventFilter(query: EventQuery): SqlFilter {
     clauses.push('received_at <= ?');
     params.push(query.until);
   }
+  if (query.field !== undefined) {
+    // event_fields holds one row per field a callback carried (see toFieldNames).
+    if (query.field === 'customFields') {
+      clauses.push(
+        "EXISTS (SELECT 1 FROM event_fields f WHERE f.seq = events.seq AND f.field LIKE 'customFields.%')",
+      );
+    } else {
+      clauses.push('EXISTS (SELECT 1 FROM event_fields f WHERE f.seq = events.seq AND f.field = ?)');
+      params.push(query.field);
+    }
+  }
+  if (query.search !== undefined && query.search !== '') {
+    // Lower-cased on both sides (profiles.name_key is stored lower-cased): LIKE ignores case in
+    // SQLite but not in PostgreSQL. Ids are ASCII, so SQL lower() and JS agree on them.
+    const pattern = `%${escapeLike(query.search.toLowerCase())}%`;
+    clauses.push(
+      `(lower(group_id) LIKE ? ESCAPE '\\' OR lower(topic_id) LIKE ? ESCAPE '\\'
+        OR group_id IN (SELECT id FROM profiles WHERE kind = 'group' AND name_key LIKE ? ESCAPE '\\')
+        OR topic_id IN (SELECT id FROM profiles WHERE kind = 'topic' AND name_key LIKE ? ESCAPE '\\'))`,
+    );
+    params.push(pattern, pattern, pattern, pattern);
+  }
   return {
     where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '',
     params,
     order: desc ? 'DESC' : 'ASC',
   };
+}
+
+/** Escapes `%`, `_` and `\\` for a `LIKE … ESCAPE '\\'` pattern. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** What a store keeps in `profiles.name_key`: the current `Name`, lower-cased, for {@link EventQuery.search}. */
+export function toNameKey(profile: ProfileView): string | null {
+  return profile.fields.Name?.value.toLowerCase() ?? null;
+}
+
+/** The rows of `event_fields` for one entry: every field its callback carried, `customFields.<Key>` for custom ones. */
+export function toFieldNames(changes: ProfileChange): string[] {
+  return changeEntries(changes).map(([field]) => field);
 }

@@ -4,4 +4,6 @@ export * from './commit-queue.js';
 export * from './log-entry.js';
 export * from './open-change-log.js';
 export * from './project-entry.js';
+export * from './relay-state.js';
+export * from './relay-state-sqlite.js';
 export * from './sqlite.js';

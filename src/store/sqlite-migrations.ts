@@ -41,4 +41,45 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX profiles_recent ON profiles (kind, last_seq);
    CREATE INDEX profiles_group ON profiles (group_id, kind, last_seq);`,
+  // Relay state (issue 6): one row per sink, its dead letters. See store/relay-state.ts.
+  `CREATE TABLE relay_sinks (
+     sink              TEXT PRIMARY KEY,
+     cursor            INTEGER NOT NULL,
+     epoch             INTEGER NOT NULL DEFAULT 0,
+     disabled_at       INTEGER,
+     disabled_reason   TEXT,
+     last_error        TEXT,
+     last_error_at     INTEGER,
+     last_delivered_at INTEGER,
+     delivered         INTEGER NOT NULL DEFAULT 0,
+     lease_owner       TEXT,
+     lease_expires_at  INTEGER,
+     created_at        INTEGER NOT NULL
+   );
+   CREATE TABLE relay_dead_letters (
+     sink            TEXT NOT NULL,
+     seq             INTEGER NOT NULL,
+     attempts        INTEGER NOT NULL,
+     error           TEXT NOT NULL,
+     first_failed_at INTEGER NOT NULL,
+     failed_at       INTEGER NOT NULL,
+     redrive         INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (sink, seq)
+   );`,
+  // Dashboard search and field filter (EventQuery.search, EventQuery.field): each profile's current
+  // Name lower-cased, and one row per field each callback carried. The back-fill lower-cases with
+  // SQLite's lower() (ASCII only); rows written since use JavaScript's, as every store does.
+  `ALTER TABLE profiles ADD COLUMN name_key TEXT;
+   UPDATE profiles SET name_key = lower(json_extract(fields, '$.Name.value'));
+   CREATE TABLE event_fields (
+     seq   INTEGER NOT NULL,
+     field TEXT NOT NULL,
+     PRIMARY KEY (seq, field)
+   ) WITHOUT ROWID;
+   INSERT INTO event_fields (seq, field)
+     SELECT e.seq, j.key FROM events e, json_each(e.changes) j WHERE j.key <> 'customFields'
+     UNION
+     SELECT e.seq, 'customFields.' || j.key FROM events e, json_each(e.changes, '$.customFields') j;`,
+  // Callbacks per minute (ChangeLog.countByTime) reads a time range of arrivals.
+  `CREATE INDEX events_received ON events (received_at);`,
 ];

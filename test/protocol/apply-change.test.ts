@@ -206,8 +206,8 @@ describe('applyChange over shuffled arrivals', () => {
       const expected: Record<string, { value: string; eventTime: number }> = {};
       for (const input of inputs) {
         const entries: Array<[string, string]> = [
-          ...FIELDS.flatMap(
-            (f): Array<[string, string]> => (input.changes[f] === undefined ? [] : [[f, input.changes[f]]]),
+          ...FIELDS.flatMap((f): Array<[string, string]> =>
+            input.changes[f] === undefined ? [] : [[f, input.changes[f]]],
           ),
           ...Object.entries(input.changes.customFields ?? {}).map(([k, v]): [string, string] => [
             `customFields.${k}`,

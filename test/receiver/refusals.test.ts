@@ -156,16 +156,14 @@ const CASES: RefusalCase[] = [
     code: 'BodyNotJson',
     info: /body is not valid UTF-8/,
   },
-  ...(['[]', '[{"GroupId":"@TGS#1"}]', '42', 'null', '"text"', 'true'] as const).map(
-    (json): RefusalCase => ({
-      title: `a JSON body that is not an object (${json}) is refused with 400`,
-      request: { path: signedPath(), body: json },
-      status: 400,
-      errorCode: 40004,
-      code: 'BodyNotObject',
-      info: /body must be a JSON object/,
-    }),
-  ),
+  ...(['[]', '[{"GroupId":"@TGS#1"}]', '42', 'null', '"text"', 'true'] as const).map((json): RefusalCase => ({
+    title: `a JSON body that is not an object (${json}) is refused with 400`,
+    request: { path: signedPath(), body: json },
+    status: 400,
+    errorCode: 40004,
+    code: 'BodyNotObject',
+    info: /body must be a JSON object/,
+  })),
   {
     title: 'a CallbackCommand in the body that differs from the URL is refused with 400',
     request: { path: signedPath(), body: groupChangedBody({ CallbackCommand: TOPIC_CHANGED }) },
@@ -225,16 +223,14 @@ const CASES: RefusalCase[] = [
     code: 'SchemaViolation',
     info: /^Group\.CallbackAfterTopicInfoChanged: Introduction: /,
   },
-  ...(['GET', 'PUT', 'DELETE', 'PATCH'] as const).map(
-    (method): RefusalCase => ({
-      title: `a ${method} request is refused with 405`,
-      request: { method, path: signedPath(), ...(method === 'GET' ? {} : { body }) },
-      status: 405,
-      errorCode: 40501,
-      code: 'MethodNotAllowed',
-      info: new RegExp(`${method} is not allowed; callbacks are POST`),
-    }),
-  ),
+  ...(['GET', 'PUT', 'DELETE', 'PATCH'] as const).map((method): RefusalCase => ({
+    title: `a ${method} request is refused with 405`,
+    request: { method, path: signedPath(), ...(method === 'GET' ? {} : { body }) },
+    status: 405,
+    errorCode: 40501,
+    code: 'MethodNotAllowed',
+    info: new RegExp(`${method} is not allowed; callbacks are POST`),
+  })),
   {
     title: 'a body over the size limit with its Content-Length is refused with 413',
     request: { path: signedPath(), body: groupChangedBody({ Introduction: 'x'.repeat(70_000) }) },

@@ -347,7 +347,10 @@ describe('service routes', () => {
     const answer = await request(recorder, '/api/openapi.json');
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    const spec = JSON.parse(answer.text) as { openapi: string; paths: Record<string, { get?: unknown }> };
+    const spec = JSON.parse(answer.text) as {
+      openapi: string;
+      paths: Record<string, { get?: unknown; post?: unknown }>;
+    };
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths).sort()).toEqual(
       [
@@ -360,12 +363,20 @@ describe('service routes', () => {
         '/api/topics/{topicId}/history',
         '/api/stream',
         '/api/refusals',
+        '/api/export',
+        '/api/stats/rate',
+        '/api/relay',
+        '/api/relay/{sink}',
+        '/api/relay/{sink}/dead-letters',
+        '/api/relay/{sink}/enable',
+        '/api/relay/{sink}/redrive',
+        '/api/relay/{sink}/replay',
         '/healthz',
         '/readyz',
         '/metrics',
       ].sort(),
     );
-    for (const path of Object.values(spec.paths)) expect(path.get).toBeDefined();
+    for (const path of Object.values(spec.paths)) expect(path.get ?? path.post).toBeDefined();
   });
 
   it('answers /healthz and /readyz with the last seq', async () => {
@@ -388,14 +399,10 @@ describe('service routes', () => {
     expect(answer.text).toMatch(/\ntimhook_log_bytes [1-9]\d*\n/);
   });
 
-  it('answers / with where things are', async () => {
+  it('answers / with the dashboard', async () => {
     const answer = await request(recorder, '/');
     expect(answer.status).toBe(200);
-    expect(answer.json).toEqual({
-      name: 'timhook',
-      callback: '/callback',
-      api: '/api/openapi.json',
-      stream: '/api/stream',
-    });
+    expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(answer.text).toContain('<script type="module" src="/ui/js/main.js"></script>');
   });
 });

@@ -43,7 +43,7 @@ describe('with an API token', () => {
     ['an empty bearer', { authorization: 'Bearer ' }],
   ])('answers 401 to %s', async (_, headers) => {
     const recorder = await harness.start({ apiToken: API_TOKEN });
-    for (const path of ['/api/events', '/api/groups', '/api/stream', '/api/refusals', '/metrics', '/']) {
+    for (const path of ['/api/events', '/api/groups', '/api/stream', '/api/refusals', '/metrics']) {
       const answer = await request(recorder, path, { headers });
       expect(answer.status, path).toBe(401);
       expect(answer.headers.get('www-authenticate')).toBe('Bearer realm="timhook"');
@@ -71,6 +71,22 @@ describe('with an API token', () => {
     });
     expect(unsigned.status).toBe(401);
     expect(await unsigned.json()).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 40101 });
+  });
+
+  it('serves the dashboard files without the token (they hold no data): the page asks for it', async () => {
+    const recorder = await harness.start({ apiToken: API_TOKEN });
+    for (const path of [
+      '/',
+      '/health',
+      `/groups/${encodeURIComponent(G1)}`,
+      '/ui/js/main.js',
+      '/ui/style.css',
+    ]) {
+      expect((await request(recorder, path)).status, path).toBe(200);
+    }
+    expect((await request(recorder, '/ui/missing.js')).status).toBe(404);
+    expect((await request(recorder, '/api/stats/rate')).status).toBe(401);
+    expect((await request(recorder, '/api/export')).status).toBe(401);
   });
 
   it('keeps /healthz and /readyz open for probes', async () => {
@@ -107,6 +123,9 @@ describe('without an API token', () => {
       '/api/stream',
       '/metrics',
       '/',
+      '/ui/js/main.js',
+      '/api/export',
+      '/api/stats/rate',
     ]) {
       const answer = await request(base, path);
       expect(answer.status, path).toBe(403);

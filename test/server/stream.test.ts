@@ -66,6 +66,7 @@ function pausableReplay(inner: ChangeLog, pauseAfter: number) {
     getProfile: (kind, id) => inner.getProfile(kind, id),
     listProfiles: (query) => inner.listProfiles(query),
     stats: () => inner.stats(),
+    countByTime: (query) => inner.countByTime(query),
     close: () => inner.close(),
   };
   return { log, paused, resume };
@@ -208,6 +209,7 @@ describe('GET /api/stream', () => {
       getProfile: (kind, id) => inner.getProfile(kind, id),
       listProfiles: (query) => inner.listProfiles(query),
       stats: () => delay(30).then(() => inner.stats()),
+      countByTime: (query) => inner.countByTime(query),
       close: () => inner.close(),
     };
     const recorder = await harness.start({ log: slow, heartbeatMs: 1 });

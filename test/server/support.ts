@@ -296,6 +296,7 @@ export function holdableLog(inner: ChangeLog): HeldLog {
       getProfile: (kind, id) => inner.getProfile(kind, id),
       listProfiles: (query) => inner.listProfiles(query),
       stats: () => inner.stats(),
+      countByTime: (query) => inner.countByTime(query),
       close: () => inner.close(),
     },
     hold() {

@@ -675,6 +675,101 @@ export function describeChangeLogContract(name: string, open: () => Promise<Chan
       });
     });
 
+    describe('field filter and search (the dashboard)', () => {
+      /** By index: 0 G1 Name+Level, 1 G2 Notification, 2 C1 created, 3 T1 FaceUrl, 4 C1 unknown topic, 5 G1 Region. */
+      let seq: number[];
+
+      beforeEach(async () => {
+        const results = await log.append([
+          await groupChanged(G1, { Name: 'Ops Team', custom: { Level: '1' } }, { at: T0 }),
+          await groupChanged(G2, { Name: 'Équipe 100%_done' }, { at: T0 + 1 }),
+          await groupCreated(C1, 'Community', { Name: 'Makers' }, { at: T0 + 2 }),
+          await topicCreated(C1, T1, { Name: 'General chat' }, { at: T0 + 3 }),
+          await topicChanged(C1, null, { Notification: 'who?' }, { at: T0 + 4 }),
+          await groupChanged(G1, { custom: { Region: 'eu' } }, { at: T0 + 5 }),
+        ]);
+        seq = results.map((result) => logged(result).seq);
+      });
+
+      it.each([
+        ['Name', [0, 1, 2, 3]],
+        ['Notification', [4]],
+        ['customFields.Level', [0]],
+        ['customFields', [0, 5]],
+        ['FaceUrl', []],
+        ['customFields.Nope', []],
+      ])('keeps the events whose callback carried field %s', async (field, indexes) => {
+        const page = await log.listEvents({ limit: 100, field });
+        expect(seqs(page.events)).toEqual(indexes.map((i) => seq[i]));
+      });
+
+      it('combines the field filter with the others and pages newest first', async () => {
+        expect(seqs((await log.listEvents({ limit: 100, field: 'Name', groupId: C1 })).events)).toEqual([
+          seq[2],
+          seq[3],
+        ]);
+        const first = await log.listEvents({ limit: 2, field: 'Name', order: 'desc' });
+        expect(seqs(first.events)).toEqual([seq[3], seq[2]]);
+        const rest = await log.listEvents({ limit: 2, field: 'Name', before: first.next! });
+        expect(seqs(rest.events)).toEqual([seq[1], seq[0]]);
+        expect(rest.next).toBeNull();
+      });
+
+      it.each([
+        ['a group by its current name, ignoring case', 'ops team', [0, 5]],
+        ['a name with letters beyond ASCII, ignoring case', 'ÉQUIPE', [1]],
+        ['% and _ as plain characters', '100%_', [1]],
+        ['a community by its name, with its topics', 'makers', [2, 3, 4]],
+        ['a topic by its name', 'GENERAL', [3]],
+        ['a group by part of its id', G2.slice(5, 11).toLowerCase(), [1]],
+        ['a topic by part of its id', 'topicone', [3]],
+        ['text no name or id holds', 'nothing like this', []],
+      ])('searches %s', async (_, search, indexes) => {
+        const page = await log.listEvents({ limit: 100, search });
+        expect(seqs(page.events)).toEqual(indexes.map((i) => seq[i]));
+      });
+
+      it('searches the current name: after a rename the old one finds nothing, the new one everything', async () => {
+        const [renamed] = await log.append([await groupChanged(G1, { Name: 'Night owls' }, { at: T0 + 9 })]);
+        expect(seqs((await log.listEvents({ limit: 100, search: 'ops team' })).events)).toEqual([]);
+        expect(seqs((await log.listEvents({ limit: 100, search: 'owls' })).events)).toEqual([
+          seq[0],
+          seq[5],
+          logged(renamed).seq,
+        ]);
+      });
+
+      it('combines search, field and paging', async () => {
+        const page = await log.listEvents({ limit: 1, search: 'makers', field: 'Name', order: 'desc' });
+        expect(seqs(page.events)).toEqual([seq[3]]);
+        const rest = await log.listEvents({ limit: 1, search: 'makers', field: 'Name', before: page.next! });
+        expect(seqs(rest.events)).toEqual([seq[2]]);
+        expect(rest.next).toBeNull();
+      });
+    });
+
+    describe('countByTime', () => {
+      it('counts arrivals per bucket from since, leaves out empty buckets and what is outside the range', async () => {
+        const minute = 60_000;
+        await log.append([
+          await groupChanged(G1, { Name: 'before' }, { at: T0 - 1 }),
+          await groupChanged(G1, { Name: 'a' }, { at: T0 }),
+          await groupChanged(G1, { Name: 'b' }, { at: T0 + minute - 1 }),
+          await groupChanged(G2, { Name: 'c' }, { at: T0 + 2 * minute }),
+          await groupChanged(G2, { Name: 'd' }, { at: T0 + 2 * minute + 5 }),
+          await groupChanged(G2, { Name: 'e' }, { at: T0 + 2 * minute + 10 }),
+          await groupChanged(G2, { Name: 'at until' }, { at: T0 + 3 * minute }),
+        ]);
+        const [retry] = await log.append([await groupChanged(G1, { Name: 'a' }, { at: T0 + 7 })]);
+        expect(retry?.duplicate).toBe(true);
+        expect(await log.countByTime({ since: T0, until: T0 + 3 * minute, bucketMs: minute })).toEqual([
+          { start: T0, count: 2 },
+          { start: T0 + 2 * minute, count: 3 },
+        ]);
+        expect(await log.countByTime({ since: T0 + 10, until: T0 + 20, bucketMs: minute })).toEqual([]);
+      });
+    });
+
     it('can be closed twice', async () => {
       await log.close();
       await expect(log.close()).resolves.toBeUndefined();

@@ -47,6 +47,7 @@ function watchLog(inner: ChangeLog): WatchedLog {
     getProfile: (kind, id) => inner.getProfile(kind, id),
     listProfiles: (query) => inner.listProfiles(query),
     stats: () => inner.stats(),
+    countByTime: (query) => inner.countByTime(query),
     close: () => inner.close(),
   };
   return {

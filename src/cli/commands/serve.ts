@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { type DeclaredSink, parseSinks, SinkConfigError } from '../../relay/index.js';
 import { createJsonLogger, createRecorder } from '../../server/index.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
@@ -93,11 +95,11 @@ const Settings = z.object({
   maxBody: z.coerce.number().int().positive('--max-body must be a positive number of bytes'),
 });
 
-export type ServeSettings = z.infer<typeof Settings>;
+export type ServeSettings = z.infer<typeof Settings> & { sinks: DeclaredSink[] };
 
 /** Reads and checks `serve` settings from flags, environment and config file. */
 export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): ServeSettings {
-  const { values } = resolveSettings(SPECS, args, env, { configFlag: true });
+  const { values, configFile } = resolveSettings(SPECS, args, env, { configFlag: true });
   const parsed = Settings.safeParse(values);
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
   if (parsed.data.tokens.length === 0 && !parsed.data.insecureNoToken) {
@@ -105,7 +107,20 @@ export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): Serve
       'no callback token: pass --token (or TIMHOOK_TOKEN) with the token from the Chat console, or --insecure-no-token if the console has none',
     );
   }
-  return parsed.data;
+  return { ...parsed.data, sinks: readSinks(configFile, env) };
+}
+
+/** The `sinks` of the config file (issue 6), their secrets read from the variables they name. */
+function readSinks(configFile: string | null, env: NodeJS.ProcessEnv): DeclaredSink[] {
+  if (configFile === null) return [];
+  // resolveSettings has already checked that the file is a JSON object.
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as { sinks?: unknown };
+  try {
+    return parseSinks(config.sinks, env);
+  } catch (error) {
+    if (error instanceof SinkConfigError) throw new UsageError(`config file ${configFile}: ${error.message}`);
+    throw error;
+  }
 }
 
 export const command: CliCommand = {
@@ -120,7 +135,9 @@ Options (flags > TIMHOOK_* environment > config file > defaults):
 ${describeSettings(SPECS)}
   --config <file>
       A JSON config file with these settings by name (sdkAppId, host, port, ...); secrets are
-      not allowed in it. Default: ./timhook.config.json when present.
+      not allowed in it. Default: ./timhook.config.json when present. Its "sinks" array declares
+      where to relay every change (HTTP webhook, NATS JetStream, Redis Streams, RabbitMQ); each
+      sink's secret comes from the environment variable it names (see docs/relay.md).
 
 Examples:
   timhook serve --sdk-appid 1400000000 --token "$TIM_TOKEN"
@@ -141,6 +158,7 @@ Examples:
       maxSkewSeconds: settings.maxSkew,
       maxBodyBytes: settings.maxBody,
       ...(settings.apiToken ? { apiToken: settings.apiToken } : {}),
+      sinks: settings.sinks,
       logger,
     });
     // Trap signals before listening, so a Ctrl-C right after start still stops gracefully.
@@ -151,7 +169,11 @@ Examples:
       logger.info('stopped');
     }, starting);
     await starting;
-    const shown = maskSecrets(SPECS, settings);
+    const { sinks, ...plain } = settings;
+    const shown = {
+      ...maskSecrets(SPECS, plain),
+      sinks: sinks.map(({ settings: sink }) => `${sink.name} (${sink.type})`),
+    };
     process.stdout.write(
       `timhook recorder listening on ${recorder.url}\n` +
         `settings: ${JSON.stringify(shown)}\n` +

@@ -3,6 +3,7 @@ import type { ChangeLog, ProfileView } from '../../store/index.js';
 import { readEventQuery, readLimit, readSeq } from '../api-params.js';
 import { ApiError, sendJson } from '../http.js';
 import type { RecentRefusals } from '../recent-refusals.js';
+import { readSearchFilters } from '../search-params.js';
 
 /** What the JSON API reads from. */
 export interface ApiDeps {
@@ -23,7 +24,8 @@ export async function serveApi(
   res: ServerResponse,
 ): Promise<boolean> {
   if (path === '/api/events') {
-    sendJson(res, 200, await deps.log.listEvents(readEventQuery(params, { order: 'asc' })));
+    const query = readSearchFilters(params, readEventQuery(params, { order: 'asc' }));
+    sendJson(res, 200, await deps.log.listEvents(query));
     return true;
   }
   if (path === '/api/groups') {
@@ -47,7 +49,8 @@ export async function serveApi(
   const sub = match[3];
   if (sub === '/history') {
     const scope = kind === 'group' ? { groupId: id } : { topicId: id };
-    sendJson(res, 200, await deps.log.listEvents(readEventQuery(params, { order: 'desc', ...scope })));
+    const query = readSearchFilters(params, readEventQuery(params, { order: 'desc', ...scope }));
+    sendJson(res, 200, await deps.log.listEvents(query));
     return true;
   }
   if (sub === '/topics') {

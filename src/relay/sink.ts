@@ -1,0 +1,86 @@
+import type { RecordedEvent } from '../store/index.js';
+
+/** One message for a sink: a recorded event, its stable id, and the payload as sent. */
+export interface RelayMessage {
+  /** `<sdkAppId>:<seq>`: the same on every re-send, so consumers can drop duplicates (issue 6). */
+  id: string;
+  seq: number;
+  event: RecordedEvent;
+  /** The recorded event as the API returns it, or the original Tencent body (`payload` setting). */
+  body: string;
+}
+
+/**
+ * Why one message was not delivered, which decides what the relay does next:
+ * - `failed`: the sink answered and refused, or did not answer in time. Counts toward the sink's
+ *   retry limit; past it the event is dead-lettered. `retryAfterMs` when the sink said when.
+ * - `unreachable`: the sink could not be reached at all (connection refused, broker disconnected).
+ *   Retried with backoff without limit and never dead-lettered: an outage costs no dead letters.
+ * - `deferred`: not attempted, because an earlier message of its group failed in this round (order).
+ * - `gone`: the endpoint said it is gone for good (HTTP 410): the sink disables itself.
+ */
+export type DeliveryFailure =
+  | { kind: 'failed'; message: string; retryAfterMs?: number }
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'deferred' }
+  | { kind: 'gone'; message: string };
+
+/** How one message fared: delivered (`null`), or why not. */
+export type DeliveryOutcome = DeliveryFailure | null;
+
+/**
+ * A place the relay delivers to: one implementation per transport (`http-sink.ts`,
+ * `nats-sink.ts`, `redis-sink.ts`, `rabbitmq-sink.ts`).
+ */
+export interface Sink {
+  readonly name: string;
+  readonly type: string;
+  /**
+   * Sends `messages` (log order) and resolves with one outcome per message, in the same order;
+   * never rejects. Messages of one group must reach the server in the order given: pipelined on
+   * one connection, or one at a time per group. Connects (again) as needed.
+   */
+  deliver(messages: readonly RelayMessage[], signal: AbortSignal): Promise<DeliveryOutcome[]>;
+  /** Closes connections; pending deliveries settle as failures. */
+  close(): Promise<void>;
+}
+
+/** A short, secret-free description of an error from a client library. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
+  const text = error.message || error.name;
+  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+}
+
+/**
+ * `Promise.allSettled` with a deadline: what has not settled after `ms` counts as rejected with a
+ * timeout (a broker that stopped answering without closing the connection).
+ */
+export async function settleWithin<T>(
+  ms: number,
+  promises: readonly Promise<T>[],
+): Promise<PromiseSettledResult<T>[]> {
+  const results: Array<PromiseSettledResult<T> | undefined> = promises.map(() => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  const all = Promise.all(
+    promises.map((promise, i) =>
+      promise.then(
+        (value) => {
+          results[i] = { status: 'fulfilled', value };
+        },
+        (reason: unknown) => {
+          results[i] = { status: 'rejected', reason };
+        },
+      ),
+    ),
+  );
+  await Promise.race([all, deadline]);
+  clearTimeout(timer);
+  return results.map(
+    (result) => result ?? { status: 'rejected', reason: new Error(`no answer within ${ms} ms`) },
+  );
+}

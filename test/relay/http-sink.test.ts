@@ -1,0 +1,220 @@
+import { Webhook } from 'standardwebhooks';
+import { afterEach, expect, it, vi } from 'vitest';
+import type { RecordedEvent } from '../../src/store/index.js';
+import { createHarness, groupChange, POLL, sendCallback } from '../server/support.js';
+import {
+  declareSinks,
+  expectAllInOrder,
+  FAST_RETRY,
+  FAST_TIMING,
+  newWebhookSecret,
+  type Received,
+  readLog,
+  relayAction,
+  sendChanges,
+  sinkStatus,
+  startWebhookReceiver,
+  type WebhookReceiver,
+  type WebhookRequest,
+} from './support.js';
+
+const harness = createHarness();
+const receivers: WebhookReceiver[] = [];
+afterEach(async () => {
+  await harness.cleanup();
+  for (const receiver of receivers.splice(0)) await receiver.stop().catch(() => {});
+});
+
+const SECRET = newWebhookSecret();
+const ENV = { TEST_HOOK_SECRET: SECRET };
+
+function httpSink(name: string, url: string, extra: Record<string, unknown> = {}) {
+  return { name, type: 'http', url, secretEnv: 'TEST_HOOK_SECRET', retry: FAST_RETRY, ...extra };
+}
+
+async function receiver(answer?: Parameters<typeof startWebhookReceiver>[0]): Promise<WebhookReceiver> {
+  const started = await startWebhookReceiver(answer);
+  receivers.push(started);
+  return started;
+}
+
+/** The requests answered 2xx, verified with the reference Standard Webhooks library. */
+function verified(
+  requests: readonly WebhookRequest[],
+  ok = (r: WebhookRequest) => r !== undefined,
+): Received[] {
+  const webhook = new Webhook(SECRET);
+  return requests.filter(ok).map((request) => ({
+    id: request.headers['webhook-id'] as string,
+    event: webhook.verify(request.body, request.headers as Record<string, string>) as RecordedEvent,
+  }));
+}
+
+it('delivers every change once, in log order per group, signed so a Standard Webhooks library verifies it', async () => {
+  const hook = await receiver();
+  const recorder = await harness.start({
+    sinks: declareSinks([httpSink('hook', hook.url)], ENV),
+    relayTiming: FAST_TIMING,
+  });
+  await sendChanges(recorder, 60);
+  const logged = await readLog(recorder);
+  expect(logged).toHaveLength(60);
+  await vi.waitFor(() => expect(hook.requests.length).toBeGreaterThanOrEqual(60), POLL);
+
+  const received = verified(hook.requests);
+  expect(expectAllInOrder(received, logged)).toBe(0);
+  for (const { event } of received) expect(event).toEqual(logged.find((e) => e.seq === event.seq));
+  for (const request of hook.requests) {
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+  }
+  await vi.waitFor(async () => expect((await sinkStatus(recorder, 'hook')).lagEvents).toBe(0), POLL);
+});
+
+it('refuses a body changed in transit: the signature covers id, timestamp and body', async () => {
+  const hook = await receiver();
+  const recorder = await harness.start({
+    sinks: declareSinks([httpSink('hook', hook.url)], ENV),
+    relayTiming: FAST_TIMING,
+  });
+  await sendChanges(recorder, 1);
+  await vi.waitFor(() => expect(hook.requests).toHaveLength(1), POLL);
+  const request = hook.requests[0]!;
+  const webhook = new Webhook(SECRET);
+  expect(() =>
+    webhook.verify(request.body.replace('change-0', 'change-9'), request.headers as Record<string, string>),
+  ).toThrow();
+  expect(() =>
+    new Webhook(newWebhookSecret()).verify(request.body, request.headers as Record<string, string>),
+  ).toThrow();
+});
+
+it('sends the original Tencent body when the sink asks for payload "original"', async () => {
+  const hook = await receiver();
+  const recorder = await harness.start({
+    sinks: declareSinks([httpSink('raw', hook.url, { payload: 'original' })], ENV),
+    relayTiming: FAST_TIMING,
+  });
+  const body = groupChange('@TGS#RAW', {
+    Name: 'Raw name',
+    UserDefinedDataList: [{ Key: 'Level', Value: '3' }],
+  });
+  await sendCallback(recorder, body);
+  await vi.waitFor(() => expect(hook.requests).toHaveLength(1), POLL);
+  expect(JSON.parse(hook.requests[0]!.body)).toEqual(body);
+  expect(hook.requests[0]!.headers['webhook-id']).toBe(`${(await readLog(recorder))[0]!.sdkAppId}:1`);
+});
+
+it(
+  'delivers every change, in order per group, when the endpoint goes down mid-stream and comes back',
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    const hook = await receiver();
+    const recorder = await harness.start({
+      sinks: declareSinks([httpSink('hook', hook.url, { retry: { ...FAST_RETRY, maxAttempts: 8 } })], ENV),
+      relayTiming: FAST_TIMING,
+    });
+    const sending = sendChanges(recorder, 150, { lanes: 2 });
+    await vi.waitFor(() => expect(hook.requests.length).toBeGreaterThanOrEqual(30), POLL);
+    await hook.stop();
+    await vi.waitFor(
+      async () => expect((await sinkStatus(recorder, 'hook')).phase).toBe('unreachable'),
+      POLL,
+    );
+    await sending; // the callback endpoint answered every one OK meanwhile (sendChanges checks)
+    await hook.start();
+
+    const logged = await readLog(recorder);
+    await vi.waitFor(() => {
+      const ids = new Set(hook.requests.map((r) => r.headers['webhook-id']));
+      expect(ids.size).toBe(logged.length);
+    }, POLL);
+    expectAllInOrder(verified(hook.requests), logged);
+    expect((await sinkStatus(recorder, 'hook')).deadLetters).toBe(0);
+  },
+);
+
+it('waits as long as Retry-After says when the endpoint answers 429 or 503', async () => {
+  const answers = [429, 503, 200];
+  const hook = await receiver(() => ({ status: answers.shift() ?? 200, headers: { 'retry-after': '1' } }));
+  const recorder = await harness.start({
+    sinks: declareSinks([httpSink('hook', hook.url)], ENV),
+    relayTiming: FAST_TIMING,
+  });
+  await sendChanges(recorder, 1);
+  await vi.waitFor(() => expect(hook.requests).toHaveLength(3), POLL);
+  const [first, second, third] = hook.requests.map((r) => r.at);
+  // The backoff alone would be 10-100 ms; Retry-After asks for a second each time.
+  expect(second! - first!).toBeGreaterThanOrEqual(950);
+  expect(third! - second!).toBeGreaterThanOrEqual(950);
+  expect(new Set(hook.requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
+});
+
+it('disables the sink on 410 Gone, delivers nothing more, and goes on from its cursor once re-enabled', async () => {
+  const hook = await receiver(() => ({ status: 410 }));
+  const recorder = await harness.start({
+    sinks: declareSinks([httpSink('hook', hook.url)], ENV),
+    relayTiming: FAST_TIMING,
+  });
+  await sendChanges(recorder, 3, { groups: 1 });
+  await vi.waitFor(async () => expect((await sinkStatus(recorder, 'hook')).disabled).toBe(true), POLL);
+  await sendChanges(recorder, 3, { groups: 1, from: 3 });
+  const status = await sinkStatus(recorder, 'hook');
+  expect(status).toMatchObject({ disabled: true, phase: 'disabled', cursor: 0, lagEvents: 6 });
+  expect(status.disabledReason).toMatch(/410/);
+  expect(hook.requests).toHaveLength(1);
+
+  hook.answer = () => ({ status: 200 });
+  const enabled = await relayAction(recorder, 'hook', 'enable');
+  expect(enabled.status).toBe(200);
+  expect(enabled.json).toMatchObject({ disabled: false });
+  const logged = await readLog(recorder);
+  await vi.waitFor(() => expect(hook.requests.length).toBe(7), POLL);
+  expect(expectAllInOrder(verified(hook.requests.slice(1)), logged)).toBe(0);
+});
+
+it(
+  'dead-letters the changes of an endpoint that always fails, then redrive delivers them once it heals, other sinks and the callback endpoint unaffected',
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    const failing = await receiver(() => ({ status: 500 }));
+    const healthy = await receiver();
+    const recorder = await harness.start({
+      sinks: declareSinks([httpSink('failing', failing.url), httpSink('healthy', healthy.url)], ENV),
+      relayTiming: FAST_TIMING,
+    });
+    const answerMs: number[] = [];
+    for (let n = 0; n < 10; n++) {
+      const started = performance.now();
+      const answer = await sendCallback(recorder, groupChange(`@TGS#DEAD${n % 3}`, { Name: `dead-${n}` }));
+      answerMs.push(performance.now() - started);
+      expect(answer.json).toMatchObject({ ActionStatus: 'OK' });
+    }
+    expect(Math.max(...answerMs)).toBeLessThan(1_000);
+    const logged = await readLog(recorder);
+
+    await vi.waitFor(async () => expect((await sinkStatus(recorder, 'failing')).deadLetters).toBe(10), POLL);
+    const dead = await sinkStatus(recorder, 'failing');
+    expect(dead.letters.map((l) => l.seq)).toEqual(logged.map((e) => e.seq));
+    expect(dead.letters.every((l) => l.attempts === FAST_RETRY.maxAttempts && /HTTP 500/.test(l.error))).toBe(
+      true,
+    );
+    expect(dead).toMatchObject({ lagEvents: 0, disabled: false });
+    expect(failing.requests).toHaveLength(10 * FAST_RETRY.maxAttempts);
+    // The healthy sink got everything, in order, meanwhile.
+    await vi.waitFor(() => expect(healthy.requests).toHaveLength(10), POLL);
+    expect(expectAllInOrder(verified(healthy.requests), logged)).toBe(0);
+
+    failing.answer = () => ({ status: 200 });
+    const failedSoFar = failing.requests.length;
+    const redrive = await relayAction(recorder, 'failing', 'redrive');
+    expect(redrive).toEqual({ status: 200, json: { sink: 'failing', redriven: 10 } });
+    await vi.waitFor(async () => expect((await sinkStatus(recorder, 'failing')).deadLetters).toBe(0), POLL);
+    const redriven = verified(failing.requests.slice(failedSoFar));
+    expect(expectAllInOrder(redriven, logged)).toBe(0);
+  },
+);
