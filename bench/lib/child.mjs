@@ -1,0 +1,145 @@
+// Each server under test runs in a child process of its own; these helpers start, watch and stop it.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * Spawns `node ...args` and resolves once a line of its stdout matches `ready` (whose first group
+ * is the port). Output is drained (a full pipe would stall the server) and its tail kept for errors.
+ */
+export function startServer(name, args, { ready = /READY (\d+)/, env = {} } = {}) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const keep = (chunk) => {
+    tail = (tail + chunk).slice(-4000);
+  };
+  child.stderr.on('data', keep);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`${name} did not start in 15 s\n${tail}`)), 15_000);
+    const fail = (error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const onData = (chunk) => {
+      keep(chunk);
+      out += chunk;
+      const match = ready.exec(out);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.stdout.on('data', keep);
+      const port = Number(match[1]);
+      resolve({
+        name,
+        pid: child.pid,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        tail: () => tail,
+        exited,
+        async stop() {
+          if (child.exitCode !== null || child.signalCode !== null) return exited;
+          child.kill('SIGTERM');
+          const timeout = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          const status = await exited;
+          clearTimeout(timeout);
+          return status;
+        },
+      });
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code, signal) =>
+      fail(new Error(`${name} exited before it was ready (${code ?? signal})\n${tail}`)),
+    );
+  });
+}
+
+/** Resident and peak resident memory of a process, MB (Linux `/proc`). */
+export function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+const DEFAULT_CLI = new URL('../../dist/cli/bin.js', import.meta.url).pathname;
+
+/** The `timhook serve` command line for a fresh or existing database file. */
+export function serveArgs({ db, token, sdkAppId, profileDir, cli = DEFAULT_CLI, extra = [] }) {
+  const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return [
+    ...prof,
+    cli,
+    'serve',
+    '--sdk-appid',
+    sdkAppId,
+    '--token',
+    token,
+    '--port',
+    '0',
+    '--db',
+    db,
+    ...extra,
+  ];
+}
+
+/** Matches the line `timhook serve` prints once it listens. */
+export const SERVE_READY = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+
+/** CPU time a process has used so far, ms (Linux `/proc`). */
+export function cpuTimeOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** CPU time the whole machine has been busy, ms, summed over cores (Linux `/proc/stat`). */
+export function machineBusyMs() {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = ticks;
+  return ((user + nice + system + irq + softirq + steal) * 1000) / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on every Linux the benchmarks run on. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Measures what else ran during `run`: machine CPU time minus the server's and this process's, in
+ * cores. The benchmarks share the machine; a round with much foreign load is a noisy round.
+ */
+export async function measureForeignLoad(pids, run) {
+  const started = performance.now();
+  const own = () => pids.reduce((sum, pid) => sum + cpuTimeOf(pid), 0);
+  const self0 = process.cpuUsage();
+  const machine0 = machineBusyMs();
+  const own0 = own();
+  const result = await run();
+  const self = process.cpuUsage(self0);
+  const serverCpuMs = own() - own0;
+  const machineMs = machineBusyMs() - machine0;
+  const elapsed = performance.now() - started;
+  const foreign = Math.max(0, (machineMs - serverCpuMs - (self.user + self.system) / 1000) / elapsed);
+  return { result, foreignCores: foreign, serverCpuMs };
+}
+
+/**
+ * Waits (up to `maxWaitMs`) for a second in which the machine is nearly idle, so that a round does
+ * not start in the middle of someone else's build. Returns the busy cores of the last second.
+ */
+export async function waitForQuiet({ maxWaitMs = 30_000, idleBelowCores = 0.3 } = {}) {
+  const until = Date.now() + maxWaitMs;
+  for (;;) {
+    const before = machineBusyMs();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const busy = (machineBusyMs() - before) / 1000;
+    if (busy < idleBelowCores || Date.now() >= until) return busy;
+  }
+}
+
+/** Bytes a process has read from the disk so far (not from the page cache), MB (Linux `/proc`). */
+export function diskReadMbOf(pid) {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return Number(/^read_bytes: (\d+)$/m.exec(io)?.[1] ?? Number.NaN) / 1024 / 1024;
+}

@@ -1,0 +1,229 @@
+// `npm run bench`: throughput and latency of `timhook serve` against two baselines, in one run.
+//   (1) bare node:http: read the body, JSON.parse it, answer OK — the ceiling for any receiver;
+//   (2) naive: Express + express.json() + sha256 Sign compare + one synchronous SQLite INSERT
+//       per request (WAL, synchronous=FULL) — what app teams typically write;
+//   (3) `timhook serve` (the real CLI), default durability (full), a fresh database.
+// Same load generator for all: autocannon, signed requests with a fresh RequestTime, a distinct
+// full group-change body per request. Warm-up, then alternating rounds; medians and ratios.
+//
+//   node bench/recorder.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 50]
+//                           [--groups 1000] [--profile] [--keep] [--no-wait] [--cli other/dist/cli/bin.js]
+// --profile: CPU-profile the timhook process (node --cpu-prof) and print where its time went.
+// --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  measureForeignLoad,
+  memoryOf,
+  SERVE_READY,
+  serveArgs,
+  startServer,
+  waitForQuiet,
+} from './lib/child.mjs';
+import { printProfile } from './lib/cpu-profile.mjs';
+import { median, runLoad } from './lib/load.mjs';
+import { bodyOf, createCallbackSetup, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    groups: { type: 'string', default: '1000' },
+    profile: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    // Another build's bin.js, e.g. a copy of dist/ from before a change, to compare.
+    cli: { type: 'string' },
+    'no-wait': { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(flags.rounds);
+const duration = Number(flags.duration);
+const warmup = Number(flags.warmup);
+const connections = Number(flags.connections);
+const groups = Number(flags.groups);
+
+const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-'));
+const profileDir = flags.profile ? join(dir, 'profile') : undefined;
+const counter = { next: 0 };
+const setupRequest = createCallbackSetup({ groups, counter });
+const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+const servers = [];
+try {
+  const here = (file) => new URL(file, import.meta.url).pathname;
+  servers.push({
+    key: 'bare',
+    label: '(1) bare node:http',
+    ...(await startServer('bare', [here('./servers/bare-http.mjs')])),
+  });
+  servers.push({
+    key: 'naive',
+    label: '(2) naive Express+SQLite',
+    ...(await startServer('naive', [
+      here('./servers/naive-express.mjs'),
+      join(dir, 'naive.db'),
+      SDK_APP_ID,
+      TOKEN,
+    ])),
+  });
+  servers.push({
+    key: 'timhook',
+    label: '(3) timhook serve',
+    ...(await startServer(
+      'timhook',
+      serveArgs({
+        db: join(dir, 'timhook.db'),
+        token: TOKEN,
+        sdkAppId: SDK_APP_ID,
+        profileDir,
+        ...(flags.cli ? { cli: flags.cli } : {}),
+      }),
+      {
+        ready: SERVE_READY,
+      },
+    )),
+  });
+
+  console.log(
+    `timhook recorder benchmark — node ${process.version}, ${connections} connections, ` +
+      `${rounds} rounds × ${duration} s after ${warmup} s warm-up, ${groups} groups, distinct signed bodies ` +
+      `(${Buffer.byteLength(bodyOf(0, groups))} B)`,
+  );
+  for (const server of servers) {
+    await checkAnswersOk(server);
+    server.runs = [];
+    server.failures = { errors: 0, timeouts: 0, non2xx: 0 };
+    server.okTotal = 1; // the check above
+    server.sentTotal = 1;
+    const warm = await runLoad({ url: server.url, connections, duration: warmup, setupRequest });
+    count(server, warm);
+    console.log(`warm-up ${server.label.padEnd(26)} ${fmt(warm.rps, 0).padStart(7)} req/s`);
+  }
+
+  console.log(
+    '\nround  server                        req/s    p50 ms   p99 ms  server CPU µs/req  other load  errors/timeouts/non-2xx',
+  );
+  for (let round = 0; round < rounds; round++) {
+    // Alternate the order so no server always runs first (or right after the disk-heavy one).
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const server of order) {
+      // The machine is shared: start each run in a quiet second when there is one (≤ 30 s wait).
+      if (!flags['no-wait']) await waitForQuiet();
+      const measured = await measureForeignLoad([server.pid], () =>
+        runLoad({ url: server.url, connections, duration, setupRequest }),
+      );
+      const result = measured.result;
+      result.cpuPerRequest = (measured.serverCpuMs * 1000) / (result.rps * duration);
+      result.foreign = measured.foreignCores;
+      server.runs.push(result);
+      count(server, result);
+      console.log(
+        `${String(round + 1).padEnd(6)} ${server.label.padEnd(28)} ${fmt(result.rps, 0).padStart(7)} ` +
+          `${fmt(result.p50).padStart(8)} ${fmt(result.p99).padStart(8)}  ${fmt(result.cpuPerRequest, 0).padStart(17)}` +
+          `  ${fmt(result.foreign, 2).padStart(6)} cores  ${result.errors}/${result.timeouts}/${result.non2xx}`,
+      );
+    }
+  }
+
+  console.log(
+    '\nmedian of rounds                     req/s    p50 ms   p99 ms  server CPU µs/req  peak RSS MB  errors/timeouts/non-2xx (all runs)',
+  );
+  const summary = {};
+  for (const server of servers) {
+    const s = {
+      rps: median(server.runs.map((r) => r.rps)),
+      p50: median(server.runs.map((r) => r.p50)),
+      p99: median(server.runs.map((r) => r.p99)),
+      cpu: median(server.runs.map((r) => r.cpuPerRequest)),
+      memory: memoryOf(server.pid),
+    };
+    summary[server.key] = s;
+    const f = server.failures;
+    console.log(
+      `       ${server.label.padEnd(28)} ${fmt(s.rps, 0).padStart(7)} ${fmt(s.p50).padStart(8)} ${fmt(s.p99).padStart(8)}` +
+        `  ${fmt(s.cpu, 0).padStart(17)}  ${fmt(s.memory.peakMb, 0).padStart(11)}  ${f.errors}/${f.timeouts}/${f.non2xx}`,
+    );
+  }
+
+  const perRound = (a, b) =>
+    median(
+      servers
+        .find((s) => s.key === a)
+        .runs.map((r, i) => r.rps / servers.find((s) => s.key === b).runs[i].rps),
+    );
+  const vsBare = summary.timhook.rps / summary.bare.rps;
+  const vsNaive = summary.timhook.rps / summary.naive.rps;
+  console.log(
+    `\nratio (3)/(1): ${fmt(vsBare * 100, 1)}% of bare node:http (median of per-round ratios ${fmt(perRound('timhook', 'bare') * 100, 1)}%)`,
+  );
+  console.log(
+    `ratio (3)/(2): ${fmt(vsNaive, 1)}× the naive handler (median of per-round ratios ${fmt(perRound('timhook', 'naive'), 1)}×)`,
+  );
+
+  const timhook = servers.find((s) => s.key === 'timhook');
+  // autocannon stops with requests in flight: those may be logged without their OK being counted.
+  const ready = await (await fetch(`${timhook.url}/readyz`)).json();
+  const logged = ready.lastSeq >= timhook.okTotal && ready.lastSeq <= timhook.sentTotal;
+  const metrics = await (await fetch(`${timhook.url}/metrics`)).text();
+  const duplicates = Number(/^timhook_callbacks_duplicate_total (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+  console.log(
+    `timhook log: ${ready.lastSeq} events for ${timhook.okTotal} OK answers and ${timhook.sentTotal} requests sent` +
+      (logged ? ' (every OK is logged; nothing beyond what was sent)' : ' (MISMATCH)') +
+      `; ${duplicates} taken for duplicates`,
+  );
+
+  const f = timhook.failures;
+  const checks = [
+    [`(3) ≥ 60% of (1) req/s`, vsBare >= 0.6, `${fmt(vsBare * 100, 1)}%`],
+    [`(3) ≥ 5× (2) req/s`, vsNaive >= 5, `${fmt(vsNaive, 1)}×`],
+    [`(3) p99 < 25 ms`, summary.timhook.p99 < 25, `${fmt(summary.timhook.p99)} ms`],
+    [
+      `(3) no errors, timeouts or non-2xx`,
+      f.errors + f.timeouts + f.non2xx === 0,
+      `${f.errors}/${f.timeouts}/${f.non2xx}`,
+    ],
+    [
+      `(3) OK answers ≤ events logged ≤ sent`,
+      logged,
+      `${timhook.okTotal} ≤ ${ready.lastSeq} ≤ ${timhook.sentTotal}`,
+    ],
+    [`(3) no body taken for a duplicate`, duplicates === 0, String(duplicates)],
+  ];
+  console.log('\ntargets:');
+  for (const [name, pass, value] of checks)
+    console.log(`  ${pass ? 'PASS' : 'MISS'}  ${name.padEnd(38)} ${value}`);
+  process.exitCode = checks.every(([, pass]) => pass) ? 0 : 1;
+} finally {
+  for (const server of servers) await server.stop();
+  if (profileDir) printProfile(profileDir);
+  if (flags.keep) console.log(`\nkept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
+
+function count(server, result) {
+  server.okTotal += result.ok;
+  server.sentTotal += result.sent;
+  server.failures.errors += result.errors;
+  server.failures.timeouts += result.timeouts;
+  server.failures.non2xx += result.non2xx;
+}
+
+/** One signed callback by hand: the server must answer the documented OK envelope. */
+async function checkAnswersOk(server) {
+  const now = Math.floor(Date.now() / 1000);
+  const response = await fetch(`${server.url}/callback?${signedQuery(now)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: bodyOf(counter.next++, groups),
+  });
+  const answer = await response.json();
+  if (response.status !== 200 || answer.ActionStatus !== 'OK' || answer.ErrorCode !== 0) {
+    throw new Error(
+      `${server.label} answered ${response.status} ${JSON.stringify(answer)}\n${server.tail()}`,
+    );
+  }
+}
