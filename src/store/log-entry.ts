@@ -1,4 +1,5 @@
-import { type AnyEvent, dedupeKey, describeEvent } from '../protocol/index.js';
+import { createHash } from 'node:crypto';
+import { type AnyEvent, describeEvent } from '../protocol/index.js';
 import type { LogEntry } from './change-log.js';
 
 /** Turns a verified callback into what the change log stores. */
@@ -20,6 +21,14 @@ export function toLogEntry(event: AnyEvent): LogEntry {
     receivedAt: event.receivedAt,
     changes: facts.changes,
     rawBody: event.rawBody,
-    dedupeKey: dedupeKey(event.sdkAppId, event.command, event.rawBody),
+    dedupeKey: nodeDedupeKey(event.sdkAppId, event.command, event.rawBody),
   };
+}
+
+/**
+ * The protocol's `dedupeKey`, computed with node:crypto: the same key (a test pins it), about
+ * three times cheaper than the portable SHA-256 on the recorder's hot path.
+ */
+export function nodeDedupeKey(sdkAppId: string, command: string, rawBody: string): string {
+  return createHash('sha256').update(`${sdkAppId}\n${command}\n${rawBody}`).digest('hex');
 }
