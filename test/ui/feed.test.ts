@@ -1,36 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, groupChange, OK, request, sendCallback, topicChange } from '../server/support.js';
+import { describe, expect, it } from 'vitest';
+import { groupChange, OK, request, sendCallback, topicChange } from '../server/support.js';
 import {
-  closePages,
-  launchBrowser,
+  C1,
+  G1,
+  G2,
   openPage,
   resultsDir,
   seedChanges,
   shownSeqs,
+  T1,
+  useBrowserHarness,
   waitLive,
 } from './support.js';
 
-const harness = createHarness();
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await closePages();
-  await harness.cleanup();
-});
-
-const G1 = '@TGS#2J4SZEAEL';
-const G2 = '@TGS#2OTHERGRP';
-const C1 = '@TGS#_@TGS#COMMUNITY1';
-const T1 = `${C1}@TOPIC#_@TOPIC#TOPICONE`;
+const { harness, browser } = useBrowserHarness();
 
 type Target = Parameters<typeof sendCallback>[0];
 
@@ -43,7 +28,7 @@ describe('the live feed', () => {
   it('shows a callback sent while the page is open within a second, with its diff', async () => {
     const recorder = await harness.start();
     await send(recorder, groupChange(G1, { Name: 'Before', Introduction: 'Hello' }));
-    const { page, errors } = await openPage(browser, `${recorder.url}/`);
+    const { page, errors } = await openPage(browser(), `${recorder.url}/`);
     await page.locator('li.change[data-seq="1"]').waitFor();
     await waitLive(page);
 
@@ -87,7 +72,7 @@ describe('the live feed', () => {
     await send(recorder, groupChange(G1, { Name: 'one' }));
     await send(recorder, groupChange(G1, { Name: 'two' }));
     const port = Number(new URL(recorder.url).port);
-    const { page, errors } = await openPage(browser, `${recorder.url}/`);
+    const { page, errors } = await openPage(browser(), `${recorder.url}/`);
     await page.locator('li.change[data-seq="2"]').waitFor();
     await waitLive(page);
 
@@ -115,7 +100,7 @@ describe('the live feed', () => {
   it('pages through the whole history with "load older"', async () => {
     await seedChanges(harness.dbPath, G1, 120);
     const recorder = await harness.start();
-    const { page } = await openPage(browser, `${recorder.url}/`);
+    const { page } = await openPage(browser(), `${recorder.url}/`);
     await page.locator('li.change[data-seq="120"]').waitFor();
     expect(await shownSeqs(page)).toEqual(range(120, 71));
     const older = page.getByRole('button', { name: 'Load older' });
@@ -143,7 +128,7 @@ describe('filters', () => {
 
   it('filters from the URL and keeps every change of filter in the URL, back button included', async () => {
     const recorder = await world();
-    const { page } = await openPage(browser, `${recorder.url}/?operator=alice`);
+    const { page } = await openPage(browser(), `${recorder.url}/?operator=alice`);
     await page.locator('li.change[data-seq="5"]').waitFor();
     expect(await shownSeqs(page)).toEqual([5, 4, 1]);
     expect(await page.locator('input[name="operator"]').inputValue()).toBe('alice');
@@ -186,7 +171,7 @@ describe('filters', () => {
 
   it('applies the filters to live changes too', async () => {
     const recorder = await world();
-    const { page } = await openPage(browser, `${recorder.url}/?search=owls&kind=group`);
+    const { page } = await openPage(browser(), `${recorder.url}/?search=owls&kind=group`);
     await page.locator('li.change[data-seq="3"]').waitFor();
     await waitLive(page);
     expect(await shownSeqs(page)).toEqual([3, 1]);
@@ -200,7 +185,7 @@ describe('filters', () => {
   it('filters by a time range kept in the URL as ISO 8601', async () => {
     const recorder = await world();
     const since = new Date(Date.now() + 60_000).toISOString();
-    const { page } = await openPage(browser, `${recorder.url}/?since=${encodeURIComponent(since)}`);
+    const { page } = await openPage(browser(), `${recorder.url}/?since=${encodeURIComponent(since)}`);
     await page.getByText('No change matches these filters.').waitFor();
     expect(await page.locator('details.more').getAttribute('open')).toBe('');
     expect(await page.locator('input[name="since"]').inputValue()).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
@@ -213,7 +198,7 @@ describe('export', () => {
     await send(recorder, groupChange(G1, { Name: '=1+1' }, 'alice'));
     await send(recorder, groupChange(G2, { Name: 'Other' }, 'bob'));
     await send(recorder, groupChange(G1, { Introduction: 'Hi, "all"' }, 'alice'));
-    const { page } = await openPage(browser, `${recorder.url}/?operator=alice`);
+    const { page } = await openPage(browser(), `${recorder.url}/?operator=alice`);
     await page.locator('li.change[data-seq="3"]').waitFor();
 
     const [csvDownload] = await Promise.all([

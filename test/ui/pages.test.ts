@@ -1,26 +1,20 @@
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, groupChange, OK, sendCallback, topicChange } from '../server/support.js';
-import { closePages, launchBrowser, openPage, PHOTOS, resultsDir, shownSeqs, waitLive } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { groupChange, OK, sendCallback, topicChange } from '../server/support.js';
+import {
+  C1,
+  G1,
+  openPage,
+  PHOTOS,
+  resultsDir,
+  shownSeqs,
+  T1,
+  useBrowserHarness,
+  waitLive,
+} from './support.js';
 
-const harness = createHarness();
-let browser: Browser;
+const { harness, browser } = useBrowserHarness();
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await closePages();
-  await harness.cleanup();
-});
-
-const G1 = '@TGS#2J4SZEAEL';
-const C1 = '@TGS#_@TGS#COMMUNITY1';
-const T1 = `${C1}@TOPIC#_@TOPIC#TOPICONE`;
 const T2 = `${C1}@TOPIC#_@TOPIC#TOPICTWO`;
 const enc = encodeURIComponent;
 
@@ -87,7 +81,7 @@ describe('the group page', () => {
   it('shows the current profile with when and by whom each field changed, and the history, live', async () => {
     const recorder = await harness.start();
     await world(recorder);
-    const { page, errors } = await openPage(browser, `${recorder.url}/`);
+    const { page, errors } = await openPage(browser(), `${recorder.url}/`);
     await page.locator('li.change[data-seq="8"] a.target', { hasText: 'Night owls' }).click();
     await page.waitForURL(`${recorder.url}/groups/${enc(G1)}`);
     await page.locator('h1', { hasText: 'Night owls' }).waitFor();
@@ -122,7 +116,7 @@ describe('the group page', () => {
   it('lists a community’s topics and shows a change that named no topic as such', async () => {
     const recorder = await harness.start();
     await world(recorder);
-    const { page } = await openPage(browser, `${recorder.url}/groups/${enc(C1)}`);
+    const { page } = await openPage(browser(), `${recorder.url}/groups/${enc(C1)}`);
     await page.locator('h1', { hasText: 'Makers' }).waitFor();
     const topics = page.locator('.topics li');
     await topics.first().waitFor();
@@ -148,7 +142,7 @@ describe('the topic page', () => {
   it('shows the topic’s profile, its community and its history', async () => {
     const recorder = await harness.start();
     await world(recorder);
-    const { page, errors } = await openPage(browser, `${recorder.url}/topics/${enc(T1)}`);
+    const { page, errors } = await openPage(browser(), `${recorder.url}/topics/${enc(T1)}`);
     await page.locator('h1', { hasText: 'General chat' }).waitFor();
     expect(await page.locator('.profile-head .ids .id').textContent()).toBe(T1);
     await page.locator('.profile-head .community .name', { hasText: 'Makers' }).waitFor();
@@ -165,7 +159,7 @@ describe('the topic page', () => {
 
   it('says so when nothing of a topic was recorded', async () => {
     const recorder = await harness.start();
-    const { page } = await openPage(browser, `${recorder.url}/topics/${enc(T2)}`);
+    const { page } = await openPage(browser(), `${recorder.url}/topics/${enc(T2)}`);
     await page.getByText('No profile of this topic has been recorded.').waitFor();
     await page.getByText('No change of it has been recorded.').waitFor();
   });
@@ -178,7 +172,7 @@ describe('the health page', () => {
     await send(recorder, groupChange(G1, { Name: 'b' }));
     await sendCallback(recorder, groupChange(G1, { Name: 'c' }), { token: 'not-the-token' });
     await sendCallback(recorder, groupChange(G1, { Name: 'd' }), { sdkAppId: '1400000999' });
-    const { page, errors } = await openPage(browser, `${recorder.url}/`);
+    const { page, errors } = await openPage(browser(), `${recorder.url}/`);
     await page.locator('.health-strip .totals', { hasText: '2 in the last hour · 2 refused' }).waitFor();
     await page.locator('.health-strip').click();
     await page.waitForURL(`${recorder.url}/health`);
@@ -203,7 +197,7 @@ describe('at phone width', () => {
   it('fits the feed and a group page in 390 px without sideways scrolling', async () => {
     const recorder = await harness.start();
     await world(recorder);
-    const { page } = await openPage(browser, `${recorder.url}/`, {
+    const { page } = await openPage(browser(), `${recorder.url}/`, {
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,

@@ -1,26 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, groupChange, OK, sendCallback, topicChange } from '../server/support.js';
-import { closePages, launchBrowser, openPage, shownSeqs, waitLive } from './support.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { groupChange, OK, sendCallback, topicChange } from '../server/support.js';
+import { C1, G1, G2, openPage, shownSeqs, T1, useBrowserHarness, waitLive } from './support.js';
 
-const harness = createHarness();
-let browser: Browser;
+const { harness, browser } = useBrowserHarness();
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await closePages();
-  await harness.cleanup();
-});
-
-const G1 = '@TGS#2J4SZEAEL';
-const G2 = '@TGS#2OTHERGRP';
-const C1 = '@TGS#_@TGS#COMMUNITY1';
-const T1 = `${C1}@TOPIC#_@TOPIC#TOPICONE`;
 const enc = encodeURIComponent;
 
 const IMG = '<img src=x onerror=window.__xss=1>';
@@ -65,7 +49,7 @@ describe('attacker-controlled profile fields', () => {
   ])('renders an XSS group name and a javascript: FaceUrl as inert text (%s)', async (_, bypassCSP) => {
     const recorder = await harness.start();
     await world(recorder);
-    const { page, dialogs, errors } = await openPage(browser, `${recorder.url}/`, { bypassCSP });
+    const { page, dialogs, errors } = await openPage(browser(), `${recorder.url}/`, { bypassCSP });
     await page.locator('li.change[data-seq="3"]').waitFor();
     await waitLive(page);
     // And live: the same payloads arriving while the page is open.
@@ -112,7 +96,7 @@ describe('with an API token', () => {
     const recorder = await harness.start({ apiToken: 'the-api-token' });
     expect((await sendCallback(recorder, groupChange(G1, { Name: 'Secret' }))).json).toEqual(OK);
     const authorizations = new Set<string>();
-    const { page, errors } = await openPage(browser, `${recorder.url}/`, {}, (opening) =>
+    const { page, errors } = await openPage(browser(), `${recorder.url}/`, {}, (opening) =>
       opening.on('request', (request) => {
         if (new URL(request.url()).pathname.startsWith('/api/')) {
           authorizations.add(request.headers().authorization ?? '(none)');
@@ -150,7 +134,7 @@ describe('with an API token', () => {
   it('downloads an export with the token', async () => {
     const recorder = await harness.start({ apiToken: 'the-api-token' });
     expect((await sendCallback(recorder, groupChange(G1, { Name: 'Exported' }))).json).toEqual(OK);
-    const { page } = await openPage(browser, `${recorder.url}/`);
+    const { page } = await openPage(browser(), `${recorder.url}/`);
     await page.locator('#token-input').fill('the-api-token');
     await page.locator('#token-input').press('Enter');
     await page.locator('li.change[data-seq="1"]').waitFor();

@@ -7,7 +7,9 @@ import {
   chromium,
   type Page,
 } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { openSqliteChangeLog } from '../../src/store/index.js';
+import { createHarness, type Harness } from '../server/support.js';
 import { groupChanged } from '../store/entries.js';
 
 /** Debian's chromium (installed by .ci/run when missing); never a downloaded browser. */
@@ -106,4 +108,36 @@ export async function seedChanges(path: string, groupId: string, count: number, 
   }
   await log.append(entries);
   await log.close();
+}
+
+/** Ids the browser tests use: two groups, a community and one of its topics. */
+export const G1 = '@TGS#2J4SZEAEL';
+export const G2 = '@TGS#2OTHERGRP';
+export const C1 = '@TGS#_@TGS#COMMUNITY1';
+export const T1 = `${C1}@TOPIC#_@TOPIC#TOPICONE`;
+
+/**
+ * One browser for the whole file and a recorder harness, with the hooks that launch, close and
+ * clean them up; `browser()` is the launched browser.
+ */
+export function useBrowserHarness(): { harness: Harness; browser: () => Browser } {
+  const harness = createHarness();
+  let launched: Browser | undefined;
+  beforeAll(async () => {
+    launched = await launchBrowser();
+  });
+  afterAll(async () => {
+    await launched?.close();
+  });
+  afterEach(async () => {
+    await closePages();
+    await harness.cleanup();
+  });
+  return {
+    harness,
+    browser() {
+      if (!launched) throw new Error('the browser is not launched yet');
+      return launched;
+    },
+  };
 }
