@@ -29,6 +29,11 @@ export interface RelayOptions {
   owner?: string;
   /** Builds a sink from its declaration (tests pass fakes). Default: the real transports. */
   createSink?: (declared: DeclaredSink) => Sink;
+  /**
+   * True while the callback endpoint is under pressure (the recorder: its commit queue is backed
+   * up). The loops then wait a little before each batch, so that callbacks go first.
+   */
+  busy?: () => boolean;
   /** How long `stop` waits for a delivery in flight before closing the sinks under it, ms. Default 3000. */
   stopTimeoutMs?: number;
 }
@@ -82,6 +87,7 @@ export function createRelay(options: RelayOptions): Relay {
       logger,
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
+      ...(options.busy ? { busy: options.busy } : {}),
     });
     sinks.set(declared.settings.name, { sink, loop });
   }

@@ -23,6 +23,10 @@ export function createRedisSink(settings: RedisSinkSettings, secrets: SinkSecret
     socket: {
       connectTimeout: settings.timeoutMs,
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000),
+      // node-redis writes until the socket's buffer passes its high-water mark, then waits a turn
+      // of the event loop: at the default 16 KiB, a batch of 1 KiB events takes dozens of turns,
+      // seconds when the recorder keeps the loop busy. A batch fits in one write at 4 MiB.
+      ...({ writableHighWaterMark: 4 * 1024 * 1024 } as object),
     },
   });
   let lastError = 'not connected to Redis';

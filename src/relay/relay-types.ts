@@ -37,4 +37,6 @@ export interface RelayTiming {
   checkpointMs?: number;
   /** Longest a `Retry-After` is honoured, ms. Default 3600000. */
   maxRetryAfterMs?: number;
+  /** Longest a round waits while the recorder is under pressure (see `RelayOptions.busy`), ms. Default 500. */
+  maxYieldMs?: number;
 }

@@ -18,6 +18,8 @@ export interface SinkRelayOptions {
   logger: RelayLogger;
   observer?: RelayObserver;
   timing?: RelayTiming;
+  /** True while the recorder's commit queue is backed up: callbacks go first, the round waits. */
+  busy?: () => boolean;
   now?: () => number;
   random?: () => number;
 }
@@ -69,7 +71,9 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
     leaseTtlMs = 15_000,
     checkpointMs = 250,
     maxRetryAfterMs = 3_600_000,
+    maxYieldMs = 500,
   } = options.timing ?? {};
+  const busy = options.busy ?? (() => false);
   const name = settings.name;
   const abort = new AbortController();
   let stopping = false;
@@ -277,6 +281,7 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
       await redriveRound();
       return;
     }
+    await yieldToCallbacks();
     const batch = (await takePrefetched(cursor)) ?? (await readBatch(cursor));
     if (batch.through === null) {
       runtime.phase = 'idle';
@@ -309,6 +314,16 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
     await checkpoint(stopping);
     // Let callbacks and other sinks in between batches while a backlog drains.
     await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /**
+   * Waits (up to `maxYieldMs`) while the recorder's commit queue is backed up: the relay shares
+   * the event loop with the callback endpoint, and the log keeps everything for later (issue 6: a
+   * sink never slows the callback endpoint).
+   */
+  async function yieldToCallbacks(): Promise<void> {
+    const until = now() + maxYieldMs;
+    while (busy() && !stopping && now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   /** Reads the events after `after` and builds the messages of those the filter lets through. */

@@ -134,7 +134,8 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     log: (message, error) => logger.error(message, { error }),
   });
   const callbackDeps = { receiver, queue, hub, metrics, refusals, logger };
-  const { relay, relayState } = openRelay(options, log, metrics.registry, logger);
+  // Callbacks first: while 100 or more wait for a commit, the relay's loops hold back a little.
+  const { relay, relayState } = openRelay(options, log, metrics.registry, logger, () => queue.depth() >= 100);
   if (relay) hub.subscribe(() => relay.wake());
   attachRecorder(callbackDeps);
   const openApi = JSON.stringify(buildOpenApi(path));
@@ -270,6 +271,7 @@ function openRelay(
   log: ChangeLog,
   registry: ReturnType<typeof createRecorderMetrics>['registry'],
   logger: Logger,
+  busy: () => boolean,
 ): { relay: Relay | null; relayState: RelayState | null } {
   const sinks = options.sinks ?? [];
   if (sinks.length === 0) return { relay: null, relayState: null };
@@ -285,6 +287,7 @@ function openRelay(
     state: relayState,
     logger,
     observer: createRelayMetrics(registry, () => relay.status()),
+    busy,
     ...(options.relayTiming ? { timing: options.relayTiming } : {}),
   });
   // A state the caller gave is the caller's to close.

@@ -61,8 +61,14 @@ afterEach(async () => {
   await log.close();
 });
 
-function startRelay(sink: Sink, settings: Record<string, unknown> = {}, owner = 'test-owner'): Relay {
+function startRelay(
+  sink: Sink,
+  settings: Record<string, unknown> = {},
+  owner = 'test-owner',
+  busy?: () => boolean,
+): Relay {
   const relay = createRelay({
+    ...(busy ? { busy } : {}),
     sinks: declareSinks([
       { name: 'fake', type: 'redis', url: 'redis://127.0.0.1:1', retry: FAST_RETRY, ...settings },
     ]),
@@ -103,6 +109,39 @@ describe('the delivery loop', () => {
     await append(2); // woken by the next events: the recorder calls wake() after each commit
     relay.wake();
     await vi.waitFor(() => expect(fake.sent).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 10]), POLL);
+  });
+
+  it('starts a new sink at the end of the log when it says from "end", and at the beginning by default', async () => {
+    const fake = fakeSink();
+    await append(3);
+    const relay = startRelay(fake.sink, { from: 'end' });
+    await vi.waitFor(
+      async () => expect((await relay.status())[0]).toMatchObject({ phase: 'idle', cursor: 3 }),
+      POLL,
+    );
+    await append(1);
+    relay.wake();
+    await vi.waitFor(() => expect(fake.sent).toEqual([4]), POLL);
+  });
+
+  it('holds back while the callback endpoint is busy, at most maxYieldMs a batch', async () => {
+    const fake = fakeSink();
+    await append(2);
+    let busy = true;
+    const started = Date.now();
+    const deliveredAt: number[] = [];
+    const timed: Sink = {
+      ...fake.sink,
+      async deliver(messages, signal) {
+        deliveredAt.push(Date.now());
+        return fake.sink.deliver(messages, signal);
+      },
+    };
+    startRelay(timed, {}, 'test-owner', () => busy);
+    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2]), POLL);
+    // Busy all along: it waited its longest (500 ms by default), then went anyway.
+    expect(deliveredAt[0]! - started).toBeGreaterThanOrEqual(450);
+    busy = false;
   });
 
   it('retries a failing event, then dead-letters it after the limit and moves on', async () => {

@@ -1,0 +1,712 @@
+// `npm run bench:relay`: the relay of `timhook serve` to each sink, against a bare client, in one run.
+//   (1) drain: a backlog of N recorded changes (default 200,000) is relayed to one sink by the real
+//       CLI (`timhook serve --config` with that sink only), from start to the last acknowledgement;
+//       events/s. Baseline: a bare client of the same library publishing the same payloads with
+//       the same batching (pipelined XADD, JetStream publishes with the acks in flight, a confirm
+//       channel, keep-alive POSTs) — the transport's ceiling on this machine, for context.
+//   (2) delay: a steady R callbacks/s (default 2,000) into `timhook serve` with one sink; for each
+//       change, the time from the callback's OK to its arrival at a consumer of the sink (the
+//       webhook's request, the JetStream/Redis/RabbitMQ consumer); p50/p99/max.
+// Services: NATS (JetStream) 127.0.0.1:4222, Redis 6379, RabbitMQ 5672 (`bash .ci/services`).
+//
+//   node bench/relay.mjs [--events 200000] [--rate 2000] [--seconds 10] [--sinks nats,redis,rabbitmq,http]
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { createInbox, headers as natsHeaders, connect as natsConnect } from '@nats-io/transport-node';
+import { connect as amqpConnect } from 'amqplib';
+import { createClient } from 'redis';
+import { createReceiver } from '../dist/receiver/index.js';
+import { openSqliteChangeLog, toLogEntry } from '../dist/store/index.js';
+import { cpuTimeOf, machineBusyMs, SERVE_READY, serveArgs, startServer, waitForQuiet } from './lib/child.mjs';
+import { percentile } from './lib/load.mjs';
+import { bodyOf, COMMAND, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
+
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    sender: { type: 'boolean', default: false },
+    first: { type: 'string', default: '0' },
+    events: { type: 'string', default: '200000' },
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '10' },
+    groups: { type: 'string', default: '1000' },
+    sinks: { type: 'string', default: 'nats,redis,rabbitmq,http' },
+    'http-concurrency': { type: 'string', default: '16' },
+    'webhook-receiver': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+/** Bodies sent by `sendSteady`, numbered after the backlog's so that none is a duplicate. */
+let nextBody = 10_000_000;
+const takeBodies = (count) => {
+  nextBody += count;
+  return nextBody - count;
+};
+
+if (flags['webhook-receiver']) runWebhookReceiver();
+else if (flags.sender) {
+  const [base] = positionals;
+  await runSender(base, Number(flags.rate), Number(flags.seconds), Number(flags.groups), Number(flags.first));
+} else await main();
+
+async function main() {
+  const EVENTS = Number(flags.events);
+  const RATE = Number(flags.rate);
+  const SECONDS = Number(flags.seconds);
+  const GROUPS = Number(flags.groups);
+  const SINKS = flags.sinks.split(',');
+  const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-relay-'));
+  const run = randomBytes(3).toString('hex');
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  const fmt = (n, digits = 0) =>
+    Number.isFinite(n)
+      ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+      : 'n/a';
+  const cleanups = [];
+  const results = { drain: {}, delay: {} };
+
+  try {
+    const services = await connectServices(secret);
+    cleanups.push(() => services.close());
+    const receiver = await startServer(
+      'webhook-receiver',
+      [new URL(import.meta.url).pathname, '--webhook-receiver'],
+      {
+        env: { BENCH_WEBHOOK_SECRET: secret },
+      },
+    );
+    cleanups.push(() => receiver.stop());
+
+    console.log(
+      `timhook relay benchmark — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ` +
+        `NATS ${services.natsVersion}, Redis ${services.redisVersion}, RabbitMQ ${services.rabbitVersion}, all on loopback`,
+    );
+    console.log(
+      `relay settings: batchSize 500 and checkpoint 250 ms (the defaults); HTTP concurrency ` +
+        `${flags['http-concurrency']} groups at once (default 4); durability full; ${GROUPS} groups; ` +
+        'payload "event" (the recorded event as the API returns it); the machine is shared: "machine busy" ' +
+        'is every process, on all cores',
+    );
+
+    // The backlog: real signed-callback bodies through the receiver, logged in batches of 1000.
+    const started = performance.now();
+    const backlog = join(dir, 'backlog.db');
+    const built = await buildBacklog(backlog, EVENTS, GROUPS);
+    console.log(
+      `\nbacklog: ${fmt(EVENTS)} changes logged in ${fmt((performance.now() - started) / 1000, 1)} s ` +
+        `(payload ${fmt(built.payloadBytes)} B each on average)`,
+    );
+
+    const sinkSettings = (sink, names) =>
+      ({
+        nats: {
+          name: 'nats',
+          type: 'nats',
+          servers: 'nats://127.0.0.1:4222',
+          subject: `${names.nats}.group.{groupId}`,
+        },
+        redis: { name: 'redis', type: 'redis', url: 'redis://127.0.0.1:6379', stream: names.redis },
+        rabbitmq: {
+          name: 'rabbitmq',
+          type: 'rabbitmq',
+          url: 'amqp://guest@127.0.0.1:5672',
+          passwordEnv: 'BENCH_RABBIT_PASSWORD',
+          exchange: names.rabbit,
+          routingKey: 'group.{groupId}',
+        },
+        http: {
+          name: 'http',
+          type: 'http',
+          url: `${receiver.url}/hook`,
+          secretEnv: 'BENCH_WEBHOOK_SECRET',
+          concurrency: Number(flags['http-concurrency']),
+        },
+      })[sink];
+    const serveEnv = { BENCH_RABBIT_PASSWORD: 'guest', BENCH_WEBHOOK_SECRET: secret };
+
+    async function startServe(label, db, sink, names) {
+      const config = join(dir, `${label}.config.json`);
+      writeFileSync(config, JSON.stringify({ sinks: sink ? [sinkSettings(sink, names)] : [] }));
+      const serve = await startServer(
+        label,
+        serveArgs({ db, token: TOKEN, sdkAppId: SDK_APP_ID, extra: ['--config', config] }),
+        { ready: SERVE_READY, env: serveEnv },
+      );
+      return serve;
+    }
+
+    // (1) drain
+    console.log(
+      '\n(1) drain of the backlog    bare client ev/s  timhook ev/s  ratio  seconds  timhook CPU  machine busy  check',
+    );
+    for (const sink of SINKS) {
+      await waitForQuiet({ maxWaitMs: 20_000 });
+      const names = await services.prepare(sink, `bare_${run}`);
+      const bare = await measure(() => services.bare(sink, names, built.payloads, receiver));
+      const bareCheck = await services.count(sink, names, receiver);
+      await services.cleanup(sink, names, receiver);
+
+      const drainNames = await services.prepare(sink, `drain_${run}`);
+      const db = join(dir, `drain-${sink}.db`);
+      copyFileSync(backlog, db);
+      await waitForQuiet({ maxWaitMs: 20_000 });
+      const serve = await startServe(`drain-${sink}`, db, sink, drainNames);
+      const drained = await measure(() => waitForCursor(serve.url, sink, EVENTS), serve.pid);
+      const delivered = await services.count(sink, drainNames, receiver);
+      await serve.stop();
+      await services.cleanup(sink, drainNames, receiver);
+      const rate = EVENTS / drained.seconds;
+      const bareRate = EVENTS / bare.seconds;
+      results.drain[sink] = rate;
+      const check =
+        delivered.count >= EVENTS && bareCheck.count >= EVENTS
+          ? `all ${fmt(EVENTS)} at the consumer${delivered.note ?? ''}`
+          : `MISSING: ${delivered.count} delivered, ${bareCheck.count} by the bare client`;
+      console.log(
+        `    ${sink.padEnd(24)} ${fmt(bareRate).padStart(16)} ${fmt(rate).padStart(13)} ${fmt(rate / bareRate, 2).padStart(6)} ` +
+          `${fmt(drained.seconds, 2).padStart(8)} ${fmt(drained.worker, 2).padStart(7)} cores ${fmt(drained.machine, 2).padStart(7)} cores  ${check}`,
+      );
+    }
+
+    // (2) delay under a steady rate
+    console.log(
+      `\n(2) ${fmt(RATE)} callbacks/s for ${SECONDS} s, OK → arrival at the sink's consumer (ms)` +
+        '\n    sink        sent     OK   arrived    p50    p99     max   callback OK p50/p99 ms  timhook CPU  machine busy  relay receipt→ack p50/p99 (its histogram)',
+    );
+    {
+      // Baseline: the same load on a recorder with no sink.
+      const serve = await startServe('delay-none', join(dir, 'delay-none.db'), null, null);
+      await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
+      await waitForQuiet({ maxWaitMs: 20_000 });
+      const {
+        result: sent,
+        machine,
+        worker,
+      } = await measure(
+        () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
+        serve.pid,
+      );
+      await serve.stop();
+      const answers = [...sent.latency].sort((a, b) => a - b);
+      console.log(
+        `    ${'(no sink)'.padEnd(9)} ${String(sent.sent).padStart(6)} ${String(sent.ok.size).padStart(6)} ${'-'.padStart(9)} ` +
+          `${'-'.padStart(6)} ${'-'.padStart(6)} ${'-'.padStart(7)}   ` +
+          `${fmt(percentile(answers, 0.5), 1).padStart(8)} / ${fmt(percentile(answers, 0.99), 1).padEnd(10)}` +
+          `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores`,
+      );
+    }
+    for (const sink of SINKS) {
+      const names = await services.prepare(sink, `delay_${run}`);
+      const db = join(dir, `delay-${sink}.db`);
+      const serve = await startServe(`delay-${sink}`, db, sink, names);
+      const arrivals = await services.follow(sink, names, receiver);
+      await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
+      await waitForQuiet({ maxWaitMs: 20_000 });
+      const {
+        result: sent,
+        machine,
+        worker,
+      } = await measure(
+        () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
+        serve.pid,
+      );
+      const deadline = Date.now() + 15_000;
+      const missing = () => [...sent.ok.keys()].filter((name) => arrivals.at(name) === undefined).length;
+      while (Date.now() < deadline) {
+        await arrivals.refresh();
+        if (missing() === 0) break;
+        await sleep(100);
+      }
+      await arrivals.stop();
+      const metrics = await (await fetch(`${serve.url}/metrics`)).text();
+      await serve.stop();
+      await services.cleanup(sink, names, receiver);
+      const delays = [];
+      for (const [name, okAt] of sent.ok) {
+        const at = arrivals.at(name);
+        if (at !== undefined) delays.push(at - okAt);
+      }
+      delays.sort((a, b) => a - b);
+      const answers = [...sent.latency].sort((a, b) => a - b);
+      const p50 = percentile(delays, 0.5);
+      const p99 = percentile(delays, 0.99);
+      results.delay[sink] = { p50, p99, complete: delays.length === sent.ok.size };
+      console.log(
+        `    ${sink.padEnd(9)} ${String(sent.sent).padStart(6)} ${String(sent.ok.size).padStart(6)} ${String(delays.length).padStart(9)} ` +
+          `${fmt(p50, 1).padStart(6)} ${fmt(p99, 1).padStart(6)} ${fmt(delays.at(-1), 1).padStart(7)}   ` +
+          `${fmt(percentile(answers, 0.5), 1).padStart(8)} / ${fmt(percentile(answers, 0.99), 1).padEnd(10)}` +
+          `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores  ` +
+          `≤ ${histogramQuantile(metrics, sink, 0.5)} / ≤ ${histogramQuantile(metrics, sink, 0.99)} ms`,
+      );
+    }
+
+    console.log('\ntargets:');
+    const checks = [];
+    for (const sink of ['nats', 'redis'].filter((s) => SINKS.includes(s))) {
+      checks.push([
+        `${sink} drains ≥ 20,000 events/s`,
+        results.drain[sink] >= 20_000,
+        `${fmt(results.drain[sink])}/s`,
+      ]);
+    }
+    for (const sink of SINKS) {
+      const d = results.delay[sink];
+      checks.push([
+        `${sink} OK → sink p99 < 100 ms, all arrived`,
+        d.p99 < 100 && d.complete,
+        `${fmt(d.p99, 1)} ms`,
+      ]);
+    }
+    for (const [name, pass, value] of checks)
+      console.log(`  ${pass ? 'PASS' : 'MISS'}  ${name.padEnd(42)} ${value}`);
+    process.exitCode = checks.every(([, pass]) => pass) ? 0 : 1;
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error(error));
+    if (flags.keep) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Logs `count` changes the way the recorder does (receiver → toLogEntry → append in batches). */
+  async function buildBacklog(path, count, groups) {
+    const log = openSqliteChangeLog({ path, durability: 'normal' });
+    const receiver = createReceiver({ sdkAppId: SDK_APP_ID, log: () => {} });
+    let captured;
+    receiver.onAny((event) => {
+      captured = event;
+    });
+    const query = new URLSearchParams({
+      SdkAppid: SDK_APP_ID,
+      CallbackCommand: COMMAND,
+      contenttype: 'json',
+      ClientIP: '127.0.0.1',
+      OptPlatform: 'RESTAPI',
+    });
+    const payloads = [];
+    let bytes = 0;
+    for (let from = 0; from < count; from += 1000) {
+      const entries = [];
+      for (let n = from; n < Math.min(count, from + 1000); n++) {
+        await receiver.receive({ query, rawBody: bodyOf(n, groups) });
+        entries.push(toLogEntry(captured));
+      }
+      for (const result of await log.append(entries)) {
+        const body = JSON.stringify(result.event);
+        bytes += body.length;
+        payloads.push({ id: `${SDK_APP_ID}:${result.seq}`, groupId: result.event.groupId, body });
+      }
+    }
+    await log.close();
+    return { payloads, payloadBytes: bytes / count };
+  }
+}
+
+/**
+ * Runs `task`, timing it; `machine`: cores busy on the whole machine meanwhile (this benchmark,
+ * the servers and whatever else runs); `worker`: cores used by process `pid` (timhook serve) or,
+ * without one, by this process (the bare client).
+ */
+async function measure(task, pid) {
+  const busy0 = machineBusyMs();
+  const self0 = process.cpuUsage();
+  const worker0 = pid ? cpuTimeOf(pid) : 0;
+  const started = performance.now();
+  const result = await task();
+  const elapsed = performance.now() - started;
+  const self = process.cpuUsage(self0);
+  const worker = pid ? cpuTimeOf(pid) - worker0 : (self.user + self.system) / 1000;
+  return {
+    result,
+    seconds: elapsed / 1000,
+    machine: (machineBusyMs() - busy0) / elapsed,
+    worker: worker / elapsed,
+  };
+}
+
+/** Polls `GET /api/relay` until the sink's cursor reaches `lastSeq`. */
+async function waitForCursor(base, sink, lastSeq) {
+  for (;;) {
+    const { sinks } = await (await fetch(`${base}/api/relay`)).json();
+    const status = sinks.find((s) => s.sink === sink);
+    if (status && status.cursor >= lastSeq) return;
+    if (status?.deadLetters > 0)
+      throw new Error(`${sink}: ${status.deadLetters} dead letters (${status.lastError})`);
+    await sleep(20);
+  }
+}
+
+/**
+ * Sends signed callbacks at a steady `rate` for `seconds` from a process of its own (so that the
+ * consumers' clocks here are not held up by the sending), each a distinct change numbered from
+ * `first`. Resolves with when each OK came (epoch ms, by the change's Name) and answer latencies.
+ */
+function sendSteady(base, rate, seconds, groups, first) {
+  const args = ['--sender', base, '--rate', String(rate), '--seconds', String(seconds)];
+  args.push('--groups', String(groups), '--first', String(first));
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    out += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`the sender exited with ${code}`));
+      const { sent, ok, latency } = JSON.parse(out);
+      resolve({ sent, ok: new Map(ok), latency });
+    });
+  });
+}
+
+/** `--sender`: the open-loop load generator of `sendSteady` (one tick every 5 ms). */
+async function runSender(base, rate, seconds, groups, first) {
+  const total = rate * seconds;
+  const bodies = Array.from({ length: total }, (_, i) => bodyOf(first + i, groups));
+  const names = bodies.map((body) => JSON.parse(body).Name);
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const url = new URL(base);
+  const ok = [];
+  const latency = [];
+  const inFlight = new Set();
+  let second = -1;
+  let query = '';
+  let sent = 0;
+  const post = (body, name) =>
+    new Promise((resolve) => {
+      const at = performance.now();
+      const unix = Math.floor(Date.now() / 1000);
+      if (unix !== second) {
+        second = unix;
+        query = signedQuery(unix);
+      }
+      const req = httpRequest(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: `/callback?${query}`,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => {
+            const now = performance.now();
+            if (res.statusCode === 200 && text.includes('"OK"')) {
+              ok.push([name, performance.timeOrigin + now]);
+              latency.push(now - at);
+            }
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => resolve());
+      req.end(body);
+    });
+  const started = performance.now();
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+    for (; sent < due; sent++) {
+      const request = post(bodies[sent], names[sent]).finally(() => inFlight.delete(request));
+      inFlight.add(request);
+    }
+    await sleep(5);
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  process.stdout.write(JSON.stringify({ sent, ok, latency }));
+}
+
+/** The bucket bound (ms) under which quantile `q` of the relay's own delay histogram falls. */
+function histogramQuantile(metrics, sink, q) {
+  const pattern = new RegExp(
+    `^timhook_relay_delivery_delay_seconds_bucket\\{le="([^"]+)",sink="${sink}"\\} (\\d+)`,
+    'gm',
+  );
+  const buckets = [...metrics.matchAll(pattern)].map((m) => ({ le: m[1], count: Number(m[2]) }));
+  const total = buckets.at(-1)?.count ?? 0;
+  const bucket = buckets.find((b) => b.count >= total * q);
+  return bucket ? (bucket.le === '+Inf' ? '∞' : String(Number(bucket.le) * 1000)) : 'n/a';
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Clients of the loopback services: make and drop the test's streams/queues, count, follow, bare-publish. */
+async function connectServices(secret) {
+  const nc = await natsConnect({ servers: '127.0.0.1:4222' });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc, { timeout: 10_000 });
+  const redis = createClient({ url: 'redis://127.0.0.1:6379' });
+  redis.on('error', () => {});
+  await redis.connect();
+  const amqp = await amqpConnect('amqp://guest:guest@127.0.0.1:5672');
+  const channel = await amqp.createChannel();
+  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1];
+  const rabbitVersion = amqp.connection.serverProperties.version;
+  const natsVersion = nc.info?.version;
+  // Everything made for a run, dropped again by `close` if a run stops half-way.
+  const made = [];
+
+  const services = {
+    natsVersion,
+    redisVersion,
+    rabbitVersion,
+    async prepare(sink, tag) {
+      const names = {
+        nats: `bench_${tag}`,
+        redis: `bench:${tag}`,
+        rabbit: `bench.${tag}`,
+        queue: `bench.${tag}`,
+      };
+      made.push([sink, names]);
+      if (sink === 'nats') await jsm.streams.add({ name: names.nats, subjects: [`${names.nats}.>`] });
+      if (sink === 'rabbitmq') {
+        await channel.assertExchange(names.rabbit, 'topic', { durable: true });
+        await channel.assertQueue(names.queue, { durable: true });
+        await channel.bindQueue(names.queue, names.rabbit, 'group.#');
+      }
+      return names;
+    },
+    async cleanup(sink, names, receiver) {
+      if (sink === 'nats') await jsm.streams.delete(names.nats).catch(() => {});
+      if (sink === 'redis') await redis.del(names.redis);
+      if (sink === 'rabbitmq') {
+        await channel.deleteQueue(names.queue).catch(() => {});
+        await channel.deleteExchange(names.rabbit).catch(() => {});
+      }
+      if (sink === 'http') await fetch(`${receiver.url}/reset`, { method: 'POST' });
+    },
+    /** What the sink's server holds now. */
+    async count(sink, names, receiver) {
+      if (sink === 'nats') return { count: (await jsm.streams.info(names.nats)).state.messages };
+      if (sink === 'redis') {
+        const [last] = await redis.xRevRange(names.redis, '+', '-', { COUNT: 1 });
+        const seq = Number(last?.message.id.split(':')[1] ?? 0);
+        return {
+          count: seq,
+          note: ` (last id ${last?.message.id}, ${await redis.xLen(names.redis)} kept by MAXLEN ~)`,
+        };
+      }
+      if (sink === 'rabbitmq') return { count: (await channel.checkQueue(names.queue)).messageCount };
+      const stats = await (await fetch(`${receiver.url}/stats`)).json();
+      return {
+        count: stats.unique,
+        note: stats.invalid > 0 ? `, ${stats.invalid} BAD SIGNATURES` : ', signatures valid',
+      };
+    },
+    /** A bare client of the same library publishing `payloads` as the relay batches them. */
+    async bare(sink, names, payloads, receiver) {
+      const WINDOW = 500;
+      if (sink === 'nats') {
+        // Asynchronous publishing, as JetStream's clients do it (and the sink): every message of a
+        // window out at once with a reply subject on one inbox, the PubAcks counted as they come.
+        const inbox = createInbox();
+        let waiting = 0;
+        let windowDone = () => {};
+        const acks = nc.subscribe(`${inbox}.*`, {
+          callback: () => {
+            if (--waiting === 0) windowDone();
+          },
+        });
+        for (let i = 0; i < payloads.length; i += WINDOW) {
+          const window = payloads.slice(i, i + WINDOW);
+          waiting = window.length;
+          const done = new Promise((resolve) => (windowDone = resolve));
+          window.forEach((p, n) => {
+            const h = natsHeaders();
+            h.set('Nats-Msg-Id', p.id);
+            nc.publish(`${names.nats}.group.${p.groupId}`, p.body, {
+              headers: h,
+              reply: `${inbox}.${i + n}`,
+            });
+          });
+          await done;
+        }
+        acks.unsubscribe();
+      } else if (sink === 'redis') {
+        const trim = { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 100_000 } };
+        for (let i = 0; i < payloads.length; i += WINDOW) {
+          await Promise.all(
+            payloads
+              .slice(i, i + WINDOW)
+              .map((p) =>
+                redis.xAdd(
+                  names.redis,
+                  '*',
+                  { id: p.id, command: COMMAND, groupId: p.groupId, payload: p.body },
+                  trim,
+                ),
+              ),
+          );
+        }
+      } else if (sink === 'rabbitmq') {
+        const confirm = await amqp.createConfirmChannel();
+        for (let i = 0; i < payloads.length; i += WINDOW) {
+          for (const p of payloads.slice(i, i + WINDOW)) {
+            confirm.publish(names.rabbit, `group.${p.groupId}`, Buffer.from(p.body), {
+              messageId: p.id,
+              persistent: true,
+              contentType: 'application/json',
+            });
+          }
+          await confirm.waitForConfirms();
+        }
+        await confirm.close();
+      } else {
+        const key = Buffer.from(secret.slice(6), 'base64');
+        const concurrency = Number(flags['http-concurrency']);
+        const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+        const target = new URL(`${receiver.url}/hook`);
+        let next = 0;
+        const worker = async () => {
+          while (next < payloads.length) {
+            const p = payloads[next++];
+            const ts = Math.floor(Date.now() / 1000);
+            const signature = createHmac('sha256', key).update(`${p.id}.${ts}.${p.body}`).digest('base64');
+            await new Promise((resolve, reject) => {
+              const req = httpRequest(
+                {
+                  agent,
+                  host: target.hostname,
+                  port: target.port,
+                  path: target.pathname,
+                  method: 'POST',
+                  headers: {
+                    'content-type': 'application/json',
+                    'webhook-id': p.id,
+                    'webhook-timestamp': String(ts),
+                    'webhook-signature': `v1,${signature}`,
+                  },
+                },
+                (res) => res.resume().on('end', resolve),
+              );
+              req.on('error', reject);
+              req.end(p.body);
+            });
+          }
+        };
+        await Promise.all(Array.from({ length: concurrency }, worker));
+        agent.destroy();
+      }
+    },
+    /** Follows the sink's server as a consumer: arrival time (epoch ms) of each change, by Name. */
+    async follow(sink, names, receiver) {
+      const arrived = new Map();
+      const note = (body) => {
+        const at = performance.timeOrigin + performance.now();
+        const name = JSON.parse(body).changes?.Name;
+        if (name !== undefined && !arrived.has(name)) arrived.set(name, at);
+      };
+      let stop = async () => {};
+      if (sink === 'nats') {
+        const consumer = await js.consumers.get(names.nats);
+        const messages = await consumer.consume();
+        (async () => {
+          for await (const m of messages) note(m.string());
+        })();
+        stop = async () => messages.stop();
+      } else if (sink === 'redis') {
+        const reader = redis.duplicate();
+        reader.on('error', () => {});
+        await reader.connect();
+        let running = true;
+        let last = '0';
+        const loop = (async () => {
+          while (running) {
+            const streams = await reader.xRead({ key: names.redis, id: last }, { BLOCK: 200, COUNT: 1000 });
+            for (const entry of streams?.[0]?.messages ?? []) {
+              last = entry.id;
+              note(entry.message.payload);
+            }
+          }
+        })();
+        stop = async () => {
+          running = false;
+          await loop;
+          await reader.close();
+        };
+      } else if (sink === 'rabbitmq') {
+        const { consumerTag } = await channel.consume(names.queue, (m) => m && note(m.content.toString()), {
+          noAck: true,
+        });
+        stop = async () => {
+          await channel.cancel(consumerTag);
+        };
+      } else {
+        // The receiver runs in a process of its own and keeps the arrival times: read at the end.
+        await fetch(`${receiver.url}/reset`, { method: 'POST' });
+        return {
+          at: (name) => arrived.get(name),
+          async refresh() {
+            const times = await (await fetch(`${receiver.url}/arrivals`)).json();
+            for (const [name, at] of Object.entries(times)) arrived.set(name, at);
+          },
+          async stop() {},
+        };
+      }
+      return { at: (name) => arrived.get(name), async refresh() {}, stop };
+    },
+    async close() {
+      for (const [sink, names] of made) {
+        if (sink !== 'http') await services.cleanup(sink, names, null).catch(() => {});
+      }
+      await channel.close().catch(() => {});
+      await amqp.close().catch(() => {});
+      await redis.close();
+      await nc.close();
+    },
+  };
+  return services;
+}
+
+/**
+ * `--webhook-receiver`: the HTTP sink's endpoint, in a process of its own. It checks each Standard
+ * Webhooks signature, answers 204, counts distinct ids, and keeps each change's arrival time.
+ */
+function runWebhookReceiver() {
+  const key = Buffer.from(process.env.BENCH_WEBHOOK_SECRET.slice(6), 'base64');
+  let ids = new Set();
+  let invalid = 0;
+  let arrivals = {};
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/reset') {
+      ids = new Set();
+      invalid = 0;
+      arrivals = {};
+      return res.writeHead(204).end();
+    }
+    if (req.url === '/stats') return res.end(JSON.stringify({ unique: ids.size, invalid }));
+    if (req.url === '/arrivals') return res.end(JSON.stringify(arrivals));
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const at = performance.timeOrigin + performance.now();
+      const body = Buffer.concat(chunks).toString();
+      const id = req.headers['webhook-id'];
+      const expected = createHmac('sha256', key)
+        .update(`${id}.${req.headers['webhook-timestamp']}.${body}`)
+        .digest('base64');
+      if (req.headers['webhook-signature'] !== `v1,${expected}`) invalid++;
+      ids.add(id);
+      const name = JSON.parse(body).changes?.Name;
+      if (name !== undefined && !(name in arrivals)) arrivals[name] = at;
+      res.writeHead(204).end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => console.log(`READY ${server.address().port}`));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
