@@ -9,11 +9,12 @@ import {
   createCommitQueue,
   type Durability,
   openChangeLog,
-  openSqliteRelayState,
+  openRelayState,
   type RelayState,
 } from '../store/index.js';
 import { ApiError, isLoopback, sendApiError } from './http.js';
 import { createLiveHub, type LiveHub } from './live-hub.js';
+import { createLogFollower } from './log-follower.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createRecorderMetrics, createRelayMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
@@ -119,12 +120,17 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     sseClients: () => streams.size,
     logStats: () => log.stats(),
   });
+  const follower = createLogFollower(log, hub, {
+    lastSeq: (await log.stats()).lastSeq,
+    onError: (error) => logger.error('the live stream could not read the log', { error }),
+  });
   const queue = createCommitQueue(log, {
     ...options.commit,
     onCommit(size, ms) {
       metrics.commitBatch.observe(size);
       metrics.commitSeconds.observe(ms / 1000);
     },
+    onCommitted: (results) => follower.committed(results),
   });
   const receiver = createReceiver({
     sdkAppId,
@@ -133,9 +139,15 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     log: (message, error) => logger.error(message, { error }),
   });
-  const callbackDeps = { receiver, queue, hub, metrics, refusals, logger };
+  const callbackDeps = { receiver, queue, metrics, refusals, logger };
   // Callbacks first: while 100 or more wait for a commit, the relay's loops hold back a little.
-  const { relay, relayState } = openRelay(options, log, metrics.registry, logger, () => queue.depth() >= 100);
+  const { relay, relayState } = await openRelay(
+    options,
+    log,
+    metrics.registry,
+    logger,
+    () => queue.depth() >= 100,
+  );
   if (relay) hub.subscribe(() => relay.wake());
   attachRecorder(callbackDeps);
   const openApi = JSON.stringify(buildOpenApi(path));
@@ -243,6 +255,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
       for (const stream of streams) stream.end();
       await queue.drain();
       await relay?.stop();
+      follower.stop();
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 5_000);
       force.unref();
@@ -265,22 +278,21 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
   };
 }
 
-/** The relay of `options.sinks`, its state beside the log in the `db` file unless given. */
-function openRelay(
+/** The relay of `options.sinks`, its state beside the log in the `db` database unless given. */
+async function openRelay(
   options: RecorderOptions,
   log: ChangeLog,
   registry: ReturnType<typeof createRecorderMetrics>['registry'],
   logger: Logger,
   busy: () => boolean,
-): { relay: Relay | null; relayState: RelayState | null } {
+): Promise<{ relay: Relay | null; relayState: RelayState | null }> {
   const sinks = options.sinks ?? [];
   if (sinks.length === 0) return { relay: null, relayState: null };
   if (!options.relayState && options.log) {
     throw new TypeError('[timhook] sinks with an open `log`: pass `relayState` too');
   }
   const db = options.db ?? './data/timhook.db';
-  const relayState =
-    options.relayState ?? openSqliteRelayState({ path: db.startsWith('sqlite:') ? db.slice(7) : db });
+  const relayState = options.relayState ?? (await openRelayState(db));
   const relay: Relay = createRelay({
     sinks,
     log,

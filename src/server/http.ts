@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RenderedPage } from '../store/index.js';
 
 /** A refusal on the JSON API: answered as `{ "error": { "code", "message" } }` with `status`. */
 export class ApiError extends Error {
@@ -19,7 +20,16 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** Writes JSON already serialised. */
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -27,6 +37,16 @@ export function sendJson(
     ...headers,
   });
   res.end(text);
+}
+
+/**
+ * Writes a page of events, `{ "events": [...], "next": … }`, from their rendered JSON: nothing is
+ * parsed or serialised again (issue 3: history at p99 under 5 ms).
+ */
+export function sendEventPage(res: ServerResponse, page: RenderedPage): void {
+  let text = '{"events":[';
+  for (let i = 0; i < page.events.length; i++) text += (i === 0 ? '' : ',') + page.events[i]!.json;
+  sendJsonText(res, 200, `${text}],"next":${page.next === null ? 'null' : page.next}}`);
 }
 
 /** Writes text. */

@@ -1,11 +1,11 @@
-import type { RecordedEvent } from '../store/index.js';
+import type { RenderedEvent } from '../store/index.js';
 
-/** Told of every event committed by this process, in `seq` order. */
-export type LiveListener = (event: RecordedEvent) => void;
+/** Told of every event the log follower publishes, in `seq` order, each once. */
+export type LiveListener = (event: RenderedEvent) => void;
 
-/** Fans committed events out to live subscribers (the SSE streams). Nothing lives only here. */
+/** Fans committed events out to live subscribers (the SSE streams, the relay's wake-up). Nothing lives only here. */
 export interface LiveHub {
-  publish(event: RecordedEvent): void;
+  publish(event: RenderedEvent): void;
   /** Returns the function that unsubscribes. */
   subscribe(listener: LiveListener): () => void;
   size(): number;

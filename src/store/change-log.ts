@@ -47,7 +47,31 @@ export interface RecordedEvent {
 
 /** What `append` did with one entry: logged it, or found it was a re-delivery of `seq`. */
 export type AppendResult =
-  { seq: number; duplicate: false; event: RecordedEvent } | { seq: number; duplicate: true };
+  | { seq: number; duplicate: false; event: RecordedEvent; rendered: RenderedEvent }
+  | { seq: number; duplicate: true };
+
+/**
+ * A logged change with its API JSON rendered once, when it was logged: the routes, the stream and
+ * the relay send `json` as it is, never parsing and re-serialising the event.
+ */
+export interface RenderedEvent {
+  seq: number;
+  receivedAt: number;
+  command: string;
+  kind: 'group' | 'topic';
+  groupId: string | null;
+  topicId: string | null;
+  /** The {@link RecordedEvent}, as JSON text on one line. */
+  json: string;
+  /** The original Tencent body, exactly as received. */
+  raw: string;
+}
+
+/** A page of rendered events; `next` as in {@link EventPage}. */
+export interface RenderedPage {
+  events: RenderedEvent[];
+  next: number | null;
+}
 
 /** Which events to read, and in which direction. */
 export interface EventQuery {
@@ -137,6 +161,8 @@ export interface ChangeLog {
   /** Commits a batch in one transaction: log rows, dedupe keys, projection and diffs. */
   append(entries: readonly LogEntry[]): Promise<AppendResult[]>;
   listEvents(query: EventQuery): Promise<EventPage>;
+  /** `listEvents`, with each event as its rendered JSON: what the routes, stream and relay send. */
+  listRendered(query: EventQuery): Promise<RenderedPage>;
   getProfile(kind: 'group' | 'topic', id: string): Promise<ProfileView | null>;
   /** Groups (or the topics of one community when `groupId` is given), most recently changed first. */
   listProfiles(query: {
@@ -151,5 +177,12 @@ export interface ChangeLog {
    * buckets only, oldest first. Read from the log, so it survives restarts.
    */
   countByTime(query: RateQuery): Promise<RateBucket[]>;
+  /**
+   * Calls `listener` with the newest `seq` whenever another process appended to this log (another
+   * recorder on the same PostgreSQL database: LISTEN/NOTIFY), so its streams and relays read the
+   * log on. This process's own appends are not reported (their results say it). Returns the
+   * function that stops listening. SQLite has one writer: the listener is never called.
+   */
+  watch(listener: (lastSeq: number) => void): () => void;
   close(): Promise<void>;
 }

@@ -14,6 +14,8 @@ export interface CommitQueueOptions {
   maxWaitMs?: number;
   /** Told after each commit: batch size and how long the commit took, ms. */
   onCommit?: (size: number, ms: number) => void;
+  /** Told of each committed batch's results, before its submitters hear (the live stream follows it). */
+  onCommitted?: (results: readonly AppendResult[]) => void;
   now?: () => number;
 }
 
@@ -41,7 +43,14 @@ interface Waiting {
 
 /** Creates a group-commit queue in front of `log`. */
 export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = {}): CommitQueue {
-  const { maxBatch = 1000, maxQueue = 20_000, maxWaitMs = 1000, onCommit, now = Date.now } = options;
+  const {
+    maxBatch = 1000,
+    maxQueue = 20_000,
+    maxWaitMs = 1000,
+    onCommit,
+    onCommitted,
+    now = Date.now,
+  } = options;
   let queue: Waiting[] = [];
   let running: Promise<void> | null = null;
   let expiry: ReturnType<typeof setTimeout> | null = null;
@@ -82,6 +91,11 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
       try {
         const results = await log.append(fresh.map((w) => w.entry));
         onCommit?.(fresh.length, now() - start);
+        try {
+          onCommitted?.(results);
+        } catch {
+          // Committed all the same: its submitters are answered OK below.
+        }
         for (let i = 0; i < fresh.length; i++) fresh[i]!.resolve(results[i]!);
       } catch (error) {
         for (const waiting of fresh) waiting.reject(error);

@@ -1,9 +1,12 @@
-/** `timhook/store`: the change log port, its SQLite implementation, and group commit. */
+/** `timhook/store`: the change log port, its SQLite and PostgreSQL implementations, and group commit. */
 export * from './change-log.js';
 export * from './commit-queue.js';
 export * from './log-entry.js';
 export * from './open-change-log.js';
+export * from './postgres.js';
 export * from './project-entry.js';
 export * from './relay-state.js';
+export * from './relay-state-postgres.js';
 export * from './relay-state-sqlite.js';
 export * from './sqlite.js';
+export * from './sqlite-threaded.js';

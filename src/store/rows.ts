@@ -1,4 +1,4 @@
-import type { LogEntry, ProfileView, RecordedEvent } from './change-log.js';
+import type { LogEntry, ProfileView, RecordedEvent, RenderedEvent } from './change-log.js';
 
 /** An `events` row as SQL drivers return it (snake_case, JSON in text columns). */
 export interface EventRow {
@@ -85,6 +85,41 @@ export function recordedFromEntry(
   };
   if (superseded.length > 0) event.superseded = superseded;
   return event;
+}
+
+/**
+ * The JSON of a recorded event without its `raw` body, kept beside the body at append so that a
+ * read joins the two ({@link joinRendered}) instead of parsing and re-serialising the event. Null
+ * when the body cannot be spliced in as it is: not a JSON object, or not on one line (an SSE
+ * `data:` line must not break); such an event is rendered from its columns on read.
+ */
+export function renderHead(event: RecordedEvent, rawBody: string): string | null {
+  if (typeof event.raw !== 'object' || event.raw === null || /[\r\n]/.test(rawBody)) return null;
+  const { raw: _raw, ...head } = event;
+  return JSON.stringify(head);
+}
+
+/** The event's JSON from its head and its body as received (see {@link renderHead}). */
+export function joinRendered(head: string, rawBody: string): string {
+  return `${head.slice(0, -1)},"raw":${rawBody.trim()}}`;
+}
+
+/** Renders a recorded event as the API returns it: one line of JSON, with the body spliced in when it can be. */
+export function renderEvent(
+  event: RecordedEvent,
+  rawBody: string,
+  head = renderHead(event, rawBody),
+): RenderedEvent {
+  return {
+    seq: event.seq,
+    receivedAt: event.receivedAt,
+    command: event.command,
+    kind: event.kind,
+    groupId: event.groupId,
+    topicId: event.topicId,
+    json: head === null ? JSON.stringify(event) : joinRendered(head, rawBody),
+    raw: rawBody,
+  };
 }
 
 /** Reads a profiles row. */

@@ -82,4 +82,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      SELECT e.seq, 'customFields.' || j.key FROM events e, json_each(e.changes, '$.customFields') j;`,
   // Callbacks per minute (ChangeLog.countByTime) reads a time range of arrivals.
   `CREATE INDEX events_received ON events (received_at);`,
+  // The event's API JSON without its body (rows.ts renderHead), written at append so that reads
+  // send it as is. Rows logged before this version have none and are rendered from their columns.
+  `ALTER TABLE events ADD COLUMN head TEXT;`,
 ];

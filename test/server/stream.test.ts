@@ -55,15 +55,17 @@ function pausableReplay(inner: ChangeLog, pauseAfter: number) {
   let armed = true;
   const log: ChangeLog = {
     append: (entries) => inner.append(entries),
-    async listEvents(query) {
+    listEvents: (query) => inner.listEvents(query),
+    getProfile: (kind, id) => inner.getProfile(kind, id),
+    async listRendered(query) {
       if (armed && query.after === pauseAfter) {
         armed = false;
         reached();
         await resumed;
       }
-      return inner.listEvents(query);
+      return inner.listRendered(query);
     },
-    getProfile: (kind, id) => inner.getProfile(kind, id),
+    watch: (listener) => inner.watch(listener),
     listProfiles: (query) => inner.listProfiles(query),
     stats: () => inner.stats(),
     countByTime: (query) => inner.countByTime(query),
@@ -207,6 +209,8 @@ describe('GET /api/stream', () => {
       append: (entries) => inner.append(entries),
       listEvents: (query) => inner.listEvents(query),
       getProfile: (kind, id) => inner.getProfile(kind, id),
+      listRendered: (query) => inner.listRendered(query),
+      watch: (listener) => inner.watch(listener),
       listProfiles: (query) => inner.listProfiles(query),
       stats: () => delay(30).then(() => inner.stats()),
       countByTime: (query) => inner.countByTime(query),

@@ -607,6 +607,70 @@ export function describeChangeLogContract(name: string, open: () => Promise<Chan
       });
     });
 
+    describe('listRendered', () => {
+      it('gives each event as one line of JSON equal to what listEvents and append give', async () => {
+        const results = await log.append([
+          await groupChanged(G1, { Name: 'a', custom: { Level: '1' } }),
+          await topicChanged(C1, T1, { Name: 'line\nbreak' }),
+          await groupChanged(G2, { Name: 'late' }, { eventTime: 1 }),
+          await groupChanged(G2, { Name: 'early' }, { eventTime: 2 }),
+          await groupChanged(G2, { Name: 'older' }, { eventTime: 0 }),
+        ]);
+        const rendered = await log.listRendered({ limit: 10 });
+        const listed = await log.listEvents({ limit: 10 });
+        expect(rendered.next).toBeNull();
+        expect(rendered.events.map((event) => JSON.parse(event.json))).toEqual(listed.events);
+        for (const event of rendered.events) expect(event.json).not.toMatch(/[\r\n]/);
+        expect(rendered.events.map((event) => event.json)).toEqual(
+          results.map((result) => (result.duplicate ? null : result.rendered.json)),
+        );
+        const [first] = rendered.events;
+        expect(first).toMatchObject({
+          kind: 'group',
+          command: listed.events[0]!.command,
+          groupId: G1,
+          topicId: null,
+        });
+        expect(first?.raw).toBe((await groupChanged(G1, { Name: 'a', custom: { Level: '1' } })).rawBody);
+      });
+
+      it('renders a body spread over several lines on one line, and a body that is not an object', async () => {
+        const entry = await groupChanged(G1, { Name: 'pretty' });
+        const pretty = {
+          ...entry,
+          rawBody: JSON.stringify(JSON.parse(entry.rawBody), null, 2),
+          dedupeKey: 'pretty',
+        };
+        const text = { ...entry, rawBody: 'not json', dedupeKey: 'text' };
+        await log.append([pretty, text]);
+        const { events } = await log.listRendered({ limit: 10 });
+        expect(events.map((event) => event.json)).not.toContainEqual(expect.stringMatching(/\n/));
+        expect(JSON.parse(events[0]!.json).raw).toEqual(JSON.parse(entry.rawBody));
+        expect(events[0]!.raw).toBe(pretty.rawBody);
+        expect(JSON.parse(events[1]!.json).raw).toBe('not json');
+      });
+
+      it('pages and filters as listEvents does', async () => {
+        await log.append([
+          await groupChanged(G1, { Name: 'a' }),
+          await groupChanged(G2, { Name: 'b' }),
+          await groupChanged(G1, { Name: 'c' }),
+          await groupChanged(G1, { Name: 'd' }),
+        ]);
+        for (const query of [
+          { limit: 2, groupId: G1 },
+          { limit: 2, groupId: G1, order: 'desc' as const },
+          { limit: 1, after: 1 },
+          { limit: 5, before: 4 },
+        ]) {
+          const rendered = await log.listRendered(query);
+          const listed = await log.listEvents(query);
+          expect(rendered.events.map((event) => event.seq)).toEqual(seqs(listed.events));
+          expect(rendered.next).toBe(listed.next);
+        }
+      });
+    });
+
     it('reads an empty log as an empty page', async () => {
       expect(await log.listEvents({ limit: 1 })).toEqual({ events: [], next: null });
     });

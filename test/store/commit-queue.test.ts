@@ -45,6 +45,8 @@ function watchLog(inner: ChangeLog): WatchedLog {
     },
     listEvents: (query) => inner.listEvents(query),
     getProfile: (kind, id) => inner.getProfile(kind, id),
+    listRendered: (query) => inner.listRendered(query),
+    watch: (listener) => inner.watch(listener),
     listProfiles: (query) => inner.listProfiles(query),
     stats: () => inner.stats(),
     countByTime: (query) => inner.countByTime(query),

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ChangeLog, openChangeLog, openSqliteChangeLog } from '../../src/store/index.js';
+import {
+  type ChangeLog,
+  openChangeLog,
+  openSqliteChangeLog,
+  openThreadedSqliteChangeLog,
+} from '../../src/store/index.js';
 import { describeChangeLogContract } from './change-log-contract.js';
 import { C1, G1, groupChanged, seedEntry, T0, T1, topicCreated } from './entries.js';
 
@@ -27,6 +32,45 @@ function openLog(path = join(dir, 'timhook.db')): ChangeLog {
 }
 
 describeChangeLogContract('SQLite file', async () => openSqliteChangeLog({ path: join(dir, 'contract.db') }));
+describeChangeLogContract('SQLite file, commits on a writer thread', async () =>
+  openThreadedSqliteChangeLog({ path: join(dir, 'contract.db') }),
+);
+
+describe('the SQLite change log with its writer thread', () => {
+  it('refuses a file whose schema is newer than this timhook knows, with the writer’s message', async () => {
+    const path = join(dir, 'future.db');
+    const db = new Database(path);
+    db.pragma('user_version = 99');
+    db.close();
+    await expect(openThreadedSqliteChangeLog({ path })).rejects.toThrow(
+      /schema version 99, newer than this timhook knows/,
+    );
+  });
+
+  it('commits appends sent at once in order, and a reader on the file sees each as soon as it resolves', async () => {
+    const path = join(dir, 'threaded.db');
+    const log = await openThreadedSqliteChangeLog({ path });
+    opened.push(log);
+    const batches = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => log.append([await groupChanged(G1, { Name: `n${i}` })])),
+    );
+    const seqs = batches.map(([result]) => result!.seq);
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const [last] = await log.append([await groupChanged(G1, { Name: 'last' })]);
+    expect((await log.listEvents({ limit: 1, order: 'desc' })).events[0]?.seq).toBe(last!.seq);
+    expect((await log.getProfile('group', G1))?.fields.Name?.value).toBe('last');
+    const other = openSqliteChangeLog({ path });
+    opened.push(other);
+    expect((await other.stats()).lastSeq).toBe(21);
+  });
+
+  it('rejects appends after close, and closes twice', async () => {
+    const log = await openThreadedSqliteChangeLog({ path: join(dir, 'closed.db') });
+    await log.close();
+    await expect(log.append([await groupChanged(G1, { Name: 'x' })])).rejects.toThrow(/closed/);
+    await expect(log.close()).resolves.toBeUndefined();
+  });
+});
 
 describe('the SQLite change log', () => {
   it('keeps events, profiles, dedupe keys and the sequence when the file is reopened', async () => {
@@ -84,9 +128,9 @@ describe('the SQLite change log', () => {
     expect((await prefixed.stats()).events).toBe(1);
   });
 
-  it('says plainly that PostgreSQL is not supported yet', async () => {
-    await expect(openChangeLog({ db: 'postgres://localhost/timhook' })).rejects.toThrow(
-      /PostgreSQL is not supported yet/,
+  it('opens PostgreSQL for a postgres:// URL, and says so when it cannot reach it', async () => {
+    await expect(openChangeLog({ db: 'postgres://postgres@127.0.0.1:1/timhook' })).rejects.toThrow(
+      /ECONNREFUSED|connect/,
     );
   });
 });

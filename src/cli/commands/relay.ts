@@ -10,7 +10,13 @@ import {
   replaySink,
   type SinkStatus,
 } from '../../relay/index.js';
-import { type ChangeLog, type DeadLetter, openChangeLog, openSqliteRelayState } from '../../store/index.js';
+import {
+  type ChangeLog,
+  type DeadLetter,
+  isPostgresUrl,
+  openChangeLog,
+  openRelayState,
+} from '../../store/index.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
 
@@ -197,16 +203,15 @@ function readTarget(settings: RelaySettings): ReplayTarget {
   return { since };
 }
 
-/** Works on the database file: the relay state is beside the log. */
+/** Works on the database (a SQLite file, or PostgreSQL): the relay state is beside the log. */
 async function fileBackend(db: string): Promise<RelayBackend> {
-  const path = db.startsWith('sqlite:') ? db.slice(7) : db;
-  if (/^postgres(ql)?:\/\//.test(db)) {
-    throw new UsageError('a PostgreSQL --db is not supported yet: use --url with a running recorder');
+  if (!isPostgresUrl(db)) {
+    const path = db.startsWith('sqlite:') ? db.slice(7) : db;
+    if (!existsSync(path))
+      throw new UsageError(`no database at ${path}: give --db, or --url of a running recorder`);
   }
-  if (!existsSync(path))
-    throw new UsageError(`no database at ${path}: give --db, or --url of a running recorder`);
-  const log: ChangeLog = await openChangeLog({ db: path });
-  const state = openSqliteRelayState({ path });
+  const log: ChangeLog = await openChangeLog({ db, writerThread: false });
+  const state = await openRelayState(db);
   return {
     status: () => readRelayStatus(log, state),
     deadLetters: (sink) => listSinkDeadLetters(state, sink, { limit: 100 }),

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ChangeLog, ProfileView } from '../../store/index.js';
 import { readEventQuery, readLimit, readSeq } from '../api-params.js';
-import { ApiError, sendJson } from '../http.js';
+import { ApiError, sendEventPage, sendJson } from '../http.js';
 import type { RecentRefusals } from '../recent-refusals.js';
 import { readSearchFilters } from '../search-params.js';
 
@@ -25,7 +25,7 @@ export async function serveApi(
 ): Promise<boolean> {
   if (path === '/api/events') {
     const query = readSearchFilters(params, readEventQuery(params, { order: 'asc' }));
-    sendJson(res, 200, await deps.log.listEvents(query));
+    sendEventPage(res, await deps.log.listRendered(query));
     return true;
   }
   if (path === '/api/groups') {
@@ -50,7 +50,7 @@ export async function serveApi(
   if (sub === '/history') {
     const scope = kind === 'group' ? { groupId: id } : { topicId: id };
     const query = readSearchFilters(params, readEventQuery(params, { order: 'desc', ...scope }));
-    sendJson(res, 200, await deps.log.listEvents(query));
+    sendEventPage(res, await deps.log.listRendered(query));
     return true;
   }
   if (sub === '/topics') {

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleNodeRequest, type Receiver, ReceiverError, writeResult } from '../../receiver/index.js';
 import { type CommitQueue, QueueOverloadedError, toLogEntry } from '../../store/index.js';
-import type { LiveHub } from '../live-hub.js';
 import type { Logger } from '../logger.js';
 import type { RecorderMetrics } from '../metrics.js';
 import type { RecentRefusals } from '../recent-refusals.js';
@@ -10,7 +9,6 @@ import type { RecentRefusals } from '../recent-refusals.js';
 export interface CallbackDeps {
   receiver: Receiver;
   queue: CommitQueue;
-  hub: LiveHub;
   metrics: RecorderMetrics;
   refusals: RecentRefusals;
   logger: Logger;
@@ -18,7 +16,7 @@ export interface CallbackDeps {
 
 /**
  * Wires the receiver to the log: every accepted callback is committed (group commit) before it is
- * answered OK, then published live. A full queue answers 503 FAIL at once (issue 3: never hang past
+ * answered OK. A full queue answers 503 FAIL at once (issue 3: never hang past
  * the IM backend's 2 s timeout).
  */
 export function attachRecorder(deps: CallbackDeps): void {
@@ -32,11 +30,8 @@ export function attachRecorder(deps: CallbackDeps): void {
       throw error;
     }
     deps.metrics.accepted.inc({ command: event.command });
-    if (result.duplicate) {
-      deps.metrics.duplicates.inc();
-      return;
-    }
-    deps.hub.publish(result.event);
+    // The live stream hears it from the queue's commit (see log-follower.ts), before this answer.
+    if (result.duplicate) deps.metrics.duplicates.inc();
   });
   deps.receiver.onError((error) => {
     if (error.code === 'HandlerFailed') {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ChangeLog, RecordedEvent } from '../../store/index.js';
+import type { ChangeLog, RecordedEvent, RenderedEvent } from '../../store/index.js';
 import { readEventQuery } from '../api-params.js';
 import { type EventFilter, matchesFilter } from '../event-match.js';
 import { ApiError } from '../http.js';
@@ -19,9 +19,9 @@ export interface StreamDeps {
 
 const PAGE = 500;
 
-/** One SSE frame; JSON text has no raw newline, so `data` is one line. */
-export function formatFrame(event: RecordedEvent): string {
-  return `id: ${event.seq}\nevent: change\ndata: ${JSON.stringify(event)}\n\n`;
+/** One SSE frame; a rendered event is JSON on one line (rows.ts renderEvent), so `data` is one line. */
+export function formatFrame(event: RenderedEvent): string {
+  return `id: ${event.seq}\nevent: change\ndata: ${event.json}\n\n`;
 }
 
 /**
@@ -42,19 +42,19 @@ export async function serveStream(
   if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
     throw new ApiError(400, 'bad_parameter', 'Last-Event-ID must be a log seq');
   }
-  const pending: RecordedEvent[] = [];
+  const pending: RenderedEvent[] = [];
   let live = false;
   let closed = false;
   let lastSent = 0;
 
-  const send = (event: RecordedEvent) => {
-    if (closed || event.seq <= lastSent || !matchesFilter(event, filter as EventFilter)) return;
+  const send = (event: RenderedEvent, filtered: boolean) => {
+    if (closed || event.seq <= lastSent || (!filtered && !matchesLive(event, filter as EventFilter))) return;
     lastSent = event.seq;
     res.write(formatFrame(event));
     if (res.writableLength > deps.maxBufferedBytes) close(true);
   };
   const unsubscribe = deps.hub.subscribe((event) => {
-    if (live) send(event);
+    if (live) send(event, false);
     else if (pending.push(event) > 10_000) close(true);
   });
   let heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -89,8 +89,8 @@ export async function serveStream(
 
   let cursor: number | null = from;
   while (cursor !== null && !closed) {
-    const page = await deps.log.listEvents({ ...filter, after: cursor, order: 'asc', limit: PAGE });
-    for (const event of page.events) send(event);
+    const page = await deps.log.listRendered({ ...filter, after: cursor, order: 'asc', limit: PAGE });
+    for (const event of page.events) send(event, true);
     cursor = page.next;
     if (!closed && res.writableLength > 0 && res.writableNeedDrain) {
       await new Promise<void>((resolve) => {
@@ -100,5 +100,26 @@ export async function serveStream(
     }
   }
   live = true;
-  for (const event of pending.splice(0)) send(event);
+  for (const event of pending.splice(0)) send(event, false);
+}
+
+/** The stream's filters on a live event: the cheap ones on its columns, the rest on its JSON. */
+function matchesLive(event: RenderedEvent, filter: EventFilter): boolean {
+  if (
+    (filter.groupId !== undefined && event.groupId !== filter.groupId) ||
+    (filter.topicId !== undefined && event.topicId !== filter.topicId) ||
+    (filter.command !== undefined && event.command !== filter.command) ||
+    (filter.kind !== undefined && event.kind !== filter.kind)
+  ) {
+    return false;
+  }
+  if (
+    filter.operator === undefined &&
+    filter.optPlatform === undefined &&
+    filter.since === undefined &&
+    filter.until === undefined
+  ) {
+    return true;
+  }
+  return matchesFilter(JSON.parse(event.json) as RecordedEvent, filter);
 }

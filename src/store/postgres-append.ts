@@ -1,0 +1,226 @@
+import type postgres from 'postgres';
+import type { AppendResult, LogEntry, ProfileView } from './change-log.js';
+import { toFieldNames, toNameKey } from './event-filter.js';
+import type { PostgresPool } from './postgres-connect.js';
+import { APPEND_LOCK } from './postgres-migrations.js';
+import { toStorableEntry } from './postgres-text.js';
+import { projectEntry } from './project-entry.js';
+import { type ProfileRow, recordedFromEntry, renderEvent, renderHead, toProfileView } from './rows.js';
+
+/** Where an append writes and whom it tells. */
+export interface AppendScope {
+  /** The schema: the second key of the append lock, so that schemas do not wait on each other. */
+  schema: string;
+  /** The NOTIFY channel of this log. */
+  channel: string;
+  /** Prefixes the NOTIFY payload, so that an instance knows its own appends (`<instanceId>:<lastSeq>`). */
+  instanceId: string;
+}
+
+/** The profiles columns, in the order of the upsert's arrays. */
+export const PROFILE_COLUMNS =
+  'kind, id, group_id, group_type, fields, created_at, destroyed_at, first_seq, last_seq, last_changed_at, last_operator, change_count';
+
+/** One array per column: a batch is written by one statement over `unnest`, whatever its size. */
+interface EventColumns {
+  seq: number[];
+  receivedAt: number[];
+  eventTime: Array<number | null>;
+  command: string[];
+  kind: string[];
+  sdkAppId: string[];
+  groupId: Array<string | null>;
+  topicId: Array<string | null>;
+  groupType: Array<string | null>;
+  operator: Array<string | null>;
+  optPlatform: Array<string | null>;
+  clientIp: Array<string | null>;
+  changes: string[];
+  diff: string[];
+  superseded: Array<string | null>;
+  raw: string[];
+  dedupeKey: string[];
+  head: Array<string | null>;
+}
+
+/**
+ * Commits `entries` in one transaction: log rows, dedupe, projection, field index, and a NOTIFY
+ * to the other instances, delivered at commit.
+ *
+ * Several instances append to one database at once (issue 7), so every append first takes a
+ * transaction-level advisory lock, held until commit:
+ * - No reader skips an event. Seqs are `max(seq) + 1…` read under the lock, so a transaction
+ *   holding seq N commits before any transaction can take N + 1; a reader paging "after N" never
+ *   sees N + 1 while N is still uncommitted. (A sequence alone would let N + 1 commit first.) It
+ *   also leaves no gap on rollback, so `max(seq)` stays the number of events, as on SQLite.
+ * - The projection's read-modify-write (profiles merged in JavaScript by `projectEntry`) is not
+ *   raced: per-field newest `EventTime` wins, and no instance overwrites another's update.
+ * - Dedupe is a plain read: no other append can insert a key between the read and the commit.
+ * The lock serialises appends, so the transaction is kept short: four reads in one round trip
+ * (pipelined), the projection in memory, three writes of one statement each in one more.
+ */
+export async function appendEntries(
+  sql: PostgresPool,
+  scope: AppendScope,
+  received: readonly LogEntry[],
+): Promise<AppendResult[]> {
+  const entries = received.map(toStorableEntry);
+  const keys = entries.map((entry) => entry.dedupeKey);
+  const wanted = listProfileKeys(entries);
+  // READ COMMITTED whatever the server's default: each statement then reads what was committed
+  // before it started, so the reads after the lock see every earlier append. (Under REPEATABLE READ
+  // the snapshot would be taken by the lock's own SELECT, before waiting.)
+  return sql.begin('isolation level read committed', async (tx) => {
+    const [, [top], found, rows] = await Promise.all([
+      tx`SELECT pg_advisory_xact_lock(${APPEND_LOCK}, hashtext(${scope.schema}))`,
+      tx<Array<{ seq: number }>>`SELECT coalesce(max(seq), 0) AS seq FROM events`,
+      tx<Array<{ dedupe_key: string; seq: number }>>`
+        SELECT dedupe_key, seq FROM events WHERE dedupe_key = ANY(${keys}::text[])`,
+      tx<ProfileRow[]>`
+        SELECT ${tx.unsafe(PROFILE_COLUMNS)} FROM profiles
+        WHERE (kind, id) IN (SELECT * FROM unnest(${wanted.kinds}::text[], ${wanted.ids}::text[]))`,
+    ]);
+    const seen = new Map(found.map((row) => [row.dedupe_key, row.seq]));
+    const profiles = new Map(rows.map((row) => [profileKey(row.kind, row.id), toProfileView(row)]));
+    const written = new Set<string>();
+    const columns = emptyColumns();
+    const fields: { seq: number[]; field: string[] } = { seq: [], field: [] };
+    const results: AppendResult[] = [];
+    let next = (top?.seq ?? 0) + 1;
+    for (const entry of entries) {
+      const existing = seen.get(entry.dedupeKey);
+      if (existing !== undefined) {
+        results.push({ seq: existing, duplicate: true });
+        continue;
+      }
+      const seq = next++;
+      seen.set(entry.dedupeKey, seq);
+      // Profiles are read once for the batch and kept current here as each entry is projected.
+      const projection = projectEntry(entry, seq, (kind, id) => profiles.get(profileKey(kind, id)) ?? null);
+      for (const row of projection.writes) {
+        const key = profileKey(row.kind, row.id);
+        profiles.set(key, row);
+        written.add(key);
+      }
+      const event = recordedFromEntry(entry, seq, projection.diff, projection.superseded);
+      const head = renderHead(event, entry.rawBody);
+      pushEvent(columns, entry, seq, event.diff, projection.superseded, head);
+      for (const field of toFieldNames(entry.changes)) {
+        fields.seq.push(seq);
+        fields.field.push(field);
+      }
+      results.push({ seq, duplicate: false, event, rendered: renderEvent(event, entry.rawBody, head) });
+    }
+    if (columns.seq.length === 0) return results;
+    const upserts = [...written].map((key) => profiles.get(key)!);
+    await Promise.all([
+      insertEvents(tx, columns),
+      fields.seq.length > 0 &&
+        tx`INSERT INTO event_fields (seq, field)
+           SELECT * FROM unnest(${fields.seq}::bigint[], ${fields.field}::text[])`,
+      upserts.length > 0 && upsertProfiles(tx, upserts),
+      tx`SELECT pg_notify(${scope.channel}, ${`${scope.instanceId}:${next - 1}`})`,
+    ]);
+    return results;
+  });
+}
+
+type Tx = postgres.TransactionSql<{ bigint: number }>;
+
+function insertEvents(tx: Tx, c: EventColumns) {
+  return tx`
+    INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id,
+      group_type, operator, opt_platform, client_ip, changes, diff, superseded, raw, dedupe_key, head)
+    SELECT * FROM unnest(${c.seq}::bigint[], ${c.receivedAt}::bigint[], ${c.eventTime}::bigint[],
+      ${c.command}::text[], ${c.kind}::text[], ${c.sdkAppId}::text[], ${c.groupId}::text[],
+      ${c.topicId}::text[], ${c.groupType}::text[], ${c.operator}::text[], ${c.optPlatform}::text[],
+      ${c.clientIp}::text[], ${c.changes}::text[], ${c.diff}::text[], ${c.superseded}::text[],
+      ${c.raw}::text[], ${c.dedupeKey}::text[], ${c.head}::text[])`;
+}
+
+function upsertProfiles(tx: Tx, rows: readonly ProfileView[]) {
+  const pick = <T>(read: (row: ProfileView) => T): T[] => rows.map(read);
+  return tx`
+    INSERT INTO profiles (${tx.unsafe(PROFILE_COLUMNS)}, name_key)
+    SELECT * FROM unnest(${pick((r) => r.kind)}::text[], ${pick((r) => r.id)}::text[],
+      ${pick((r) => r.groupId)}::text[], ${pick((r) => r.groupType)}::text[],
+      ${pick((r) => JSON.stringify(r.fields))}::text[], ${pick((r) => r.createdAt)}::bigint[],
+      ${pick((r) => r.destroyedAt)}::bigint[], ${pick((r) => r.firstSeq)}::bigint[],
+      ${pick((r) => r.lastSeq)}::bigint[], ${pick((r) => r.lastChangedAt)}::bigint[],
+      ${pick((r) => r.lastOperator)}::text[], ${pick((r) => r.changeCount)}::bigint[],
+      ${pick(toNameKey)}::text[])
+    ON CONFLICT (kind, id) DO UPDATE SET group_id = excluded.group_id, group_type = excluded.group_type,
+      fields = excluded.fields, created_at = excluded.created_at, destroyed_at = excluded.destroyed_at,
+      last_seq = excluded.last_seq, last_changed_at = excluded.last_changed_at,
+      last_operator = excluded.last_operator, change_count = excluded.change_count,
+      name_key = excluded.name_key`;
+}
+
+/** Every profile `projectEntry` may load for the batch (a few more is harmless). */
+function listProfileKeys(entries: readonly LogEntry[]): { kinds: string[]; ids: string[] } {
+  const keys = new Map<string, [string, string]>();
+  for (const entry of entries) {
+    const ids =
+      entry.effect === 'destroy' && entry.kind === 'topic'
+        ? entry.topicIds
+        : [entry.kind === 'group' ? entry.groupId : entry.topicId];
+    for (const id of ids) if (id) keys.set(profileKey(entry.kind, id), [entry.kind, id]);
+  }
+  const pairs = [...keys.values()];
+  return { kinds: pairs.map(([kind]) => kind), ids: pairs.map(([, id]) => id) };
+}
+
+function profileKey(kind: string, id: string): string {
+  return `${kind}\n${id}`;
+}
+
+function emptyColumns(): EventColumns {
+  return {
+    seq: [],
+    receivedAt: [],
+    eventTime: [],
+    command: [],
+    kind: [],
+    sdkAppId: [],
+    groupId: [],
+    topicId: [],
+    groupType: [],
+    operator: [],
+    optPlatform: [],
+    clientIp: [],
+    changes: [],
+    diff: [],
+    superseded: [],
+    raw: [],
+    dedupeKey: [],
+    head: [],
+  };
+}
+
+function pushEvent(
+  c: EventColumns,
+  entry: LogEntry,
+  seq: number,
+  diff: unknown,
+  superseded: readonly string[],
+  head: string | null,
+): void {
+  c.seq.push(seq);
+  c.receivedAt.push(entry.receivedAt);
+  c.eventTime.push(entry.eventTime);
+  c.command.push(entry.command);
+  c.kind.push(entry.kind);
+  c.sdkAppId.push(entry.sdkAppId);
+  c.groupId.push(entry.groupId);
+  c.topicId.push(entry.topicId);
+  c.groupType.push(entry.groupType);
+  c.operator.push(entry.operator);
+  c.optPlatform.push(entry.optPlatform);
+  c.clientIp.push(entry.clientIp);
+  c.changes.push(JSON.stringify(entry.changes));
+  c.diff.push(JSON.stringify(diff));
+  c.superseded.push(superseded.length > 0 ? JSON.stringify(superseded) : null);
+  c.raw.push(entry.rawBody);
+  c.dedupeKey.push(entry.dedupeKey);
+  c.head.push(head);
+}

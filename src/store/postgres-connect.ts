@@ -1,0 +1,48 @@
+import postgres from 'postgres';
+
+/** What the PostgreSQL stores need to reach their tables. */
+export interface PostgresConnectOptions {
+  /** `postgres://user:password@host:port/database`. */
+  url: string;
+  /** Most connections in the pool. Default 10. */
+  max?: number;
+  /**
+   * The schema holding timhook's tables; created at the first open. Default `public`. Several
+   * deployments (or tests) can share one database, one schema each.
+   */
+  schema?: string;
+}
+
+/**
+ * A pool whose `bigint` columns (seq, ms times, counts) read as JS numbers: they stay below 2^53
+ * (a seq, or ms since 1970), and every caller works with numbers.
+ */
+export type PostgresPool = postgres.Sql<{ bigint: number }>;
+
+/** Opens a pool on `url` with timhook's tables first on the search path. Connects lazily. */
+export function connectPostgres(options: PostgresConnectOptions): PostgresPool {
+  const { url, max = 10, schema = 'public' } = options;
+  if (schema === '' || schema.length > 63) {
+    throw new TypeError(`[timhook] a PostgreSQL schema name has 1 to 63 characters, not ${schema.length}`);
+  }
+  return postgres(url, {
+    max,
+    // Sent at connection start, so the listen connection postgres.js opens gets it too.
+    connection: { search_path: quoteIdentifier(schema) },
+    types: {
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (value: number) => String(value),
+        parse: (raw: string) => Number(raw),
+      },
+    },
+    // `CREATE … IF NOT EXISTS` and friends speak NOTICEs; nothing in them needs telling.
+    onnotice: () => {},
+  });
+}
+
+/** Quotes a name for SQL text, for the few places a name cannot be a parameter. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  ChangeLog,
+  EventPage,
+  EventQuery,
+  LogStats,
+  ProfilePage,
+  RateBucket,
+  RateQuery,
+  RenderedEvent,
+  RenderedPage,
+} from './change-log.js';
+import { appendEntries, PROFILE_COLUMNS } from './postgres-append.js';
+import { connectPostgres, type PostgresConnectOptions } from './postgres-connect.js';
+import { buildEventSelect } from './postgres-filter.js';
+import { migratePostgres } from './postgres-migrations.js';
+import { toStorableText } from './postgres-text.js';
+import { type AppendWatch, listenForAppends, toChannel } from './postgres-watch.js';
+import {
+  type EventRow,
+  joinRendered,
+  type ProfileRow,
+  renderEvent,
+  toProfileView,
+  toRecordedEvent,
+} from './rows.js';
+
+/** Settings of the PostgreSQL change log. */
+export interface PostgresOptions extends PostgresConnectOptions {
+  /**
+   * Told when a `watch` listener throws (the other listeners are still called), or when the read
+   * that follows a lost listen connection fails. Default: printed to stderr.
+   */
+  onWatchError?: (error: unknown) => void;
+}
+
+const EVENT_COLUMNS =
+  'seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type, operator, opt_platform, client_ip, changes, diff, superseded, raw';
+
+const RENDERED_COLUMNS = 'seq, received_at, command, kind, group_id, topic_id, head, raw';
+
+interface RenderedRow {
+  seq: number;
+  received_at: number;
+  command: string;
+  kind: RenderedEvent['kind'];
+  group_id: string | null;
+  topic_id: string | null;
+  head: string | null;
+  raw: string;
+}
+
+/**
+ * Opens (creating and migrating as needed) a change log in a PostgreSQL database, shared safely by
+ * several recorder instances (issue 7): appends are serialised by an advisory lock so that no
+ * reader skips an event (see `appendEntries`), and each instance's `watch` hears the others'
+ * appends by LISTEN/NOTIFY. Rejects when the database cannot be reached.
+ *
+ * @example const log = await openPostgresChangeLog({ url: 'postgres://timhook@db/timhook', max: 10 });
+ */
+export async function openPostgresChangeLog(options: PostgresOptions): Promise<ChangeLog> {
+  const schema = options.schema ?? 'public';
+  const { onWatchError = (error) => console.error('[timhook] change log watch:', error) } = options;
+  const sql = connectPostgres(options);
+  const scope = { schema, channel: toChannel(schema), instanceId: randomUUID() };
+  const readLastSeq = async (): Promise<number> => {
+    const [row] = await sql<Array<{ seq: number }>>`SELECT coalesce(max(seq), 0) AS seq FROM events`;
+    return row?.seq ?? 0;
+  };
+  let watch: AppendWatch;
+  try {
+    await migratePostgres(sql, schema);
+    watch = await listenForAppends(sql, { ...scope, readLastSeq, onError: onWatchError });
+  } catch (error) {
+    await sql.end({ timeout: 0 });
+    throw error;
+  }
+
+  /** Reads `columns` of the events `query` selects, one more than its limit. */
+  function selectEvents<T>(columns: string, query: EventQuery): Promise<T[]> {
+    const select = buildEventSelect(columns, query);
+    return sql.unsafe<T[]>(select.text, select.params, { prepare: true });
+  }
+
+  /** Rows whose body could not be spliced (rows.ts renderHead) are rendered from their columns. */
+  async function renderRows(rows: readonly RenderedRow[]): Promise<RenderedEvent[]> {
+    const bare = rows.filter((row) => row.head === null).map((row) => row.seq);
+    const full = new Map<number, EventRow>();
+    if (bare.length > 0) {
+      const found = await sql<EventRow[]>`
+        SELECT ${sql.unsafe(EVENT_COLUMNS)} FROM events WHERE seq = ANY(${bare}::bigint[])`;
+      for (const row of found) full.set(Number(row.seq), row);
+    }
+    return rows.map((row) => {
+      if (row.head === null) return renderEvent(toRecordedEvent(full.get(row.seq)!), row.raw, null);
+      return {
+        seq: row.seq,
+        receivedAt: row.received_at,
+        command: row.command,
+        kind: row.kind,
+        groupId: row.group_id,
+        topicId: row.topic_id,
+        json: joinRendered(row.head, row.raw),
+        raw: row.raw,
+      };
+    });
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    async append(entries) {
+      if (entries.length === 0) return [];
+      return appendEntries(sql, scope, entries);
+    },
+    async listEvents(query): Promise<EventPage> {
+      const rows = await selectEvents<EventRow>(EVENT_COLUMNS, query);
+      const more = rows.length > query.limit;
+      const events = (more ? rows.slice(0, query.limit) : rows).map(toRecordedEvent);
+      return { events, next: more ? events[events.length - 1]!.seq : null };
+    },
+    async listRendered(query): Promise<RenderedPage> {
+      const rows = await selectEvents<RenderedRow>(RENDERED_COLUMNS, query);
+      const more = rows.length > query.limit;
+      const events = await renderRows(more ? rows.slice(0, query.limit) : rows);
+      return { events, next: more ? events[events.length - 1]!.seq : null };
+    },
+    watch(listener) {
+      return watch.add(listener);
+    },
+    async getProfile(kind, id) {
+      const [row] = await sql<ProfileRow[]>`
+        SELECT ${sql.unsafe(PROFILE_COLUMNS)} FROM profiles WHERE kind = ${kind} AND id = ${toStorableText(id)}`;
+      return row ? toProfileView(row) : null;
+    },
+    async listProfiles(query): Promise<ProfilePage> {
+      const rows = await sql<ProfileRow[]>`
+        SELECT ${sql.unsafe(PROFILE_COLUMNS)} FROM profiles WHERE kind = ${query.kind}
+        ${query.groupId !== undefined ? sql`AND group_id = ${toStorableText(query.groupId)}` : sql``}
+        ${query.before !== undefined ? sql`AND last_seq < ${query.before}` : sql``}
+        ORDER BY last_seq DESC LIMIT ${query.limit + 1}`;
+      const more = rows.length > query.limit;
+      const items = (more ? rows.slice(0, query.limit) : rows).map(toProfileView);
+      return { items, next: more ? items[items.length - 1]!.lastSeq : null };
+    },
+    async countByTime(query: RateQuery): Promise<RateBucket[]> {
+      const rows = await sql<Array<{ bucket: number; count: number }>>`
+        SELECT (received_at - ${query.since}) / ${query.bucketMs} AS bucket, count(*) AS count
+        FROM events WHERE received_at >= ${query.since} AND received_at < ${query.until}
+        GROUP BY bucket ORDER BY bucket`;
+      return rows.map((row) => ({ start: query.since + row.bucket * query.bucketMs, count: row.count }));
+    },
+    async stats(): Promise<LogStats> {
+      // Seqs have no gaps (taken under the append lock, see appendEntries): the last one is the
+      // count, without counting a large table.
+      const [row] = await sql<Array<{ seq: number; bytes: number }>>`
+        SELECT coalesce((SELECT max(seq) FROM events), 0) AS seq,
+          pg_total_relation_size('events') + pg_total_relation_size('event_fields')
+            + pg_total_relation_size('profiles') AS bytes`;
+      const lastSeq = row?.seq ?? 0;
+      return { events: lastSeq, lastSeq, bytes: row?.bytes ?? 0 };
+    },
+    close() {
+      // Ends the pool and, with it, the listen connection.
+      closing ??= (async () => {
+        watch.clear();
+        await sql.end({ timeout: 5 });
+      })();
+      return closing;
+    },
+  };
+}

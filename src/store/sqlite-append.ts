@@ -1,0 +1,124 @@
+import type Database from 'better-sqlite3';
+import type { FieldDiff } from '../protocol/index.js';
+import type { AppendResult, LogEntry, ProfileView } from './change-log.js';
+import { toFieldNames, toNameKey } from './event-filter.js';
+import { projectEntry } from './project-entry.js';
+import { type ProfileRow, recordedFromEntry, renderEvent, renderHead, toProfileView } from './rows.js';
+import { PROFILE_COLUMNS } from './sqlite-columns.js';
+
+/**
+ * What the append transaction gives back for one entry: only what the caller cannot compute from
+ * the entry itself, so that it crosses a thread cheaply (see sqlite-threaded.ts).
+ */
+export type AppendOutcome =
+  | { seq: number; duplicate: true }
+  | { seq: number; duplicate: false; diff: FieldDiff[]; superseded: string[]; head: string | null };
+
+/**
+ * Prepares the append transaction on `db`: one transaction per batch, holding the log rows, their
+ * dedupe keys, the field index and the profile projection, so that history and current state
+ * never disagree (DESIGN.md "How data flows").
+ */
+export function createSqliteAppend(db: Database.Database): (entries: readonly LogEntry[]) => AppendOutcome[] {
+  const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
+  const findDuplicate = db.prepare<[string], { seq: number }>('SELECT seq FROM events WHERE dedupe_key = ?');
+  const insertEvent = db.prepare(
+    `INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type,
+       operator, opt_platform, client_ip, changes, diff, superseded, raw, dedupe_key, head)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const selectProfile = db.prepare<[string, string], ProfileRow>(
+    `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ? AND id = ?`,
+  );
+  const upsertProfile = db.prepare(
+    `INSERT INTO profiles (${PROFILE_COLUMNS}, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (kind, id) DO UPDATE SET group_id = excluded.group_id, group_type = excluded.group_type,
+       fields = excluded.fields, created_at = excluded.created_at, destroyed_at = excluded.destroyed_at,
+       last_seq = excluded.last_seq, last_changed_at = excluded.last_changed_at,
+       last_operator = excluded.last_operator, change_count = excluded.change_count,
+       name_key = excluded.name_key`,
+  );
+  const insertField = db.prepare('INSERT INTO event_fields (seq, field) VALUES (?, ?)');
+  function loadProfile(kind: 'group' | 'topic', id: string): ProfileView | null {
+    const row = selectProfile.get(kind, id);
+    return row ? toProfileView(row) : null;
+  }
+
+  // IMMEDIATE: take the write lock at BEGIN, so max(seq) read below cannot be raced by another
+  // process sharing the file.
+  const appendBatch = db.transaction((entries: readonly LogEntry[]): AppendOutcome[] => {
+    let next = (lastSeqStmt.get()?.seq ?? 0) + 1;
+    const results: AppendOutcome[] = [];
+    for (const entry of entries) {
+      const existing = findDuplicate.get(entry.dedupeKey);
+      if (existing) {
+        results.push({ seq: existing.seq, duplicate: true });
+        continue;
+      }
+      const seq = next++;
+      const projection = projectEntry(entry, seq, loadProfile);
+      const event = recordedFromEntry(entry, seq, projection.diff, projection.superseded);
+      const head = renderHead(event, entry.rawBody);
+      insertEvent.run(
+        seq,
+        entry.receivedAt,
+        entry.eventTime,
+        entry.command,
+        entry.kind,
+        entry.sdkAppId,
+        entry.groupId,
+        entry.topicId,
+        entry.groupType,
+        entry.operator,
+        entry.optPlatform,
+        entry.clientIp,
+        JSON.stringify(entry.changes),
+        JSON.stringify(projection.diff),
+        projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
+        entry.rawBody,
+        entry.dedupeKey,
+        head,
+      );
+      for (const field of toFieldNames(entry.changes)) insertField.run(seq, field);
+      for (const row of projection.writes) {
+        upsertProfile.run(
+          row.kind,
+          row.id,
+          row.groupId,
+          row.groupType,
+          JSON.stringify(row.fields),
+          row.createdAt,
+          row.destroyedAt,
+          row.firstSeq,
+          row.lastSeq,
+          row.lastChangedAt,
+          row.lastOperator,
+          row.changeCount,
+          toNameKey(row),
+        );
+      }
+      results.push({ seq, duplicate: false, diff: projection.diff, superseded: projection.superseded, head });
+    }
+    return results;
+  });
+
+  return (entries) => (entries.length === 0 ? [] : appendBatch.immediate(entries));
+}
+
+/** The results of an append, from its entries and the transaction's outcomes. */
+export function toAppendResults(
+  entries: readonly LogEntry[],
+  outcomes: readonly AppendOutcome[],
+): AppendResult[] {
+  return outcomes.map((outcome, i) => {
+    if (outcome.duplicate) return outcome;
+    const entry = entries[i]!;
+    const event = recordedFromEntry(entry, outcome.seq, outcome.diff, outcome.superseded);
+    return {
+      seq: outcome.seq,
+      duplicate: false,
+      event,
+      rendered: renderEvent(event, entry.rawBody, outcome.head),
+    };
+  });
+}

@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+
+/** How hard a commit waits for the disk. */
+export type Durability = 'full' | 'normal';
+
+/** Settings of the SQLite change log. */
+export interface SqliteOptions {
+  /** The database file; its folder is created. `:memory:` for tests. */
+  path: string;
+  /**
+   * `full` (default): every commit is fsynced before `append` returns, so an answered callback
+   * survives power loss. `normal`: WAL commits reach the OS but the last ones may be lost on power
+   * loss (not on a process crash) — faster on slow disks.
+   */
+  durability?: Durability;
+}
+
+/** Opens a connection to the log's file (creating its folder), in WAL mode, migrated to the newest schema. */
+export function openSqliteDatabase(options: SqliteOptions): Database.Database {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SQLITE_MIGRATIONS.length) {
+    throw new Error(
+      `the database is at schema version ${current}, newer than this timhook knows (${SQLITE_MIGRATIONS.length}): upgrade timhook`,
+    );
+  }
+  db.transaction(() => {
+    for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
+      db.exec(SQLITE_MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  }).immediate();
+}

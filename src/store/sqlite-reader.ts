@@ -1,0 +1,129 @@
+import type Database from 'better-sqlite3';
+import type {
+  ChangeLog,
+  EventPage,
+  EventQuery,
+  LogStats,
+  ProfilePage,
+  ProfileView,
+  RateBucket,
+  RateQuery,
+  RenderedEvent,
+  RenderedPage,
+} from './change-log.js';
+import { buildEventFilter } from './event-filter.js';
+import { joinRendered, type ProfileRow, renderEvent, toProfileView, toRecordedEvent } from './rows.js';
+import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow } from './sqlite-columns.js';
+
+/** The reading half of the SQLite change log: every method but `append`, `watch` and `close`. */
+export type SqliteReader = Omit<ChangeLog, 'append' | 'watch' | 'close'>;
+
+/** Prepares the log's reads on `db` (a connection of its own when the writes run on a worker thread). */
+export function createSqliteReader(db: Database.Database): SqliteReader {
+  const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
+  const selectProfile = db.prepare<[string, string], ProfileRow>(
+    `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ? AND id = ?`,
+  );
+  const countByTime = db.prepare<[number, number, number, number], { bucket: number; count: number }>(
+    `SELECT CAST((received_at - ?) / ? AS INTEGER) AS bucket, count(*) AS count FROM events
+     WHERE received_at >= ? AND received_at < ? GROUP BY bucket ORDER BY bucket`,
+  );
+  const statements = new Map<string, Database.Statement>();
+  function cached(sql: string): Database.Statement {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  function loadProfile(kind: 'group' | 'topic', id: string): ProfileView | null {
+    const row = selectProfile.get(kind, id);
+    return row ? toProfileView(row) : null;
+  }
+
+  /** Reads `columns` of the events `query` selects, one more than its limit (to tell if there is a next page). */
+  function selectEvents(columns: string, query: EventQuery): unknown[][] {
+    const filter = buildEventFilter(query);
+    const sql = `SELECT ${columns} FROM events ${filter.where} ORDER BY seq ${filter.order} LIMIT ?`;
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql).raw(true);
+      statements.set(sql, statement);
+    }
+    return statement.all(...filter.params, query.limit + 1) as unknown[][];
+  }
+
+  /** A RENDERED_COLUMNS row; one logged before the `head` column is rendered from its columns. */
+  function toRendered(v: unknown[]): RenderedEvent {
+    const head = v[6] as string | null;
+    if (head === null) {
+      const event = toRecordedEvent(
+        toEventRow(
+          cached(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = ?`).raw(true).get(v[0]) as unknown[],
+        ),
+      );
+      return renderEvent(event, v[7] as string, null);
+    }
+    return {
+      seq: v[0] as number,
+      receivedAt: v[1] as number,
+      command: v[2] as string,
+      kind: v[3] as RenderedEvent['kind'],
+      groupId: v[4] as string | null,
+      topicId: v[5] as string | null,
+      json: joinRendered(head, v[7] as string),
+      raw: v[7] as string,
+    };
+  }
+
+  return {
+    async listEvents(query: EventQuery): Promise<EventPage> {
+      const rows = selectEvents(EVENT_COLUMNS, query);
+      const more = rows.length > query.limit;
+      const events = (more ? rows.slice(0, query.limit) : rows).map((row) =>
+        toRecordedEvent(toEventRow(row)),
+      );
+      return { events, next: more ? events[events.length - 1]!.seq : null };
+    },
+    async listRendered(query: EventQuery): Promise<RenderedPage> {
+      const rows = selectEvents(RENDERED_COLUMNS, query);
+      const more = rows.length > query.limit;
+      const events = (more ? rows.slice(0, query.limit) : rows).map(toRendered);
+      return { events, next: more ? events[events.length - 1]!.seq : null };
+    },
+    async getProfile(kind, id) {
+      return loadProfile(kind, id);
+    },
+    async listProfiles(query): Promise<ProfilePage> {
+      const params: unknown[] = [query.kind];
+      let where = 'kind = ?';
+      if (query.groupId !== undefined) {
+        where += ' AND group_id = ?';
+        params.push(query.groupId);
+      }
+      if (query.before !== undefined) {
+        where += ' AND last_seq < ?';
+        params.push(query.before);
+      }
+      const rows = cached(
+        `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE ${where} ORDER BY last_seq DESC LIMIT ?`,
+      ).all(...params, query.limit + 1) as ProfileRow[];
+      const more = rows.length > query.limit;
+      const items = (more ? rows.slice(0, query.limit) : rows).map(toProfileView);
+      return { items, next: more ? items[items.length - 1]!.lastSeq : null };
+    },
+    async countByTime(query: RateQuery): Promise<RateBucket[]> {
+      return countByTime
+        .all(query.since, query.bucketMs, query.since, query.until)
+        .map((row) => ({ start: query.since + row.bucket * query.bucketMs, count: row.count }));
+    },
+    async stats(): Promise<LogStats> {
+      const lastSeq = lastSeqStmt.get()?.seq ?? 0;
+      const pages = db.pragma('page_count', { simple: true }) as number;
+      const size = db.pragma('page_size', { simple: true }) as number;
+      return { events: lastSeq, lastSeq, bytes: pages * size };
+    },
+  };
+}
