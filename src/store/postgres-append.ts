@@ -56,8 +56,10 @@ interface EventColumns {
  * - The projection's read-modify-write (profiles merged in JavaScript by `projectEntry`) is not
  *   raced: per-field newest `EventTime` wins, and no instance overwrites another's update.
  * - Dedupe is a plain read: no other append can insert a key between the read and the commit.
- * The lock serialises appends, so the transaction is kept short: four reads in one round trip
- * (pipelined), the projection in memory, three writes of one statement each in one more.
+ * The lock serialises appends, so the transaction is kept short: two round trips on a reserved
+ * connection. The first pipelines BEGIN, the lock and the four reads; the projection is computed in
+ * memory; the second pipelines the three writes of one statement each, the NOTIFY and COMMIT.
+ * (`sql.begin` would add a round trip for BEGIN and one for COMMIT, each under the lock but BEGIN's.)
  */
 export async function appendEntries(
   sql: PostgresPool,
@@ -67,18 +69,23 @@ export async function appendEntries(
   const entries = received.map(toStorableEntry);
   const keys = entries.map((entry) => entry.dedupeKey);
   const wanted = listProfileKeys(entries);
-  // READ COMMITTED whatever the server's default: each statement then reads what was committed
-  // before it started, so the reads after the lock see every earlier append. (Under REPEATABLE READ
-  // the snapshot would be taken by the lock's own SELECT, before waiting.)
-  return sql.begin('isolation level read committed', async (tx) => {
-    const [, [top], found, rows] = await Promise.all([
+  const tx = await sql.reserve();
+  // True from BEGIN until COMMIT has answered: a failure in between rolls back before release.
+  let open = true;
+  try {
+    // READ COMMITTED whatever the server's default: each statement then reads what was committed
+    // before it started, so the reads after the lock see every earlier append. (Under REPEATABLE
+    // READ the snapshot would be taken by the lock's own SELECT, before waiting.) Pipelined: the
+    // server runs them in order, the reads once the lock is held.
+    const [, , [top], rows, found] = await Promise.all([
+      tx`BEGIN ISOLATION LEVEL READ COMMITTED`,
       tx`SELECT pg_advisory_xact_lock(${APPEND_LOCK}, hashtext(${scope.schema}))`,
       tx<Array<{ seq: number }>>`SELECT coalesce(max(seq), 0) AS seq FROM events`,
-      tx<Array<{ dedupe_key: string; seq: number }>>`
-        SELECT dedupe_key, seq FROM events WHERE dedupe_key = ANY(${keys}::text[])`,
       tx<ProfileRow[]>`
         SELECT ${tx.unsafe(PROFILE_COLUMNS)} FROM profiles
         WHERE (kind, id) IN (SELECT * FROM unnest(${wanted.kinds}::text[], ${wanted.ids}::text[]))`,
+      tx<Array<{ dedupe_key: string; seq: number }>>`
+        SELECT dedupe_key, seq FROM events WHERE dedupe_key = ANY(${keys}::text[])`,
     ]);
     const seen = new Map(found.map((row) => [row.dedupe_key, row.seq]));
     const profiles = new Map(rows.map((row) => [profileKey(row.kind, row.id), toProfileView(row)]));
@@ -111,21 +118,34 @@ export async function appendEntries(
       }
       results.push({ seq, duplicate: false, event, rendered: renderEvent(event, entry.rawBody, head) });
     }
-    if (columns.seq.length === 0) return results;
     const upserts = [...written].map((key) => profiles.get(key)!);
-    await Promise.all([
-      insertEvents(tx, columns),
-      fields.seq.length > 0 &&
-        tx`INSERT INTO event_fields (seq, field)
+    const writes =
+      columns.seq.length === 0
+        ? []
+        : [
+            insertEvents(tx, columns),
+            fields.seq.length > 0 &&
+              tx`INSERT INTO event_fields (seq, field)
            SELECT * FROM unnest(${fields.seq}::bigint[], ${fields.field}::text[])`,
-      upserts.length > 0 && upsertProfiles(tx, upserts),
-      tx`SELECT pg_notify(${scope.channel}, ${`${scope.instanceId}:${next - 1}`})`,
-    ]);
+            upserts.length > 0 && upsertProfiles(tx, upserts),
+            tx`SELECT pg_notify(${scope.channel}, ${`${scope.instanceId}:${next - 1}`})`,
+          ];
+    const done = await Promise.all([...writes, tx`COMMIT`]);
+    open = false;
+    // A statement that failed rejects the Promise.all above; COMMIT then answers ROLLBACK.
+    const commit = done[done.length - 1] as { command?: string };
+    if (commit.command !== 'COMMIT') throw new Error(`the append's COMMIT answered ${commit.command}`);
     return results;
-  });
+  } catch (error) {
+    // After a failed statement COMMIT (already sent) has rolled back; ROLLBACK then only warns.
+    if (open) await tx`ROLLBACK`.catch(() => {});
+    throw error;
+  } finally {
+    tx.release();
+  }
 }
 
-type Tx = postgres.TransactionSql<{ bigint: number }>;
+type Tx = postgres.ReservedSql<{ bigint: number }>;
 
 function insertEvents(tx: Tx, c: EventColumns) {
   return tx`

@@ -104,6 +104,20 @@ export function joinRendered(head: string, rawBody: string): string {
   return `${head.slice(0, -1)},"raw":${rawBody.trim()}}`;
 }
 
+/** The rendered event of an entry logged as `seq`, whose JSON is `json`. */
+export function renderedFromEntry(entry: LogEntry, seq: number, json: string): RenderedEvent {
+  return {
+    seq,
+    receivedAt: entry.receivedAt,
+    command: entry.command,
+    kind: entry.kind,
+    groupId: entry.groupId,
+    topicId: entry.topicId,
+    json,
+    raw: entry.rawBody,
+  };
+}
+
 /** Renders a recorded event as the API returns it: one line of JSON, with the body spliced in when it can be. */
 export function renderEvent(
   event: RecordedEvent,

@@ -1,9 +1,17 @@
 import type Database from 'better-sqlite3';
 import type { FieldDiff } from '../protocol/index.js';
-import type { AppendResult, LogEntry, ProfileView } from './change-log.js';
+import type { AppendResult, LogEntry, ProfileView, RecordedEvent } from './change-log.js';
 import { toFieldNames, toNameKey } from './event-filter.js';
 import { projectEntry } from './project-entry.js';
-import { type ProfileRow, recordedFromEntry, renderEvent, renderHead, toProfileView } from './rows.js';
+import {
+  joinRendered,
+  type ProfileRow,
+  recordedFromEntry,
+  renderedFromEntry,
+  renderEvent,
+  renderHead,
+  toProfileView,
+} from './rows.js';
 import { PROFILE_COLUMNS } from './sqlite-columns.js';
 
 /**
@@ -105,7 +113,10 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
   return (entries) => (entries.length === 0 ? [] : appendBatch.immediate(entries));
 }
 
-/** The results of an append, from its entries and the transaction's outcomes. */
+/**
+ * The results of an append, from its entries and the transaction's outcomes. Each `event` is
+ * built when first read: the recorder sends the rendered JSON and seldom needs the object.
+ */
 export function toAppendResults(
   entries: readonly LogEntry[],
   outcomes: readonly AppendOutcome[],
@@ -113,12 +124,21 @@ export function toAppendResults(
   return outcomes.map((outcome, i) => {
     if (outcome.duplicate) return outcome;
     const entry = entries[i]!;
-    const event = recordedFromEntry(entry, outcome.seq, outcome.diff, outcome.superseded);
+    const { seq, diff, superseded, head } = outcome;
+    if (head === null) {
+      const event = recordedFromEntry(entry, seq, diff, superseded);
+      return { seq, duplicate: false, event, rendered: renderEvent(event, entry.rawBody, null) };
+    }
+    const rendered = renderedFromEntry(entry, seq, joinRendered(head, entry.rawBody));
+    let event: RecordedEvent | undefined;
     return {
-      seq: outcome.seq,
+      seq,
       duplicate: false,
-      event,
-      rendered: renderEvent(event, entry.rawBody, outcome.head),
+      rendered,
+      get event() {
+        event ??= recordedFromEntry(entry, seq, diff, superseded);
+        return event;
+      },
     };
   });
 }

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, type Spawned, sendChange, spawnCli, startServe, tempDir } from './support.js';
 
@@ -89,6 +90,25 @@ describe('timhook serve', () => {
     expect(serve.stdout()).not.toContain('tok"');
     expect(serve.stdout()).not.toContain('api-secret-123');
     expect(serve.stderr()).not.toContain('api-secret-123');
+  });
+
+  it('runs on PostgreSQL for a postgres:// --db, and never prints its password', async () => {
+    const schema = `t_serve_${process.pid}_${Date.now()}`;
+    const db = `postgres://postgres:pg-secret-456@127.0.0.1:5432/postgres?schema=${schema}`;
+    const sql = postgres('postgres://postgres@127.0.0.1:5432/postgres', { max: 1, onnotice: () => {} });
+    try {
+      const { serve, url } = await startServe(db);
+      track(serve);
+      expect(serve.stdout()).toContain('postgres://postgres:***@127.0.0.1:5432/postgres?schema=');
+      expect(serve.stdout() + serve.stderr()).not.toContain('pg-secret-456');
+      const sent = await sendChange(url, { GroupId: '@TGS#PG', Type: 'Public', Name: 'on PostgreSQL' });
+      expect(sent.answer.ActionStatus).toBe('OK');
+      const [row] = await sql<Array<{ n: number }>>`SELECT count(*)::int AS n FROM ${sql(schema)}.events`;
+      expect(row?.n).toBe(1);
+    } finally {
+      await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
+      await sql.end();
+    }
   });
 
   it('takes flags over TIMHOOK_* variables over the config file', async () => {

@@ -47,7 +47,7 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'db',
     type: 'string',
     default: './data/timhook.db',
-    help: 'The change log: a SQLite file (created with its folder).',
+    help: 'The change log: a SQLite file (created with its folder), or a PostgreSQL URL, postgres://user@host:5432/db[?schema=NAME], which several instances can share (the password is best given as PGPASSWORD).',
   },
   {
     key: 'apiToken',
@@ -171,7 +171,7 @@ Examples:
     await starting;
     const { sinks, ...plain } = settings;
     const shown = {
-      ...maskSecrets(SPECS, plain),
+      ...maskSecrets(SPECS, { ...plain, db: maskUrlPassword(plain.db) }),
       sinks: sinks.map(({ settings: sink }) => `${sink.name} (${sink.type})`),
     };
     process.stdout.write(
@@ -187,3 +187,15 @@ Examples:
     return stopped;
   },
 };
+
+/** A database URL fit to print: its password masked. */
+export function maskUrlPassword(db: string): string {
+  if (!/^postgres(ql)?:\/\//.test(db)) return db;
+  try {
+    const url = new URL(db);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return db.replace(/:[^:@/]*@/, ':***@');
+  }
+}
