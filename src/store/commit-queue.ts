@@ -12,6 +12,14 @@ export interface CommitQueueOptions {
    * commit ahead of it has not returned. Default 1000.
    */
   maxWaitMs?: number;
+  /**
+   * Longest a submitter waits in all, ms, its commit included: past it the entry is refused
+   * (FAIL) while its commit goes on — a database that stalls mid-commit (another instance frozen
+   * holding PostgreSQL's append lock, a disk that hangs) must not hold callbacks past the IM
+   * backend's 2 s. If the commit then succeeds, the backend's retry is answered OK as a duplicate:
+   * a FAIL never loses an event, it only costs a retry. Default 1800.
+   */
+  maxAnswerMs?: number;
   /** Told after each commit: batch size and how long the commit took, ms. */
   onCommit?: (size: number, ms: number) => void;
   /** Told of each committed batch's results, before its submitters hear (the live stream follows it). */
@@ -47,6 +55,7 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
     maxBatch = 1000,
     maxQueue = 20_000,
     maxWaitMs = 1000,
+    maxAnswerMs = 1800,
     onCommit,
     onCommitted,
     now = Date.now,
@@ -88,6 +97,15 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
         else fresh.push(waiting);
       }
       if (fresh.length === 0) continue;
+      // A promise settles once: a late commit's resolve after this refusal changes nothing.
+      const deadline = setTimeout(
+        () => {
+          const error = new QueueOverloadedError(`the commit did not return within ${maxAnswerMs} ms`);
+          for (const waiting of fresh) waiting.reject(error);
+        },
+        Math.max(1, fresh[0]!.at + maxAnswerMs - now()),
+      );
+      deadline.unref?.();
       try {
         const results = await log.append(fresh.map((w) => w.entry));
         onCommit?.(fresh.length, now() - start);
@@ -99,6 +117,8 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
         for (let i = 0; i < fresh.length; i++) fresh[i]!.resolve(results[i]!);
       } catch (error) {
         for (const waiting of fresh) waiting.reject(error);
+      } finally {
+        clearTimeout(deadline);
       }
     }
   }

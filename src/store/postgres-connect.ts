@@ -27,8 +27,9 @@ export function connectPostgres(options: PostgresConnectOptions): PostgresPool {
   }
   return postgres(url, {
     max,
-    // Sent at connection start, so the listen connection postgres.js opens gets it too.
-    connection: { search_path: quoteIdentifier(schema) },
+    // Sent at connection start, so the listen connection postgres.js opens gets it too. An instance
+    // frozen mid-append (SIGSTOP, a paused VM) loses its session, and the append lock, after 2 s.
+    connection: { search_path: quoteIdentifier(schema), idle_in_transaction_session_timeout: 2000 },
     types: {
       bigint: {
         to: 20,

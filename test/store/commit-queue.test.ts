@@ -203,6 +203,27 @@ describe('the commit queue', () => {
     expect((await watched.log.stats()).events).toBe(1);
   });
 
+  it('refuses the entries of a commit that has not returned after maxAnswerMs, and keeps what it commits', async () => {
+    // Another instance frozen holding PostgreSQL's append lock stalls this commit (issue 7): its
+    // callbacks get a FAIL in time; the commit lands later, and the IM backend's retry is a duplicate.
+    const committed: number[] = [];
+    queue = createCommitQueue(watched.log, {
+      maxAnswerMs: 50,
+      onCommitted: (results) => committed.push(...results.map((r) => r.seq)),
+    });
+    const gate = watched.hold();
+    const [stalled, retried] = await entries(2);
+    const outcome = await settle(queue.submit(stalled!));
+    expect(outcome).toEqual({ error: expect.any(QueueOverloadedError) });
+    gate.open();
+    await queue.drain();
+    expect(committed).toEqual([1]);
+    expect(await queue.submit({ ...retried!, dedupeKey: stalled!.dedupeKey })).toMatchObject({
+      seq: 1,
+      duplicate: true,
+    });
+  });
+
   it('rejects the whole batch of an append that throws, then keeps committing', async () => {
     queue = createCommitQueue(watched.log);
     const failure = new Error('disk I/O error');
