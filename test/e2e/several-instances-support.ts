@@ -123,6 +123,19 @@ export async function sendOk(instance: Instance, fields: Record<string, unknown>
   return answer.ActionStatus === 'OK';
 }
 
+/**
+ * Sends `fields` as the IM backend does: a FAIL (a commit that could not be answered in time) is
+ * sent again, same body, until it is answered OK; resolves with the answers' statuses.
+ */
+export async function sendUntilOk(instance: Instance, fields: Record<string, unknown>): Promise<string[]> {
+  const answers: string[] = [];
+  for (;;) {
+    const { answer } = await sendChange(instance.url, fields);
+    answers.push(answer.ActionStatus);
+    if (answer.ActionStatus === 'OK') return answers;
+  }
+}
+
 function createRedisClient() {
   // No reconnecting: a missing server fails `connect()` at once rather than at the test's timeout.
   return createClient({ url: `redis://127.0.0.1:${REDIS_PORT}`, socket: { reconnectStrategy: false } });
