@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 
 /**
  * Runs autocannon against `url` for `duration` seconds. `setupRequest` builds each request.
+ * `url` may be an array of URLs: connection i then goes to URL i mod n (round-robin over servers).
  * Returns req/s and exact latency percentiles (ms) of 2xx answers, with every failure counted.
  */
 export async function runLoad({ url, connections = 50, duration = 10, setupRequest, headers = {} }) {

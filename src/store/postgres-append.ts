@@ -17,30 +17,34 @@ export interface AppendScope {
   instanceId: string;
 }
 
-/** The profiles columns, in the order of the upsert's arrays. */
+/** The profiles columns (and `name_key`, written only), as the reads and the upsert list them. */
 export const PROFILE_COLUMNS =
   'kind, id, group_id, group_type, fields, created_at, destroyed_at, first_seq, last_seq, last_changed_at, last_operator, change_count';
 
-/** One array per column: a batch is written by one statement over `unnest`, whatever its size. */
-interface EventColumns {
-  seq: number[];
-  receivedAt: number[];
-  eventTime: Array<number | null>;
-  command: string[];
-  kind: string[];
-  sdkAppId: string[];
-  groupId: Array<string | null>;
-  topicId: Array<string | null>;
-  groupType: Array<string | null>;
-  operator: Array<string | null>;
-  optPlatform: Array<string | null>;
-  clientIp: Array<string | null>;
-  changes: string[];
-  diff: string[];
-  superseded: Array<string | null>;
-  raw: string[];
-  dedupeKey: string[];
-  head: Array<string | null>;
+/**
+ * One row of `events`, keyed by column: a batch is written by one statement over
+ * `json_to_recordset`, whatever its size. One JSON parameter costs the client far less than an
+ * array per column (each element escaped by postgres.js) and the server no more.
+ */
+interface EventRow {
+  seq: number;
+  received_at: number;
+  event_time: number | null;
+  command: string;
+  kind: string;
+  sdk_app_id: string;
+  group_id: string | null;
+  topic_id: string | null;
+  group_type: string | null;
+  operator: string | null;
+  opt_platform: string | null;
+  client_ip: string | null;
+  changes: string;
+  diff: string;
+  superseded: string | null;
+  raw: string;
+  dedupe_key: string;
+  head: string | null;
 }
 
 /**
@@ -57,7 +61,7 @@ interface EventColumns {
  *   raced: per-field newest `EventTime` wins, and no instance overwrites another's update.
  * - Dedupe is a plain read: no other append can insert a key between the read and the commit.
  * The lock serialises appends, so the transaction is kept short: two round trips on a reserved
- * connection. The first pipelines BEGIN, the lock and the four reads; the projection is computed in
+ * connection. The first pipelines BEGIN, the lock and the three reads; the projection is computed in
  * memory; the second pipelines the three writes of one statement each, the NOTIFY and COMMIT.
  * (`sql.begin` would add a round trip for BEGIN and one for COMMIT, each under the lock but BEGIN's.)
  */
@@ -90,7 +94,7 @@ export async function appendEntries(
     const seen = new Map(found.map((row) => [row.dedupe_key, row.seq]));
     const profiles = new Map(rows.map((row) => [profileKey(row.kind, row.id), toProfileView(row)]));
     const written = new Set<string>();
-    const columns = emptyColumns();
+    const events: EventRow[] = [];
     const fields: { seq: number[]; field: string[] } = { seq: [], field: [] };
     const results: AppendResult[] = [];
     let next = (top?.seq ?? 0) + 1;
@@ -111,7 +115,7 @@ export async function appendEntries(
       }
       const event = recordedFromEntry(entry, seq, projection.diff, projection.superseded);
       const head = renderHead(event, entry.rawBody);
-      pushEvent(columns, entry, seq, event.diff, projection.superseded, head);
+      events.push(toEventRow(entry, seq, event.diff, projection.superseded, head));
       for (const field of toFieldNames(entry.changes)) {
         fields.seq.push(seq);
         fields.field.push(field);
@@ -120,13 +124,11 @@ export async function appendEntries(
     }
     const upserts = [...written].map((key) => profiles.get(key)!);
     const writes =
-      columns.seq.length === 0
+      events.length === 0
         ? []
         : [
-            insertEvents(tx, columns),
-            fields.seq.length > 0 &&
-              tx`INSERT INTO event_fields (seq, field)
-           SELECT * FROM unnest(${fields.seq}::bigint[], ${fields.field}::text[])`,
+            insertEvents(tx, events),
+            fields.seq.length > 0 && insertFields(tx, fields),
             upserts.length > 0 && upsertProfiles(tx, upserts),
             tx`SELECT pg_notify(${scope.channel}, ${`${scope.instanceId}:${next - 1}`})`,
           ];
@@ -147,33 +149,62 @@ export async function appendEntries(
 
 type Tx = postgres.ReservedSql<{ bigint: number }>;
 
-function insertEvents(tx: Tx, c: EventColumns) {
+function insertEvents(tx: Tx, rows: readonly EventRow[]) {
   return tx`
     INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id,
       group_type, operator, opt_platform, client_ip, changes, diff, superseded, raw, dedupe_key, head)
-    SELECT * FROM unnest(${c.seq}::bigint[], ${c.receivedAt}::bigint[], ${c.eventTime}::bigint[],
-      ${c.command}::text[], ${c.kind}::text[], ${c.sdkAppId}::text[], ${c.groupId}::text[],
-      ${c.topicId}::text[], ${c.groupType}::text[], ${c.operator}::text[], ${c.optPlatform}::text[],
-      ${c.clientIp}::text[], ${c.changes}::text[], ${c.diff}::text[], ${c.superseded}::text[],
-      ${c.raw}::text[], ${c.dedupeKey}::text[], ${c.head}::text[])`;
+    SELECT * FROM json_to_recordset(${toJsonParam(rows)}::text::json) AS r(seq bigint,
+      received_at bigint, event_time bigint, command text, kind text, sdk_app_id text, group_id text,
+      topic_id text, group_type text, operator text, opt_platform text, client_ip text, changes text,
+      diff text, superseded text, raw text, dedupe_key text, head text)`;
 }
 
-function upsertProfiles(tx: Tx, rows: readonly ProfileView[]) {
-  const pick = <T>(read: (row: ProfileView) => T): T[] => rows.map(read);
+function insertFields(tx: Tx, fields: { seq: number[]; field: string[] }) {
+  return tx`
+    INSERT INTO event_fields (seq, field)
+    SELECT * FROM unnest(${fields.seq}::bigint[], ${fields.field}::text[])`;
+}
+
+function upsertProfiles(tx: Tx, profiles: readonly ProfileView[]) {
+  const rows = profiles.map((r) => ({
+    kind: r.kind,
+    id: r.id,
+    group_id: r.groupId,
+    group_type: r.groupType,
+    fields: JSON.stringify(r.fields),
+    created_at: r.createdAt,
+    destroyed_at: r.destroyedAt,
+    first_seq: r.firstSeq,
+    last_seq: r.lastSeq,
+    last_changed_at: r.lastChangedAt,
+    last_operator: r.lastOperator,
+    change_count: r.changeCount,
+    name_key: toNameKey(r),
+  }));
   return tx`
     INSERT INTO profiles (${tx.unsafe(PROFILE_COLUMNS)}, name_key)
-    SELECT * FROM unnest(${pick((r) => r.kind)}::text[], ${pick((r) => r.id)}::text[],
-      ${pick((r) => r.groupId)}::text[], ${pick((r) => r.groupType)}::text[],
-      ${pick((r) => JSON.stringify(r.fields))}::text[], ${pick((r) => r.createdAt)}::bigint[],
-      ${pick((r) => r.destroyedAt)}::bigint[], ${pick((r) => r.firstSeq)}::bigint[],
-      ${pick((r) => r.lastSeq)}::bigint[], ${pick((r) => r.lastChangedAt)}::bigint[],
-      ${pick((r) => r.lastOperator)}::text[], ${pick((r) => r.changeCount)}::bigint[],
-      ${pick(toNameKey)}::text[])
+    SELECT * FROM json_to_recordset(${toJsonParam(rows)}::text::json) AS r(kind text, id text,
+      group_id text, group_type text, fields text, created_at bigint, destroyed_at bigint,
+      first_seq bigint, last_seq bigint, last_changed_at bigint, last_operator text,
+      change_count bigint, name_key text)
     ON CONFLICT (kind, id) DO UPDATE SET group_id = excluded.group_id, group_type = excluded.group_type,
       fields = excluded.fields, created_at = excluded.created_at, destroyed_at = excluded.destroyed_at,
       last_seq = excluded.last_seq, last_changed_at = excluded.last_changed_at,
       last_operator = excluded.last_operator, change_count = excluded.change_count,
       name_key = excluded.name_key`;
+}
+
+/** A lone surrogate as `JSON.stringify` escapes it (a pair is written as it is), not itself escaped. */
+const LONE_SURROGATE = /(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/**
+ * `value` as JSON text for a `::text::json` parameter. A lone surrogate (which JSON.parse gives for
+ * a `\ud800` escape in a callback) is written as U+FFFD, as postgres.js writes it in a text
+ * parameter: PostgreSQL refuses its escape when turning JSON into text, and with it the batch.
+ */
+export function toJsonParam(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json.includes('\\ud') ? json.replace(LONE_SURROGATE, '\\ufffd') : json;
 }
 
 /** Every profile `projectEntry` may load for the batch (a few more is harmless). */
@@ -194,53 +225,31 @@ function profileKey(kind: string, id: string): string {
   return `${kind}\n${id}`;
 }
 
-function emptyColumns(): EventColumns {
-  return {
-    seq: [],
-    receivedAt: [],
-    eventTime: [],
-    command: [],
-    kind: [],
-    sdkAppId: [],
-    groupId: [],
-    topicId: [],
-    groupType: [],
-    operator: [],
-    optPlatform: [],
-    clientIp: [],
-    changes: [],
-    diff: [],
-    superseded: [],
-    raw: [],
-    dedupeKey: [],
-    head: [],
-  };
-}
-
-function pushEvent(
-  c: EventColumns,
+function toEventRow(
   entry: LogEntry,
   seq: number,
   diff: unknown,
   superseded: readonly string[],
   head: string | null,
-): void {
-  c.seq.push(seq);
-  c.receivedAt.push(entry.receivedAt);
-  c.eventTime.push(entry.eventTime);
-  c.command.push(entry.command);
-  c.kind.push(entry.kind);
-  c.sdkAppId.push(entry.sdkAppId);
-  c.groupId.push(entry.groupId);
-  c.topicId.push(entry.topicId);
-  c.groupType.push(entry.groupType);
-  c.operator.push(entry.operator);
-  c.optPlatform.push(entry.optPlatform);
-  c.clientIp.push(entry.clientIp);
-  c.changes.push(JSON.stringify(entry.changes));
-  c.diff.push(JSON.stringify(diff));
-  c.superseded.push(superseded.length > 0 ? JSON.stringify(superseded) : null);
-  c.raw.push(entry.rawBody);
-  c.dedupeKey.push(entry.dedupeKey);
-  c.head.push(head);
+): EventRow {
+  return {
+    seq,
+    received_at: entry.receivedAt,
+    event_time: entry.eventTime,
+    command: entry.command,
+    kind: entry.kind,
+    sdk_app_id: entry.sdkAppId,
+    group_id: entry.groupId,
+    topic_id: entry.topicId,
+    group_type: entry.groupType,
+    operator: entry.operator,
+    opt_platform: entry.optPlatform,
+    client_ip: entry.clientIp,
+    changes: JSON.stringify(entry.changes),
+    diff: JSON.stringify(diff),
+    superseded: superseded.length > 0 ? JSON.stringify(superseded) : null,
+    raw: entry.rawBody,
+    dedupe_key: entry.dedupeKey,
+    head,
+  };
 }

@@ -51,6 +51,19 @@ interface RenderedRow {
 }
 
 /**
+ * `url` asking the server to plan each statement for its parameters (`plan_cache_mode`), unless it
+ * says otherwise. postgres.js prepares every statement; after five runs PostgreSQL may keep a
+ * generic plan, costed with the table's size at that moment, until the table is next analyzed.
+ * The log's tables start empty and grow: a plan made while they were small (a sequential scan for
+ * the dedupe lookup) stayed on for good where autovacuum is off, and each append then read the
+ * whole log. Planning these statements costs well under a millisecond.
+ */
+function withCustomPlans(url: string): string {
+  if (/[?&]plan_cache_mode=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}plan_cache_mode=force_custom_plan`;
+}
+
+/**
  * Opens (creating and migrating as needed) a change log in a PostgreSQL database, shared safely by
  * several recorder instances (issue 7): appends are serialised by an advisory lock so that no
  * reader skips an event (see `appendEntries`), and each instance's `watch` hears the others'
@@ -61,7 +74,7 @@ interface RenderedRow {
 export async function openPostgresChangeLog(options: PostgresOptions): Promise<ChangeLog> {
   const schema = options.schema ?? 'public';
   const { onWatchError = (error) => console.error('[timhook] change log watch:', error) } = options;
-  const sql = connectPostgres(options);
+  const sql = connectPostgres({ ...options, url: withCustomPlans(options.url) });
   const scope = { schema, channel: toChannel(schema), instanceId: randomUUID() };
   const readLastSeq = async (): Promise<number> => {
     const [row] = await sql<Array<{ seq: number }>>`SELECT coalesce(max(seq), 0) AS seq FROM events`;
