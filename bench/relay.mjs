@@ -10,10 +10,13 @@
 // Services: NATS (JetStream) 127.0.0.1:4222, Redis 6379, RabbitMQ 5672 (`bash .ci/services`).
 //
 //   node bench/relay.mjs [--events 200000] [--rate 2000] [--seconds 10] [--sinks nats,redis,rabbitmq,http]
+//                        [--skip drain|delay] [--profile]
+// --profile: CPU-profile each `timhook serve` (node --cpu-prof) and print where its time went.
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +26,7 @@ import { connect as amqpConnect } from 'amqplib';
 import { createClient } from 'redis';
 import { createReceiver } from '../dist/receiver/index.js';
 import { openSqliteChangeLog, toLogEntry } from '../dist/store/index.js';
+import { printProfile } from './lib/cpu-profile.mjs';
 import { cpuTimeOf, machineBusyMs, SERVE_READY, serveArgs, startServer, waitForQuiet } from './lib/child.mjs';
 import { percentile } from './lib/load.mjs';
 import { bodyOf, COMMAND, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
@@ -40,6 +44,8 @@ const { values: flags, positionals } = parseArgs({
     'http-concurrency': { type: 'string', default: '16' },
     'webhook-receiver': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    skip: { type: 'string', default: '' },
   },
 });
 
@@ -71,6 +77,10 @@ async function main() {
       : 'n/a';
   const cleanups = [];
   const results = { drain: {}, delay: {} };
+  const profiles = [];
+  const skip = new Set(flags.skip.split(',').filter(Boolean));
+  const drainSinks = skip.has('drain') ? [] : SINKS;
+  const delaySinks = skip.has('delay') ? [] : SINKS;
 
   try {
     const services = await connectServices(secret);
@@ -98,11 +108,13 @@ async function main() {
     // The backlog: real signed-callback bodies through the receiver, logged in batches of 1000.
     const started = performance.now();
     const backlog = join(dir, 'backlog.db');
-    const built = await buildBacklog(backlog, EVENTS, GROUPS);
-    console.log(
-      `\nbacklog: ${fmt(EVENTS)} changes logged in ${fmt((performance.now() - started) / 1000, 1)} s ` +
-        `(payload ${fmt(built.payloadBytes)} B each on average)`,
-    );
+    const built = drainSinks.length > 0 ? await buildBacklog(backlog, EVENTS, GROUPS) : null;
+    if (built) {
+      console.log(
+        `\nbacklog: ${fmt(EVENTS)} changes logged in ${fmt((performance.now() - started) / 1000, 1)} s ` +
+          `(payload ${fmt(built.payloadBytes)} B each on average)`,
+      );
+    }
 
     const sinkSettings = (sink, names) =>
       ({
@@ -134,19 +146,25 @@ async function main() {
     async function startServe(label, db, sink, names) {
       const config = join(dir, `${label}.config.json`);
       writeFileSync(config, JSON.stringify({ sinks: sink ? [sinkSettings(sink, names)] : [] }));
+      const profileDir = flags.profile ? join(dir, `profile-${label}`) : undefined;
       const serve = await startServer(
         label,
-        serveArgs({ db, token: TOKEN, sdkAppId: SDK_APP_ID, extra: ['--config', config] }),
+        serveArgs({ db, token: TOKEN, sdkAppId: SDK_APP_ID, profileDir, extra: ['--config', config] }),
         { ready: SERVE_READY, env: serveEnv },
       );
+      if (!profileDir) return serve;
+      // The profile is written when the process exits: print it after `stop`.
+      profiles.push(profileDir);
       return serve;
     }
 
     // (1) drain
-    console.log(
-      '\n(1) drain of the backlog    bare client ev/s  timhook ev/s  ratio  seconds  timhook CPU  machine busy  check',
-    );
-    for (const sink of SINKS) {
+    if (drainSinks.length > 0)
+      console.log(
+        '\n(1) drain of the backlog    bare client ev/s  timhook ev/s  ratio  seconds  timhook CPU  ' +
+          'CPU µs/event bare / timhook  machine busy  check',
+      );
+    for (const sink of drainSinks) {
       await waitForQuiet({ maxWaitMs: 20_000 });
       const names = await services.prepare(sink, `bare_${run}`);
       const bare = await measure(() => services.bare(sink, names, built.payloads, receiver));
@@ -171,16 +189,18 @@ async function main() {
           : `MISSING: ${delivered.count} delivered, ${bareCheck.count} by the bare client`;
       console.log(
         `    ${sink.padEnd(24)} ${fmt(bareRate).padStart(16)} ${fmt(rate).padStart(13)} ${fmt(rate / bareRate, 2).padStart(6)} ` +
-          `${fmt(drained.seconds, 2).padStart(8)} ${fmt(drained.worker, 2).padStart(7)} cores ${fmt(drained.machine, 2).padStart(7)} cores  ${check}`,
+          `${fmt(drained.seconds, 2).padStart(8)} ${fmt(drained.worker, 2).padStart(7)} cores ` +
+          `${fmt((bare.worker * bare.seconds * 1e6) / EVENTS).padStart(17)} / ${fmt((drained.worker * drained.seconds * 1e6) / EVENTS).padEnd(8)}` +
+          `${fmt(drained.machine, 2).padStart(7)} cores  ${check}`,
       );
     }
 
     // (2) delay under a steady rate
-    console.log(
-      `\n(2) ${fmt(RATE)} callbacks/s for ${SECONDS} s, OK → arrival at the sink's consumer (ms)` +
-        '\n    sink        sent     OK   arrived    p50    p99     max   callback OK p50/p99 ms  timhook CPU  machine busy  relay receipt→ack p50/p99 (its histogram)',
-    );
-    {
+    if (delaySinks.length > 0) {
+      console.log(
+        `\n(2) ${fmt(RATE)} callbacks/s for ${SECONDS} s, OK → arrival at the sink's consumer (ms)` +
+          '\n    sink        sent     OK   arrived    p50    p99     max   callback OK p50/p99 ms  timhook CPU  machine busy  relay receipt→ack p50/p99 (its histogram)',
+      );
       // Baseline: the same load on a recorder with no sink.
       const serve = await startServe('delay-none', join(dir, 'delay-none.db'), null, null);
       await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
@@ -202,7 +222,7 @@ async function main() {
           `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores`,
       );
     }
-    for (const sink of SINKS) {
+    for (const sink of delaySinks) {
       const names = await services.prepare(sink, `delay_${run}`);
       const db = join(dir, `delay-${sink}.db`);
       const serve = await startServe(`delay-${sink}`, db, sink, names);
@@ -249,14 +269,14 @@ async function main() {
 
     console.log('\ntargets:');
     const checks = [];
-    for (const sink of ['nats', 'redis'].filter((s) => SINKS.includes(s))) {
+    for (const sink of ['nats', 'redis'].filter((s) => drainSinks.includes(s))) {
       checks.push([
         `${sink} drains ≥ 20,000 events/s`,
         results.drain[sink] >= 20_000,
         `${fmt(results.drain[sink])}/s`,
       ]);
     }
-    for (const sink of SINKS) {
+    for (const sink of delaySinks) {
       const d = results.delay[sink];
       checks.push([
         `${sink} OK → sink p99 < 100 ms, all arrived`,
@@ -269,6 +289,7 @@ async function main() {
     process.exitCode = checks.every(([, pass]) => pass) ? 0 : 1;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error(error));
+    for (const profile of profiles) printProfile(profile);
     if (flags.keep) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
@@ -365,55 +386,94 @@ function sendSteady(base, rate, seconds, groups, first) {
   });
 }
 
-/** `--sender`: the open-loop load generator of `sendSteady` (one tick every 5 ms). */
+/**
+ * `--sender`: the open-loop load generator of `sendSteady` (one tick every 5 ms). Like autocannon,
+ * it speaks HTTP/1.1 over keep-alive sockets itself (a request is one write; an answer is read by
+ * its Content-Length): `node:http`'s client would take half a core at 2,000 requests/s, CPU the
+ * recorder under test and the sinks' servers need on this machine.
+ */
 async function runSender(base, rate, seconds, groups, first) {
   const total = rate * seconds;
   const bodies = Array.from({ length: total }, (_, i) => bodyOf(first + i, groups));
   const names = bodies.map((body) => JSON.parse(body).Name);
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const url = new URL(base);
   const ok = [];
   const latency = [];
   const inFlight = new Set();
+  const idle = [];
+  const waiting = [];
+  const sockets = new Set();
+  let open = 0;
   let second = -1;
-  let query = '';
+  let head = '';
   let sent = 0;
-  const post = (body, name) =>
-    new Promise((resolve) => {
-      const at = performance.now();
-      const unix = Math.floor(Date.now() / 1000);
-      if (unix !== second) {
-        second = unix;
-        query = signedQuery(unix);
-      }
-      const req = httpRequest(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path: `/callback?${query}`,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () => {
-            const now = performance.now();
-            if (res.statusCode === 200 && text.includes('"OK"')) {
-              ok.push([name, performance.timeOrigin + now]);
-              latency.push(now - at);
-            }
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => resolve());
-      req.end(body);
+
+  /** A connection that sends one request at a time; resolves each with `{ status, text }` or null. */
+  const connect = () => {
+    const socket = netConnect(Number(url.port), url.hostname);
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.setEncoding('latin1');
+    let buffer = '';
+    let answer = null;
+    const connection = {
+      send(payload) {
+        return new Promise((resolve) => {
+          answer = resolve;
+          socket.write(payload);
+        });
+      },
+    };
+    socket.on('data', (chunk) => {
+      buffer += chunk;
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(buffer.slice(0, end + 2))?.[1] ?? Number.NaN);
+      if (!(buffer.length >= end + 4 + length)) return; // a body without its length never completes: closed below
+      const status = Number(buffer.slice(9, 12));
+      const text = buffer.slice(end + 4, end + 4 + length);
+      const close = /\r\nconnection: *close/i.test(buffer.slice(0, end + 2));
+      buffer = buffer.slice(end + 4 + length);
+      const done = answer;
+      answer = null;
+      if (close) socket.destroy();
+      else release(connection);
+      done?.({ status, text });
     });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      open--;
+      sockets.delete(socket);
+      const at = idle.indexOf(connection);
+      if (at >= 0) idle.splice(at, 1);
+      answer?.(null);
+      answer = null;
+    });
+    open++;
+    return connection;
+  };
+  const release = (connection) => {
+    const next = waiting.shift();
+    if (next) next(connection);
+    else idle.push(connection);
+  };
+  const take = () => idle.pop() ?? (open < 256 ? connect() : new Promise((resolve) => waiting.push(resolve)));
+
+  const post = async (body, name) => {
+    const at = performance.now();
+    const unix = Math.floor(Date.now() / 1000);
+    if (unix !== second) {
+      second = unix;
+      head = `POST /callback?${signedQuery(unix)} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n`;
+    }
+    const connection = await take();
+    const answer = await connection.send(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const now = performance.now();
+    if (answer?.status === 200 && answer.text.includes('"OK"')) {
+      ok.push([name, performance.timeOrigin + now]);
+      latency.push(now - at);
+    }
+  };
   const started = performance.now();
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
@@ -424,7 +484,7 @@ async function runSender(base, rate, seconds, groups, first) {
     await sleep(5);
   }
   await Promise.all(inFlight);
-  agent.destroy();
+  for (const socket of sockets) socket.destroy();
   process.stdout.write(JSON.stringify({ sent, ok, latency }));
 }
 

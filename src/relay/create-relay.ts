@@ -22,6 +22,11 @@ export interface RelayOptions {
   sinks: readonly DeclaredSink[];
   log: ChangeLog;
   state: RelayState;
+  /**
+   * The app the recorder serves: the `<sdkAppId>` of every message id. Default: read once from
+   * the log (the recorder logs the callbacks of its own app only).
+   */
+  sdkAppId?: string | number;
   logger?: RelayLogger;
   observer?: RelayObserver;
   timing?: RelayTiming;
@@ -31,7 +36,8 @@ export interface RelayOptions {
   createSink?: (declared: DeclaredSink) => Sink;
   /**
    * True while the callback endpoint is under pressure (the recorder: its commit queue is backed
-   * up). The loops then wait a little before each batch, so that callbacks go first.
+   * up). A loop working off a backlog then waits a little before each batch, so that callbacks go
+   * first; new events are sent at once.
    */
   busy?: () => boolean;
   /** How long `stop` waits for a delivery in flight before closing the sinks under it, ms. Default 3000. */
@@ -75,6 +81,7 @@ export function createRelay(options: RelayOptions): Relay {
     createSink = createSinkFromConfig,
     stopTimeoutMs = 3_000,
   } = options;
+  const sdkAppIdOf = createSdkAppIdSource(log, options.sdkAppId);
   const sinks = new Map<string, { sink: Sink; loop: SinkRelay }>();
   for (const declared of options.sinks) {
     const sink = createSink(declared);
@@ -83,6 +90,7 @@ export function createRelay(options: RelayOptions): Relay {
       settings: declared.settings,
       log,
       state,
+      sdkAppIdOf,
       owner,
       logger,
       ...(options.observer ? { observer: options.observer } : {}),
@@ -138,5 +146,24 @@ export function createRelay(options: RelayOptions): Relay {
       return statusOf(sink);
     },
     deadLetters: (sink, query) => listSinkDeadLetters(state, sink, query),
+  };
+}
+
+/**
+ * The app id of message ids: the one given, or the `sdkAppId` of the first event the relay sends,
+ * read from the log once (a recorder logs its own app's callbacks only).
+ */
+function createSdkAppIdSource(log: ChangeLog, given: string | number | undefined) {
+  let known: Promise<string> | null = given === undefined ? null : Promise.resolve(String(given));
+  return function sdkAppIdOf(seq: number): Promise<string> {
+    known ??= log
+      .listEvents({ after: seq - 1, limit: 1, order: 'asc' })
+      .then(
+        (page) => page.events[0]?.sdkAppId ?? Promise.reject(new Error(`event ${seq} is not in the log`)),
+      );
+    return known.catch((error: unknown) => {
+      known = null; // read again next time
+      throw error;
+    });
   };
 }

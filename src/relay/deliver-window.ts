@@ -1,7 +1,7 @@
 import type { DeadLetter } from '../store/index.js';
 import { backoffDelay } from './backoff.js';
 import type { RelayLogger, RelayObserver } from './relay-types.js';
-import type { RelayMessage, Sink } from './sink.js';
+import type { DeliveryOutcome, RelayMessage, Sink } from './sink.js';
 import type { SinkSettings } from './sink-config.js';
 
 /** What happened to a window: delivered, given up on, or still to deliver (stopped, gone). */
@@ -53,10 +53,12 @@ interface Attempting {
  * counts an attempt and is dead-lettered at `retry.maxAttempts`; an unreachable sink is waited for
  * without limit; a deferred message (behind a failed one of its group) is sent again as it is. The
  * backoff is exponential with jitter, or `Retry-After` when the sink said (up to `maxRetryAfterMs`).
+ * `sent`: the outcomes of a first attempt already made (a pipelined sink's window sent ahead).
  */
 export async function deliverWithRetries(
   messages: readonly RelayMessage[],
   context: WindowContext,
+  sent?: Promise<readonly DeliveryOutcome[]>,
 ): Promise<WindowResult> {
   const { sink, name, retry: limits, maxRetryAfterMs, signal, logger, observer, now, random } = context;
   const result: WindowResult = {
@@ -66,6 +68,22 @@ export async function deliverWithRetries(
     gone: null,
     superseded: false,
   };
+  if (messages.length === 0) {
+    context.onDelivered();
+    return result;
+  }
+  let outcomes = await (sent ?? sink.deliver(messages, signal));
+  if (outcomes.length === messages.length && outcomes.every((outcome) => outcome === null)) {
+    // The common case, without the bookkeeping of attempts.
+    result.delivered = messages.slice();
+    observer?.delivered(
+      name,
+      messages.map((m) => m.event),
+      now(),
+    );
+    context.onDelivered();
+    return result;
+  }
   let waiting: Attempting[] = messages.map((message) => ({
     message,
     attempts: 0,
@@ -73,11 +91,8 @@ export async function deliverWithRetries(
     error: '',
   }));
   let unreachableRounds = 0;
-  while (waiting.length > 0) {
-    const outcomes = await sink.deliver(
-      waiting.map((w) => w.message),
-      signal,
-    );
+  let first = true;
+  for (;;) {
     const at = now();
     const delivered: RelayMessage[] = [];
     const retry: Attempting[] = [];
@@ -128,6 +143,8 @@ export async function deliverWithRetries(
         error: w.error,
       });
     });
+    const wasAhead = first && sent !== undefined;
+    first = false;
     result.delivered.push(...delivered);
     if (delivered.length > 0)
       observer?.delivered(
@@ -145,7 +162,8 @@ export async function deliverWithRetries(
       return result;
     }
     if (firstError === null) {
-      if (delivered.length > 0) continue; // the rest were only deferred behind a delivery
+      // Only deferred: behind a delivery, or (sent ahead) behind an earlier window, settled by now.
+      if (delivered.length > 0 || wasAhead) continue;
       firstError = 'the sink sent nothing'; // never spin on a sink that defers everything
     }
     const attempt = counted ? Math.max(...waiting.map((w) => w.attempts), 1) : ++unreachableRounds;
@@ -161,6 +179,10 @@ export async function deliverWithRetries(
       result.remaining = waiting.map((w) => w.message);
       return result;
     }
+    outcomes = await sink.deliver(
+      waiting.map((w) => w.message),
+      signal,
+    );
   }
   context.onDelivered();
   return result;

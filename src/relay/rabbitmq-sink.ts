@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { type ChannelModel, type ConfirmChannel, connect, credentials } from 'amqplib';
-import { type DeliveryOutcome, describeError, type Sink, settleWithin } from './sink.js';
+import { createAckWindow } from './ack-window.js';
+import { type DeliveryOutcome, describeError, type RelayMessage, type Sink } from './sink.js';
 import type { RabbitMqSinkSettings, SinkSecrets } from './sink-config.js';
 import { compileTemplate, escapeToken } from './template.js';
 
@@ -16,13 +17,16 @@ interface Link {
 /**
  * The RabbitMQ sink: publishes each message to the exchange with its routing key
  * (`group.{groupId}`), persistent, `messageId` set to the message id, on a confirm channel — a
- * message is delivered once the broker confirms it. One channel keeps a window's order.
+ * message is delivered once the broker confirms it. One channel keeps the order, also across
+ * windows (the sink is pipelined): a window is published only after the one before it is written.
  */
 export function createRabbitMqSink(settings: RabbitMqSinkSettings, secrets: SinkSecrets): Sink {
   const routingKeyOf = compileTemplate(settings.routingKey, escapeToken);
   let link: Link | null = null;
   let opening: Promise<Link> | null = null;
   let closed = false;
+  // The end of the last window's publishing: the next one waits for it (order on the channel).
+  let published: Promise<void> = Promise.resolve();
 
   async function open(): Promise<Link> {
     const url = new URL(settings.url);
@@ -82,50 +86,17 @@ export function createRabbitMqSink(settings: RabbitMqSinkSettings, secrets: Sink
   return {
     name: settings.name,
     type: 'rabbitmq',
+    pipelined: true,
     async deliver(messages) {
-      let used: Link;
+      const before = published;
+      let done = () => {};
+      published = new Promise((resolve) => (done = resolve));
       try {
-        used = await current();
-      } catch (error) {
-        const message = describeError(error);
-        // Refused at the door (no broker) or by the broker (bad exchange, auth): see which.
-        const failure: DeliveryOutcome = isNetworkError(error)
-          ? { kind: 'unreachable', message }
-          : { kind: 'failed', message };
-        return messages.map(() => failure);
+        await before;
+        return await publish(messages, done);
+      } finally {
+        done();
       }
-      const { channel } = used;
-      const confirms: Promise<void>[] = [];
-      for (const message of messages) {
-        const event = message.event;
-        let fits = true;
-        confirms.push(
-          new Promise<void>((resolve, reject) => {
-            fits = channel.publish(
-              settings.exchange,
-              routingKeyOf(event),
-              Buffer.from(message.body),
-              {
-                messageId: message.id,
-                persistent: true,
-                contentType: 'application/json',
-                type: event.command,
-                timestamp: Math.floor(event.receivedAt / 1000),
-                appId: 'timhook',
-              },
-              (error: unknown) => (error ? reject(error) : resolve()),
-            );
-          }),
-        );
-        // Respect the socket's back-pressure: wait for `drain` (or the end) before writing more.
-        if (!fits) await Promise.race([once(channel, 'drain'), once(channel, 'close')]).catch(() => {});
-      }
-      const settled = await settleWithin(settings.timeoutMs, confirms);
-      return settled.map((result): DeliveryOutcome => {
-        if (result.status === 'fulfilled') return null;
-        const message = used.refusal ?? describeError(result.reason);
-        return used.lost ? { kind: 'unreachable', message } : { kind: 'failed', message };
-      });
     },
     async close() {
       closed = true;
@@ -134,6 +105,54 @@ export function createRabbitMqSink(settings: RabbitMqSinkSettings, secrets: Sink
       if (open) await open.connection.close().catch(() => {});
     },
   };
+
+  /** Publishes `messages` (then calls `written`) and waits for their confirms. */
+  async function publish(messages: readonly RelayMessage[], written: () => void): Promise<DeliveryOutcome[]> {
+    let used: Link;
+    try {
+      used = await current();
+    } catch (error) {
+      const message = describeError(error);
+      // Refused at the door (no broker) or by the broker (bad exchange, auth): see which.
+      const failure: DeliveryOutcome = isNetworkError(error)
+        ? { kind: 'unreachable', message }
+        : { kind: 'failed', message };
+      return messages.map(() => failure);
+    }
+    const { channel } = used;
+    const acks = createAckWindow(messages.length);
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index]!;
+      const { event } = message;
+      let fits = true;
+      try {
+        fits = channel.publish(
+          settings.exchange,
+          routingKeyOf(message),
+          Buffer.from(message.body),
+          {
+            messageId: message.id,
+            persistent: true,
+            contentType: 'application/json',
+            type: event.command,
+            timestamp: Math.floor(event.receivedAt / 1000),
+            appId: 'timhook',
+          },
+          (error: unknown) => (error ? acks.fail(index, error) : acks.ack(index)),
+        );
+      } catch (error) {
+        acks.fail(index, error); // the channel is closed
+      }
+      // Respect the socket's back-pressure: wait for `drain` (or the end) before writing more.
+      if (!fits) await Promise.race([once(channel, 'drain'), once(channel, 'close')]).catch(() => {});
+    }
+    written();
+    await acks.settle(settings.timeoutMs);
+    return acks.outcomes((error): DeliveryOutcome => {
+      const message = used.refusal ?? describeError(error);
+      return used.lost ? { kind: 'unreachable', message } : { kind: 'failed', message };
+    });
+  }
 }
 
 function isNetworkError(error: unknown): boolean {

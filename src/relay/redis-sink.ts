@@ -1,13 +1,15 @@
 import { once } from 'node:events';
 import { createClient } from 'redis';
-import { type DeliveryOutcome, describeError, type Sink, settleWithin } from './sink.js';
+import { createAckWindow } from './ack-window.js';
+import { type DeliveryOutcome, describeError, type Sink } from './sink.js';
 import type { RedisSinkSettings, SinkSecrets } from './sink-config.js';
 import { compileTemplate } from './template.js';
 
 /**
  * The Redis Streams sink: `XADD <stream> MAXLEN ~ <maxLen> * id <id> command <command> groupId
  * <groupId> payload <body>` per message. A window's commands are pipelined on one connection (node-redis sends
- * everything issued in one tick in one write), which keeps their order.
+ * everything issued in one tick in one write), which keeps their order, also across windows: the
+ * sink is pipelined.
  */
 export function createRedisSink(settings: RedisSinkSettings, secrets: SinkSecrets): Sink {
   const streamOf = compileTemplate(settings.stream);
@@ -18,7 +20,7 @@ export function createRedisSink(settings: RedisSinkSettings, secrets: SinkSecret
     // Fail at once while disconnected (the relay retries), rather than queue in memory.
     disableOfflineQueue: true,
     // No timer per command (node-redis' default arms one each: a tenth of the drain's CPU); a
-    // window of commands has one deadline instead (settleWithin below).
+    // window of commands has one deadline instead (an ack window).
     commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: settings.timeoutMs,
@@ -55,16 +57,17 @@ export function createRedisSink(settings: RedisSinkSettings, secrets: SinkSecret
   return {
     name: settings.name,
     type: 'redis',
+    pipelined: true,
     async deliver(messages) {
       if (!(await ready())) {
         const failure: DeliveryOutcome = { kind: 'unreachable', message: lastError };
         return messages.map(() => failure);
       }
-      const settled = await settleWithin(
-        settings.timeoutMs,
-        messages.map((message) =>
-          client.xAdd(
-            streamOf(message.event),
+      const acks = createAckWindow(messages.length);
+      messages.forEach((message, index) => {
+        client
+          .xAdd(
+            streamOf(message),
             '*',
             {
               id: message.id,
@@ -73,12 +76,15 @@ export function createRedisSink(settings: RedisSinkSettings, secrets: SinkSecret
               payload: message.body,
             },
             trim,
-          ),
-        ),
-      );
-      return settled.map((result): DeliveryOutcome => {
-        if (result.status === 'fulfilled') return null;
-        const message = describeError(result.reason);
+          )
+          .then(
+            () => acks.ack(index),
+            (error: unknown) => acks.fail(index, error),
+          );
+      });
+      await acks.settle(settings.timeoutMs);
+      return acks.outcomes((error): DeliveryOutcome => {
+        const message = describeError(error);
         return client.isReady ? { kind: 'failed', message } : { kind: 'unreachable', message };
       });
     },

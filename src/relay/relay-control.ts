@@ -73,7 +73,7 @@ export async function replaySink(
     cursor = target.from - 1;
   } else {
     if (!Number.isFinite(target.since)) throw new RelayControlError('bad_request', 'since must be a time');
-    const first = await log.listEvents({ since: target.since, limit: 1, order: 'asc' });
+    const first = await log.listRendered({ since: target.since, limit: 1, order: 'asc' });
     cursor = first.events[0] ? first.events[0].seq - 1 : (await log.stats()).lastSeq;
   }
   return (await state.setCursor(sink, cursor))!;
@@ -128,7 +128,7 @@ export async function readRelayStatus(
       const cursor = runtime?.cursor ?? saved?.cursor ?? 0;
       let lagSeconds = 0;
       if (cursor < lastSeq) {
-        const next = await log.listEvents({ after: cursor, limit: 1, order: 'asc' });
+        const next = await log.listRendered({ after: cursor, limit: 1, order: 'asc' });
         const oldest = next.events[0];
         if (oldest) lagSeconds = Math.max(0, (now - oldest.receivedAt) / 1000);
       }

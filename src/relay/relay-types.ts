@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../store/index.js';
+import type { RenderedEvent } from '../store/index.js';
 
 /** A structured logger (the recorder's fits). */
 export interface RelayLogger {
@@ -9,7 +9,7 @@ export interface RelayLogger {
 
 /** Told of deliveries and failures as they happen (the recorder feeds its metrics from it). */
 export interface RelayObserver {
-  delivered(sink: string, events: readonly RecordedEvent[], at: number): void;
+  delivered(sink: string, events: readonly RenderedEvent[], at: number): void;
   failed(sink: string, count: number): void;
   deadLettered(sink: string, count: number): void;
 }
@@ -37,6 +37,6 @@ export interface RelayTiming {
   checkpointMs?: number;
   /** Longest a `Retry-After` is honoured, ms. Default 3600000. */
   maxRetryAfterMs?: number;
-  /** Longest a round waits while the recorder is under pressure (see `RelayOptions.busy`), ms. Default 500. */
+  /** Longest a round of a backlog waits while the recorder is under pressure (see `RelayOptions.busy`), ms. Default 500. */
   maxYieldMs?: number;
 }

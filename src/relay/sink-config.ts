@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RecordedEvent } from '../store/index.js';
+import type { RenderedEvent } from '../store/index.js';
 import { unknownTemplateVariables } from './template.js';
 
 const envName = z
@@ -69,7 +69,12 @@ const HttpSink = z
     /** The Standard Webhooks signing secret (`whsec_…`), read from this environment variable. */
     secretEnv: envName,
     /** Extra request headers (no secrets: the file is not a place for them). */
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: z
+      .record(
+        z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name'),
+        z.string().regex(/^[^\r\n\0]*$/, 'must be one line'),
+      )
+      .optional(),
     timeoutMs: z.int().min(100).max(300_000).default(10_000),
     /** Groups delivered at once; the changes of one group always go one at a time, in order. */
     concurrency: z.int().min(1).max(256).default(4),
@@ -205,7 +210,10 @@ function readSecrets(settings: SinkSettings, env: NodeJS.ProcessEnv): SinkSecret
 }
 
 /** Whether `event` passes a sink's filter. */
-export function matchesSinkFilter(filter: SinkFilter | undefined, event: RecordedEvent): boolean {
+export function matchesSinkFilter(
+  filter: SinkFilter | undefined,
+  event: Pick<RenderedEvent, 'command' | 'kind' | 'groupId'>,
+): boolean {
   if (!filter) return true;
   if (filter.commands && !filter.commands.includes(event.command)) return false;
   if (filter.kinds && !filter.kinds.includes(event.kind)) return false;

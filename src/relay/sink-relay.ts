@@ -1,11 +1,13 @@
-import type { ChangeLog, DeadLetter, RecordedEvent, RelaySinkState, RelayState } from '../store/index.js';
+import type { ChangeLog, DeadLetter, RelaySinkState, RelayState } from '../store/index.js';
 import { backoffDelay } from './backoff.js';
 import { deliverWithRetries, type WindowResult } from './deliver-window.js';
 import { isDeadLocalOwner } from './lease-owner.js';
 import { toRelayMessage } from './message.js';
+import { createReadAhead } from './read-ahead.js';
+import { type Batch, readBatch, readEventsBySeq } from './read-batch.js';
 import type { RelayLogger, RelayObserver, RelayTiming, SinkRuntime } from './relay-types.js';
-import type { RelayMessage, Sink } from './sink.js';
-import { matchesSinkFilter, type SinkSettings } from './sink-config.js';
+import type { DeliveryOutcome, RelayMessage, Sink } from './sink.js';
+import type { SinkSettings } from './sink-config.js';
 
 /** What one sink's loop needs. */
 export interface SinkRelayOptions {
@@ -13,6 +15,8 @@ export interface SinkRelayOptions {
   settings: SinkSettings;
   log: ChangeLog;
   state: RelayState;
+  /** The app id of the messages' ids (`<sdkAppId>:<seq>`), given the seq of an event being sent. */
+  sdkAppIdOf: (seq: number) => Promise<string>;
   /** This instance's lease owner id; see `relayOwnerId`. */
   owner: string;
   logger: RelayLogger;
@@ -38,13 +42,6 @@ export interface SinkRelay {
   runtime(): SinkRuntime;
 }
 
-/** A batch read from the log: the messages to send, and the last seq read (null: nothing new). */
-interface Batch {
-  messages: RelayMessage[];
-  through: number | null;
-  full: boolean;
-}
-
 interface Pending {
   delivered: number;
   deliveredAt: number | null;
@@ -57,14 +54,15 @@ const emptyPending = (): Pending => ({ delivered: 0, deliveredAt: null, deadLett
 /**
  * The delivery loop of one sink (issue 6). It reads the log after its cursor in batches, in seq
  * order, sends the events that pass the sink's filter, and moves the cursor past a batch once every
- * event of it is delivered or dead-lettered. A failed event is retried with exponential backoff and
+ * event of it is delivered or dead-lettered, reading (and sending to a pipelined sink) the next
+ * batches meanwhile (read-ahead.ts). A failed event is retried with exponential backoff and
  * jitter, the batch waiting behind it (order); after `retry.maxAttempts` it is dead-lettered and
  * the loop moves on. An unreachable sink waits without limit and dead-letters nothing. The cursor
  * is written at most every `checkpointMs` (a crash re-sends at most that much, with the same ids)
  * and only while this instance holds the sink's lease and no operator action intervened (epoch).
  */
 export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
-  const { sink, settings, log, state: store, owner, logger, observer } = options;
+  const { sink, settings, log, state: store, sdkAppIdOf, owner, logger, observer } = options;
   const { now = Date.now, random = Math.random } = options;
   const {
     pollMs = 1000,
@@ -88,8 +86,17 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
   let checkpointedAt = 0;
   let failing = false;
   let ensured = false;
-  // The next batch, read and serialized while the sink works on the current one (see `round`).
-  let prefetched: { after: number; batch: Promise<Batch | null> } | null = null;
+  // The last batch filled `batchSize`: a backlog is being worked off (see `yieldToCallbacks`).
+  let draining = false;
+  const ahead = createReadAhead({
+    sink,
+    signal: abort.signal,
+    read,
+    isWoken: () => woken,
+    // Not while the sink fails: a batch sent ahead could reach it before the retries.
+    maySend: () => !failing && !stopping,
+    isStopping: () => stopping,
+  });
   const runtime: SinkRuntime = { phase: 'starting', cursor: null, lastError: null, nextAttemptAt: null };
 
   /** Waits `ms`, or less: on stop, on an operator action, and on new events when `onEvents`. */
@@ -129,21 +136,26 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
       // First hold, or an operator moved things: restart from what is stored.
       cursor = granted.cursor;
       pending = emptyPending();
+      ahead.drop();
     }
     claim = granted;
     runtime.cursor = cursor;
     return true;
   }
 
-  /** Writes the cursor and dead letters when due (always with `force`), if still entitled to. */
-  async function checkpoint(force: boolean): Promise<void> {
-    if (!claim) return;
+  /**
+   * Writes the cursor and dead letters when due (always with `force`), if still entitled to.
+   * Resolves true when progress is left unwritten (not due yet).
+   */
+  async function checkpoint(force: boolean): Promise<boolean> {
+    if (!claim) return false;
     const dirty =
       cursor !== claim.cursor ||
       pending.delivered > 0 ||
       pending.deadLetters.length > 0 ||
       pending.redriven.length > 0;
-    if (!dirty || (!force && now() - checkpointedAt < checkpointMs)) return;
+    if (!dirty) return false;
+    if (!force && now() - checkpointedAt < checkpointMs) return true;
     const written = await store.commitProgress(name, { epoch: claim.epoch, owner }, { cursor, ...pending });
     checkpointedAt = now();
     pending = emptyPending();
@@ -153,6 +165,7 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
       claim = null; // an operator action or another instance: re-read before going on
       refreshWanted = true;
     }
+    return false;
   }
 
   /** Waits out a retry delay, keeping the lease; says why it ended early. */
@@ -170,35 +183,42 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
   }
 
   /** Delivers one window with retries (deliver-window.ts), the loop's state wired in. */
-  function deliverWindow(messages: readonly RelayMessage[]): Promise<WindowResult> {
-    return deliverWithRetries(messages, {
-      sink,
-      name,
-      retry: settings.retry,
-      maxRetryAfterMs,
-      signal: abort.signal,
-      logger,
-      ...(observer ? { observer } : {}),
-      now,
-      random,
-      isStopping: () => stopping,
-      async onRetry(error, at, delay, counted) {
-        if (!failing) logger.warn('relay: sink failing, retrying', { sink: name, error });
-        failing = true;
-        runtime.phase = counted ? 'retrying' : 'unreachable';
-        runtime.lastError = error;
-        runtime.nextAttemptAt = now() + delay;
-        await store.recordError(name, error, at);
-        const held = await hold(delay);
-        runtime.nextAttemptAt = null;
-        if (held === 'ok') runtime.phase = 'delivering';
-        return held;
+  function deliverWindow(
+    messages: readonly RelayMessage[],
+    sent?: Promise<readonly DeliveryOutcome[]>,
+  ): Promise<WindowResult> {
+    return deliverWithRetries(
+      messages,
+      {
+        sink,
+        name,
+        retry: settings.retry,
+        maxRetryAfterMs,
+        signal: abort.signal,
+        logger,
+        ...(observer ? { observer } : {}),
+        now,
+        random,
+        isStopping: () => stopping,
+        async onRetry(error, at, delay, counted) {
+          if (!failing) logger.warn('relay: sink failing, retrying', { sink: name, error });
+          failing = true;
+          runtime.phase = counted ? 'retrying' : 'unreachable';
+          runtime.lastError = error;
+          runtime.nextAttemptAt = now() + delay;
+          await store.recordError(name, error, at);
+          const held = await hold(delay);
+          runtime.nextAttemptAt = null;
+          if (held === 'ok') runtime.phase = 'delivering';
+          return held;
+        },
+        onDelivered() {
+          if (failing) logger.info('relay: sink delivers again', { sink: name });
+          failing = false;
+        },
       },
-      onDelivered() {
-        if (failing) logger.info('relay: sink delivers again', { sink: name });
-        failing = false;
-      },
-    });
+      sent,
+    );
   }
 
   /** Takes a window's result into the pending progress; the new cursor is `through` when all went. */
@@ -228,11 +248,17 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
   async function redriveRound(): Promise<void> {
     const letters = await store.listDeadLetters(name, { redrive: true, limit: settings.batchSize });
     if (letters.length > 0) {
-      const events = await readEvents(letters.map((letter) => letter.seq));
+      const events = await readEventsBySeq(
+        log,
+        letters.map((letter) => letter.seq),
+      );
       const found = new Set(events.map((event) => event.seq));
       // A letter whose event is not in the log any more has nothing to send: drop it.
       pending.redriven.push(...letters.filter((letter) => !found.has(letter.seq)).map((l) => l.seq));
-      const result = await deliverWindow(events.map((event) => toRelayMessage(event, settings.payload)));
+      const sdkAppId = events[0] ? await sdkAppIdOf(events[0].seq) : '';
+      const result = await deliverWindow(
+        events.map((event) => toRelayMessage(event, settings.payload, sdkAppId)),
+      );
       if (result.superseded) return;
       settle(result, cursor, true);
       if (result.gone !== null) {
@@ -242,21 +268,6 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
     }
     await checkpoint(true);
     refreshWanted = true; // re-read what is left to re-drive
-  }
-
-  /** Reads the events of `seqs` (ascending) from the log, a range at a time. */
-  async function readEvents(seqs: readonly number[]): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = [];
-    for (let i = 0; i < seqs.length;) {
-      const first = seqs[i]!;
-      let j = i;
-      while (j + 1 < seqs.length && seqs[j + 1]! - first < 1000) j++;
-      const wanted = new Set(seqs.slice(i, j + 1));
-      const page = await log.listEvents({ after: first - 1, limit: seqs[j]! - first + 1, order: 'asc' });
-      events.push(...page.events.filter((event) => wanted.has(event.seq)));
-      i = j + 1;
-    }
-    return events;
   }
 
   async function round(): Promise<void> {
@@ -281,29 +292,22 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
       await redriveRound();
       return;
     }
-    await yieldToCallbacks();
-    const batch = (await takePrefetched(cursor)) ?? (await readBatch(cursor));
+    if (draining) await yieldToCallbacks();
+    const taken = await ahead.take(cursor);
+    const batch = taken?.batch ?? (await read(cursor));
     if (batch.through === null) {
+      draining = false;
       runtime.phase = 'idle';
-      await checkpoint(true);
-      await pause(pollMs, true);
+      // Caught up, which under a steady stream is after nearly every batch: the cursor is written
+      // when due, as while delivering, not at each catch-up (a write waits for the log's writer).
+      const unwritten = await checkpoint(false);
+      await pause(unwritten ? Math.min(pollMs, checkpointMs) : pollMs, true);
       return;
     }
+    draining = batch.full;
     runtime.phase = 'delivering';
-    const delivering = deliverWindow(batch.messages);
-    // A full batch: more is waiting. Read and serialize it while the sink works on this one (its
-    // writes go out first: setImmediate), so our CPU and the sink's overlap. Sending stays in order.
-    if (batch.full) {
-      const after = batch.through;
-      prefetched = {
-        after,
-        batch: new Promise((resolve) => setImmediate(resolve)).then(
-          () => readBatch(after),
-          () => null,
-        ),
-      };
-      prefetched.batch.catch(() => {});
-    }
+    const delivering = deliverWindow(batch.messages, taken?.sent ?? undefined);
+    ahead.fill(batch, delivering);
     const result = await delivering;
     if (result.superseded) return;
     settle(result, batch.through, false);
@@ -316,34 +320,22 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
     await new Promise((resolve) => setImmediate(resolve));
   }
 
+  /** Reads the batch after `after`; an event committed after this read wakes the idle wait. */
+  function read(after: number): Promise<Batch> {
+    woken = false;
+    return readBatch(log, settings, sdkAppIdOf, after);
+  }
+
   /**
-   * Waits (up to `maxYieldMs`) while the recorder's commit queue is backed up: the relay shares
-   * the event loop with the callback endpoint, and the log keeps everything for later (issue 6: a
-   * sink never slows the callback endpoint).
+   * Waits (up to `maxYieldMs`) while the recorder's commit queue is backed up, when the last batch
+   * was full (a backlog drains): the relay shares the event loop with the callback endpoint, and
+   * the log keeps everything for later (issue 6: a sink never slows the callback endpoint). New
+   * events go out at once: their work keeps the callbacks' own pace, and holding them back would
+   * only add to their delay.
    */
   async function yieldToCallbacks(): Promise<void> {
     const until = now() + maxYieldMs;
     while (busy() && !stopping && now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-
-  /** Reads the events after `after` and builds the messages of those the filter lets through. */
-  async function readBatch(after: number): Promise<Batch> {
-    woken = false; // an event committed after this read wakes the idle wait
-    const page = await log.listEvents({ after, limit: settings.batchSize, order: 'asc' });
-    const messages: RelayMessage[] = [];
-    for (const event of page.events) {
-      if (matchesSinkFilter(settings.filter, event)) messages.push(toRelayMessage(event, settings.payload));
-    }
-    const last = page.events[page.events.length - 1];
-    return { messages, through: last ? last.seq : null, full: page.events.length === settings.batchSize };
-  }
-
-  /** The prefetched batch, when it was read after `after` (the cursor may have moved since). */
-  async function takePrefetched(after: number): Promise<Batch | null> {
-    const taken = prefetched;
-    prefetched = null;
-    if (!taken || taken.after !== after) return null;
-    return taken.batch.catch(() => null);
   }
 
   async function run(): Promise<void> {
@@ -379,6 +371,7 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
     wake() {
       woken = true;
       if (waiter?.onEvents) waiter.resolve();
+      ahead.wake();
     },
     refresh() {
       refreshWanted = true;

@@ -1,11 +1,14 @@
-import type { RecordedEvent } from '../store/index.js';
+import type { RenderedEvent } from '../store/index.js';
 
-/** One message for a sink: a recorded event, its stable id, and the payload as sent. */
+/** One message for a sink: a logged event, its stable id, and the payload as sent. */
 export interface RelayMessage {
   /** `<sdkAppId>:<seq>`: the same on every re-send, so consumers can drop duplicates (issue 6). */
   id: string;
   seq: number;
-  event: RecordedEvent;
+  /** The app the recorder serves (the `{sdkAppId}` of subject, key and routing templates). */
+  sdkAppId: string;
+  /** The event as read from the log: its routing fields, and its JSON as rendered when logged. */
+  event: RenderedEvent;
   /** The recorded event as the API returns it, or the original Tencent body (`payload` setting). */
   body: string;
 }
@@ -36,11 +39,23 @@ export interface Sink {
   readonly name: string;
   readonly type: string;
   /**
+   * True when `deliver` may be called again before an earlier call has resolved: the sink puts
+   * each call's messages on its connection after the earlier calls' (in call order), so the relay
+   * sends the next batch while the server still works on this one. Absent: one call at a time.
+   */
+  readonly pipelined?: boolean;
+  /**
    * Sends `messages` (log order) and resolves with one outcome per message, in the same order;
    * never rejects. Messages of one group must reach the server in the order given: pipelined on
-   * one connection, or one at a time per group. Connects (again) as needed.
+   * one connection, or one at a time per group. Connects (again) as needed. `ahead` (pipelined
+   * sinks): the relay has not seen the outcome of the earlier calls yet; a sink that keeps each
+   * group in order by itself defers a group whose last message failed.
    */
-  deliver(messages: readonly RelayMessage[], signal: AbortSignal): Promise<DeliveryOutcome[]>;
+  deliver(
+    messages: readonly RelayMessage[],
+    signal: AbortSignal,
+    options?: { ahead?: boolean },
+  ): Promise<DeliveryOutcome[]>;
   /** Closes connections; pending deliveries settle as failures. */
   close(): Promise<void>;
 }

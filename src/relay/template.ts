@@ -1,12 +1,16 @@
-import type { RecordedEvent } from '../store/index.js';
+import type { RenderedEvent } from '../store/index.js';
 
 /** The names a subject, stream key or routing key template may use, as `{name}`. */
 export const TEMPLATE_VARIABLES = ['groupId', 'topicId', 'kind', 'command', 'sdkAppId'] as const;
 
-type Variable = (typeof TEMPLATE_VARIABLES)[number];
+/** What a template is filled from: a message's event and the app it belongs to (a `RelayMessage`). */
+export interface TemplateInput {
+  sdkAppId: string;
+  event: Pick<RenderedEvent, 'groupId' | 'topicId' | 'kind' | 'command'>;
+}
 
-/** Fills a template for one event. */
-export type Template = (event: RecordedEvent) => string;
+/** Fills a template for one message. */
+export type Template = (message: TemplateInput) => string;
 
 /** The `{name}`s a template uses that are not {@link TEMPLATE_VARIABLES}. */
 export function unknownTemplateVariables(template: string): string[] {
@@ -21,13 +25,15 @@ export function unknownTemplateVariables(template: string): string[] {
 export function compileTemplate(template: string, encode: (value: string) => string = (v) => v): Template {
   const parts = template.split(/\{([^{}]*)\}/);
   if (parts.length === 1) return () => template;
-  return function fillTemplate(event) {
+  return function fillTemplate(message) {
     let out = '';
     for (let i = 0; i < parts.length; i++) {
       if (i % 2 === 0) out += parts[i];
       else {
-        const value = event[parts[i] as Variable];
-        out += value === null || value === '' ? '_' : encode(String(value));
+        const name = parts[i];
+        const value =
+          name === 'sdkAppId' ? message.sdkAppId : message.event[name as keyof TemplateInput['event']];
+        out += value === null || value === '' ? '_' : encode(value);
       }
     }
     return out;

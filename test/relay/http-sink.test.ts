@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, expect, it, vi } from 'vitest';
+import { createHttpSink, type HttpSinkSettings, type RelayMessage } from '../../src/relay/index.js';
 import type { RecordedEvent } from '../../src/store/index.js';
 import { createHarness, groupChange, POLL, sendCallback } from '../server/support.js';
 import {
@@ -71,6 +72,70 @@ it('delivers every change once, in log order per group, signed so a Standard Web
   await vi.waitFor(async () => expect((await sinkStatus(recorder, 'hook')).lagEvents).toBe(0), POLL);
 });
 
+it('never lets a change sent ahead overtake an earlier change of its group that failed', async () => {
+  const hook = await receiver((request) => ({
+    status: request.headers['webhook-id'] === 'app:1' ? 500 : 204,
+  }));
+  const [declared] = declareSinks([httpSink('hook', hook.url)], ENV);
+  const sink = createHttpSink(declared!.settings as HttpSinkSettings, SECRET);
+  const message = (seq: number, groupId: string): RelayMessage => {
+    const json = JSON.stringify({ seq, groupId });
+    const event = {
+      seq,
+      receivedAt: 0,
+      command: 'Group.CallbackAfterGroupInfoChanged',
+      kind: 'group' as const,
+      groupId,
+      topicId: null,
+      json,
+      raw: json,
+    };
+    return { id: `app:${seq}`, seq, sdkAppId: 'app', event, body: json };
+  };
+  const signal = new AbortController().signal;
+  const refused = { kind: 'failed', message: `HTTP 500 from ${hook.url}` };
+  // Sent ahead while the first call is in flight, as the relay does with the next batch.
+  const first = sink.deliver([message(1, '@TGS#G'), message(2, '@TGS#H')], signal);
+  const second = sink.deliver([message(3, '@TGS#G'), message(4, '@TGS#H')], signal, { ahead: true });
+  expect(await first).toEqual([refused, null]);
+  expect(await second).toEqual([{ kind: 'deferred' }, null]);
+  // Sent ahead after the failure: still deferred, until the relay has retried the failed change.
+  expect(await sink.deliver([message(5, '@TGS#G')], signal, { ahead: true })).toEqual([{ kind: 'deferred' }]);
+  expect(await sink.deliver([message(1, '@TGS#G')], signal)).toEqual([refused]);
+  hook.answer = () => ({ status: 204 });
+  expect(await sink.deliver([message(1, '@TGS#G')], signal)).toEqual([null]);
+  expect(await sink.deliver([message(3, '@TGS#G')], signal, { ahead: true })).toEqual([null]);
+  const ids = hook.requests.map((r) => r.headers['webhook-id']);
+  expect(ids.filter((id) => id === 'app:1')).toHaveLength(3);
+  expect(ids.filter((id) => id === 'app:3' || id === 'app:5')).toEqual(['app:3']);
+  await sink.close();
+});
+
+it('sends the configured headers, and the credentials of the URL as basic auth', async () => {
+  const hook = await receiver();
+  const url = new URL(hook.url);
+  url.username = 'relay';
+  url.password = 'p@ss';
+  url.search = '?team=orders';
+  const recorder = await harness.start({
+    sinks: declareSinks(
+      [httpSink('hook', url.href, { headers: { 'X-Team': 'orders', 'Content-Type': 'text/plain' } })],
+      ENV,
+    ),
+    relayTiming: FAST_TIMING,
+  });
+  await sendChanges(recorder, 1);
+  await vi.waitFor(() => expect(hook.requests).toHaveLength(1), POLL);
+  const [request] = hook.requests;
+  expect(request!.url).toBe('/hook?team=orders');
+  expect(request!.headers).toMatchObject({
+    'x-team': 'orders',
+    'content-type': 'application/json',
+    authorization: `Basic ${Buffer.from('relay:p@ss').toString('base64')}`,
+    host: url.host,
+  });
+});
+
 it('refuses a body changed in transit: the signature covers id, timestamp and body', async () => {
   const hook = await receiver();
   const recorder = await harness.start({
@@ -89,19 +154,21 @@ it('refuses a body changed in transit: the signature covers id, timestamp and bo
   ).toThrow();
 });
 
-it('sends the original Tencent body when the sink asks for payload "original"', async () => {
+it('sends the original Tencent body, byte for byte, when the sink asks for payload "original"', async () => {
   const hook = await receiver();
   const recorder = await harness.start({
     sinks: declareSinks([httpSink('raw', hook.url, { payload: 'original' })], ENV),
     relayTiming: FAST_TIMING,
   });
-  const body = groupChange('@TGS#RAW', {
-    Name: 'Raw name',
-    UserDefinedDataList: [{ Key: 'Level', Value: '3' }],
-  });
+  // Pretty-printed, as some senders do: the body goes on as it came, whitespace and all.
+  const body = JSON.stringify(
+    groupChange('@TGS#RAW', { Name: 'Raw name', UserDefinedDataList: [{ Key: 'Level', Value: '3' }] }),
+    null,
+    2,
+  );
   await sendCallback(recorder, body);
   await vi.waitFor(() => expect(hook.requests).toHaveLength(1), POLL);
-  expect(JSON.parse(hook.requests[0]!.body)).toEqual(body);
+  expect(hook.requests[0]!.body).toBe(body);
   expect(hook.requests[0]!.headers['webhook-id']).toBe(`${(await readLog(recorder))[0]!.sdkAppId}:1`);
 });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { matchesSinkFilter, parseSinks, SinkConfigError } from '../../src/relay/index.js';
-import type { RecordedEvent } from '../../src/store/index.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -66,6 +65,19 @@ describe('the sinks of the config file', () => {
       [{ name: 'a', type: 'nats', servers: 'nats://h:4222', subject: 'x.{group}' }],
       /sinks\.0\.subject: subject may use \{groupId\}/,
     ],
+    [
+      'a header value that would start another header',
+      [
+        {
+          name: 'a',
+          type: 'http',
+          url: 'https://x/h',
+          secretEnv: 'S',
+          headers: { 'X-Team': 'a\r\nX-Injected: 1' },
+        },
+      ],
+      /sinks\.0\.headers\.X-Team: must be one line/,
+    ],
     ['an unknown type', [{ name: 'a', type: 'kafka' }], /type must be http, nats, redis or rabbitmq/],
     [
       'two sinks of one name',
@@ -91,7 +103,7 @@ describe('a sink filter', () => {
     command: 'Group.CallbackAfterTopicInfoChanged',
     kind: 'topic',
     groupId: '@TGS#_@TGS#C',
-  } as RecordedEvent;
+  } as const;
 
   it('passes everything when absent, and an event that matches every list it gives', () => {
     expect(matchesSinkFilter(undefined, event)).toBe(true);

@@ -8,6 +8,7 @@ import {
   parseRetryAfter,
   type Relay,
   type RelayMessage,
+  type RelayTiming,
   type Sink,
 } from '../../src/relay/index.js';
 import {
@@ -22,6 +23,7 @@ import { groupChanged, topicChanged } from '../store/entries.js';
 import { declareSinks, FAST_RETRY } from './support.js';
 
 const TIMING = { pollMs: 20, checkpointMs: 10, leaseTtlMs: 5_000 };
+const COMMAND = 'Group.CallbackAfterGroupInfoChanged';
 
 /** A sink in memory: `behave` decides each attempt; `sent` keeps every seq handed to it. */
 function fakeSink(behave: (message: RelayMessage, attempt: number) => DeliveryOutcome = () => null) {
@@ -66,6 +68,7 @@ function startRelay(
   settings: Record<string, unknown> = {},
   owner = 'test-owner',
   busy?: () => boolean,
+  timing: RelayTiming = {},
 ): Relay {
   const relay = createRelay({
     ...(busy ? { busy } : {}),
@@ -75,7 +78,7 @@ function startRelay(
     log,
     state,
     owner,
-    timing: TIMING,
+    timing: { ...TIMING, ...timing },
     createSink: () => sink,
   });
   relays.push(relay);
@@ -111,6 +114,26 @@ describe('the delivery loop', () => {
     await vi.waitFor(() => expect(fake.sent).toEqual([1, 2, 3, 4, 5, 6, 7, 9, 10]), POLL);
   });
 
+  it('sends each event as the log rendered it, with the id of the app it is given', async () => {
+    const fake = fakeSink();
+    const [event] = await append(1);
+    const relay = createRelay({
+      sinks: declareSinks([{ name: 'fake', type: 'redis', url: 'redis://127.0.0.1:1' }]),
+      log,
+      state,
+      sdkAppId: 1400000001,
+      timing: TIMING,
+      createSink: () => fake.sink,
+    });
+    relays.push(relay);
+    relay.start();
+    await vi.waitFor(() => expect(fake.delivered).toHaveLength(1), POLL);
+    const [message] = fake.delivered;
+    expect(message).toMatchObject({ id: '1400000001:1', seq: 1, sdkAppId: '1400000001' });
+    expect(JSON.parse(message!.body)).toEqual(event);
+    expect(message!.body).toBe(message!.event.json);
+  });
+
   it('starts a new sink at the end of the log when it says from "end", and at the beginning by default', async () => {
     const fake = fakeSink();
     await append(3);
@@ -124,11 +147,10 @@ describe('the delivery loop', () => {
     await vi.waitFor(() => expect(fake.sent).toEqual([4]), POLL);
   });
 
-  it('holds back while the callback endpoint is busy, at most maxYieldMs a batch', async () => {
+  it('holds back while the callback endpoint is busy and a backlog drains, at most maxYieldMs a batch', async () => {
     const fake = fakeSink();
-    await append(2);
+    await append(3);
     let busy = true;
-    const started = Date.now();
     const deliveredAt: number[] = [];
     const timed: Sink = {
       ...fake.sink,
@@ -137,11 +159,122 @@ describe('the delivery loop', () => {
         return fake.sink.deliver(messages, signal);
       },
     };
-    startRelay(timed, {}, 'test-owner', () => busy);
-    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2]), POLL);
-    // Busy all along: it waited its longest (500 ms by default), then went anyway.
-    expect(deliveredAt[0]! - started).toBeGreaterThanOrEqual(450);
+    startRelay(timed, { batchSize: 1 }, 'test-owner', () => busy);
+    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2, 3]), POLL);
+    // Busy all along: after a full batch it waited its longest (500 ms by default), then went anyway.
+    expect(deliveredAt[1]! - deliveredAt[0]!).toBeGreaterThanOrEqual(450);
+    expect(deliveredAt[2]! - deliveredAt[1]!).toBeGreaterThanOrEqual(450);
     busy = false;
+  });
+
+  it('goes on with a backlog once the callback endpoint is no longer busy', async () => {
+    const fake = fakeSink();
+    await append(3);
+    let busy = true;
+    let asked = 0;
+    startRelay(
+      fake.sink,
+      { batchSize: 1 },
+      'test-owner',
+      () => {
+        asked++;
+        return busy;
+      },
+      { maxYieldMs: 60_000 },
+    );
+    // The first batch goes at once (nothing says a backlog waits yet); then the loop holds back.
+    await vi.waitFor(() => expect(fake.sent).toEqual([1]), POLL);
+    const seen = asked;
+    await vi.waitFor(() => expect(asked).toBeGreaterThan(seen + 2), POLL);
+    expect(fake.sent).toEqual([1]);
+    busy = false;
+    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2, 3]), POLL);
+  });
+
+  it('sends new events at once while the callback endpoint is busy: only a backlog waits', async () => {
+    const fake = fakeSink();
+    const relay = startRelay(fake.sink, {}, 'test-owner', () => true, { maxYieldMs: 60_000 });
+    await vi.waitFor(async () => expect((await relay.status())[0]!.phase).toBe('idle'), POLL);
+    await append(2);
+    relay.wake();
+    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2]), POLL);
+  });
+
+  it('sends the next batch to a pipelined sink before the current one is acknowledged, and settles them in order', async () => {
+    const calls: Array<{ seqs: number[]; ack: () => void }> = [];
+    const sink: Sink = {
+      name: 'fake',
+      type: 'fake',
+      pipelined: true,
+      deliver(messages) {
+        return new Promise((resolve) => {
+          calls.push({ seqs: messages.map((m) => m.seq), ack: () => resolve(messages.map(() => null)) });
+        });
+      },
+      async close() {},
+    };
+    await append(10);
+    const relay = startRelay(sink, { batchSize: 2 });
+    // Four batches on the wire at once (the current one and three ahead), none acknowledged yet.
+    await vi.waitFor(
+      () =>
+        expect(calls.map((c) => c.seqs)).toEqual([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+          [7, 8],
+        ]),
+      POLL,
+    );
+    expect((await relay.status())[0]!.cursor).toBe(0);
+    calls[1]!.ack(); // acknowledged out of order: settled in order all the same
+    calls[0]!.ack();
+    await vi.waitFor(() => expect(calls.map((c) => c.seqs).at(-1)).toEqual([9, 10]), POLL);
+    for (const call of calls.slice(2)) call.ack();
+    await vi.waitFor(
+      async () => expect((await relay.status())[0]).toMatchObject({ cursor: 10, delivered: 10 }),
+      POLL,
+    );
+  });
+
+  it('retries what failed in a batch sent ahead, and sends what went through only once', async () => {
+    const fake = fakeSink((message, attempt) =>
+      (message.seq === 1 || message.seq === 4) && attempt === 1
+        ? { kind: 'failed', message: 'HTTP 500' }
+        : null,
+    );
+    const sink: Sink = { ...fake.sink, pipelined: true };
+    await append(6);
+    const relay = startRelay(sink, { batchSize: 2 });
+    await vi.waitFor(
+      async () => expect((await relay.status())[0]).toMatchObject({ cursor: 6, deadLetters: 0 }),
+      POLL,
+    );
+    expect([...fake.attempts]).toEqual([
+      [1, 2],
+      [2, 1],
+      [3, 1],
+      [4, 2],
+      [5, 1],
+      [6, 1],
+    ]);
+    expect(fake.delivered.map((m) => m.seq).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('never sends a batch ahead of an earlier one, also while the sink fails and heals', async () => {
+    const fake = fakeSink((message, attempt) =>
+      message.seq % 4 === 1 && attempt === 1 ? { kind: 'unreachable', message: 'ECONNREFUSED' } : null,
+    );
+    const sink: Sink = { ...fake.sink, pipelined: true };
+    const relay = startRelay(sink, { batchSize: 2 });
+    for (let n = 0; n < 12; n++) {
+      await append(1);
+      relay.wake();
+    }
+    await vi.waitFor(async () => expect((await relay.status())[0]).toMatchObject({ cursor: 12 }), POLL);
+    const firstSent = [...new Set(fake.sent)];
+    expect(firstSent).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(new Set(fake.delivered.map((m) => m.seq)).size).toBe(12);
   });
 
   it('retries a failing event, then dead-letters it after the limit and moves on', async () => {
@@ -247,8 +380,16 @@ describe('backoff and templates', () => {
 
   it('keeps a group id one subject token: dots, wildcards and spaces are percent-encoded, @ and # kept', () => {
     const subject = compileTemplate('timhook.{kind}.{groupId}.{topicId}', escapeToken);
-    const event = { kind: 'group', groupId: 'my.group *>%', topicId: null } as unknown as RecordedEvent;
-    expect(subject(event)).toBe('timhook.group.my%2Egroup%20%2A%3E%25._');
-    expect(subject({ ...event, groupId: '@TGS#2J4SZEAEL' })).toBe('timhook.group.@TGS#2J4SZEAEL._');
+    const event = { command: COMMAND, kind: 'group', groupId: 'my.group *>%', topicId: null } as const;
+    expect(subject({ sdkAppId: '1400000000', event })).toBe('timhook.group.my%2Egroup%20%2A%3E%25._');
+    expect(subject({ sdkAppId: '1400000000', event: { ...event, groupId: '@TGS#2J4SZEAEL' } })).toBe(
+      'timhook.group.@TGS#2J4SZEAEL._',
+    );
+  });
+
+  it('fills {sdkAppId} and {command} from the message', () => {
+    const key = compileTemplate('{sdkAppId}:{command}:{groupId}');
+    const event = { command: COMMAND, kind: 'group', groupId: '@TGS#A', topicId: null } as const;
+    expect(key({ sdkAppId: '1400000000', event })).toBe(`1400000000:${COMMAND}:@TGS#A`);
   });
 });

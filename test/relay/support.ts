@@ -98,6 +98,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
 
 /** One request the webhook receiver got. */
 export interface WebhookRequest {
+  /** The path and query string. */
+  url: string;
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
@@ -143,7 +145,7 @@ export async function startWebhookReceiver(
           body += chunk;
         });
         req.on('end', () => {
-          const request = { headers: req.headers, body, at: Date.now() };
+          const request = { url: req.url ?? '', headers: req.headers, body, at: Date.now() };
           receiver.requests.push(request);
           const { status, headers = {} } = receiver.answer(request);
           const reply = () => res.writeHead(status, headers).end();
