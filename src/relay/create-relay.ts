@@ -42,6 +42,8 @@ export interface RelayOptions {
   busy?: () => boolean;
   /** How long `stop` waits for a delivery in flight before closing the sinks under it, ms. Default 3000. */
   stopTimeoutMs?: number;
+  /** The clock of the loops' waits (tests pass their own). Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Every sink's loop, and the operator actions on them. */
@@ -96,6 +98,7 @@ export function createRelay(options: RelayOptions): Relay {
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
       ...(options.busy ? { busy: options.busy } : {}),
+      ...(options.now ? { now: options.now } : {}),
     });
     sinks.set(declared.settings.name, { sink, loop });
   }

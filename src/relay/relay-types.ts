@@ -37,6 +37,9 @@ export interface RelayTiming {
   checkpointMs?: number;
   /** Longest a `Retry-After` is honoured, ms. Default 3600000. */
   maxRetryAfterMs?: number;
-  /** Longest a round of a backlog waits while the recorder is under pressure (see `RelayOptions.busy`), ms. Default 500. */
+  /**
+   * Longest a batch of a backlog waits while the recorder is under pressure (see
+   * `RelayOptions.busy`): it waits as long as the batch before took, up to this, ms. Default 500.
+   */
   maxYieldMs?: number;
 }

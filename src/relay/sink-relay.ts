@@ -86,8 +86,10 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
   let checkpointedAt = 0;
   let failing = false;
   let ensured = false;
-  // The last batch filled `batchSize`: a backlog is being worked off (see `yieldToCallbacks`).
+  // The last batch filled `batchSize`: a backlog is being worked off; and how long it took, ms
+  // (see `yieldToCallbacks`).
   let draining = false;
+  let deliveredInMs = 0;
   const ahead = createReadAhead({
     sink,
     signal: abort.signal,
@@ -292,7 +294,7 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
       await redriveRound();
       return;
     }
-    if (draining) await yieldToCallbacks();
+    if (draining) await yieldToCallbacks(Math.min(maxYieldMs, deliveredInMs));
     const taken = await ahead.take(cursor);
     const batch = taken?.batch ?? (await read(cursor));
     if (batch.through === null) {
@@ -306,9 +308,11 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
     }
     draining = batch.full;
     runtime.phase = 'delivering';
+    const startedAt = now();
     const delivering = deliverWindow(batch.messages, taken?.sent ?? undefined);
     ahead.fill(batch, delivering);
     const result = await delivering;
+    deliveredInMs = now() - startedAt;
     if (result.superseded) return;
     settle(result, batch.through, false);
     if (result.gone !== null) {
@@ -327,14 +331,16 @@ export function createSinkRelay(options: SinkRelayOptions): SinkRelay {
   }
 
   /**
-   * Waits (up to `maxYieldMs`) while the recorder's commit queue is backed up, when the last batch
-   * was full (a backlog drains): the relay shares the event loop with the callback endpoint, and
-   * the log keeps everything for later (issue 6: a sink never slows the callback endpoint). New
-   * events go out at once: their work keeps the callbacks' own pace, and holding them back would
-   * only add to their delay.
+   * Waits up to `ms` while the recorder's commit queue is backed up, when the last batch was full
+   * (a backlog drains): the relay shares the event loop with the callback endpoint, and the log
+   * keeps everything for later (issue 6: a sink never slows the callback endpoint). The wait is as
+   * long as the batch before took (at most `maxYieldMs`): the callbacks get at least as much time
+   * as the relay, and the relay still gets half, so a backlog shrinks under steady traffic instead
+   * of growing for as long as the recorder is busy. New events go out at once: their work keeps
+   * the callbacks' own pace, and holding them back would only add to their delay.
    */
-  async function yieldToCallbacks(): Promise<void> {
-    const until = now() + maxYieldMs;
+  async function yieldToCallbacks(ms: number): Promise<void> {
+    const until = now() + ms;
     while (busy() && !stopping && now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 

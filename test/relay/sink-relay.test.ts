@@ -86,6 +86,36 @@ function startRelay(
   return relay;
 }
 
+/** A relay of one sink in batches of one, on the test's clock, held back while `busy`. */
+function createClockedRelay(
+  sink: Sink,
+  now: () => number,
+  busy: () => boolean,
+  timing: RelayTiming = {},
+): Relay {
+  const relay = createRelay({
+    sinks: declareSinks([
+      { name: 'fake', type: 'redis', url: 'redis://127.0.0.1:1', retry: FAST_RETRY, batchSize: 1 },
+    ]),
+    log,
+    state,
+    owner: 'test-owner',
+    timing: { ...TIMING, ...timing },
+    createSink: () => sink,
+    busy,
+    now,
+  });
+  relays.push(relay);
+  relay.start();
+  return relay;
+}
+
+/** Waits until `count()` has grown by `more`: the loop asked that many more times whether it is busy. */
+async function waitForPolls(count: () => number, more: number): Promise<void> {
+  const from = count();
+  await vi.waitFor(() => expect(count()).toBeGreaterThanOrEqual(from + more), POLL);
+}
+
 let appended = 0;
 /** Logs `count` distinct group changes (a body seen before would be a duplicate, not logged). */
 async function append(count: number, groupOf = (n: number) => `@TGS#G${n % 3}`): Promise<RecordedEvent[]> {
@@ -147,48 +177,68 @@ describe('the delivery loop', () => {
     await vi.waitFor(() => expect(fake.sent).toEqual([4]), POLL);
   });
 
-  it('holds back while the callback endpoint is busy and a backlog drains, at most maxYieldMs a batch', async () => {
-    const fake = fakeSink();
-    await append(3);
+  it('holds a backlog back while the callback endpoint is busy: each batch as long as the one before took', async () => {
+    let clock = 1_000_000;
     let busy = true;
-    const deliveredAt: number[] = [];
-    const timed: Sink = {
+    let asked = 0;
+    const fake = fakeSink();
+    // Each delivery takes 100 ms of the test's clock.
+    const slow: Sink = {
       ...fake.sink,
       async deliver(messages, signal) {
-        deliveredAt.push(Date.now());
+        clock += 100;
         return fake.sink.deliver(messages, signal);
       },
     };
-    startRelay(timed, { batchSize: 1 }, 'test-owner', () => busy);
-    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2, 3]), POLL);
-    // Busy all along: after a full batch it waited its longest (500 ms by default), then went anyway.
-    expect(deliveredAt[1]! - deliveredAt[0]!).toBeGreaterThanOrEqual(450);
-    expect(deliveredAt[2]! - deliveredAt[1]!).toBeGreaterThanOrEqual(450);
-    busy = false;
-  });
-
-  it('goes on with a backlog once the callback endpoint is no longer busy', async () => {
-    const fake = fakeSink();
-    await append(3);
-    let busy = true;
-    let asked = 0;
-    startRelay(
-      fake.sink,
-      { batchSize: 1 },
-      'test-owner',
+    await append(4);
+    createClockedRelay(
+      slow,
+      () => clock,
       () => {
         asked++;
         return busy;
       },
-      { maxYieldMs: 60_000 },
     );
     // The first batch goes at once (nothing says a backlog waits yet); then the loop holds back.
     await vi.waitFor(() => expect(fake.sent).toEqual([1]), POLL);
-    const seen = asked;
-    await vi.waitFor(() => expect(asked).toBeGreaterThan(seen + 2), POLL);
+    await waitForPolls(() => asked, 3);
     expect(fake.sent).toEqual([1]);
+    clock += 99; // not yet as long as the batch took
+    await waitForPolls(() => asked, 3);
+    expect(fake.sent).toEqual([1]);
+    clock += 1;
+    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2]), POLL);
+    // Busy no more: the rest goes without waiting (the clock stands still).
     busy = false;
-    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2, 3]), POLL);
+    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2, 3, 4]), POLL);
+  });
+
+  it('holds a backlog batch back at most maxYieldMs, however long the one before took', async () => {
+    let clock = 1_000_000;
+    let asked = 0;
+    const fake = fakeSink();
+    const slow: Sink = {
+      ...fake.sink,
+      async deliver(messages, signal) {
+        clock += 10_000;
+        return fake.sink.deliver(messages, signal);
+      },
+    };
+    await append(2);
+    createClockedRelay(
+      slow,
+      () => clock,
+      () => {
+        asked++;
+        return true;
+      },
+      { maxYieldMs: 500 },
+    );
+    await vi.waitFor(() => expect(fake.sent).toEqual([1]), POLL);
+    await waitForPolls(() => asked, 3);
+    expect(fake.sent).toEqual([1]);
+    clock += 500;
+    await vi.waitFor(() => expect(fake.sent).toEqual([1, 2]), POLL);
   });
 
   it('sends new events at once while the callback endpoint is busy: only a backlog waits', async () => {
