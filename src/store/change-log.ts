@@ -50,6 +50,14 @@ export type AppendResult =
   | { seq: number; duplicate: false; event: RecordedEvent; rendered: RenderedEvent }
   | { seq: number; duplicate: true };
 
+/** An append under way (see {@link ChangeLog.beginAppend}). */
+export interface PendingAppend {
+  /** Settles once the store is free for the next batch, whether or not this one succeeded. */
+  written: Promise<void>;
+  /** The results, once the batch is durable. */
+  results: Promise<AppendResult[]>;
+}
+
 /**
  * A logged change with its API JSON rendered once, when it was logged: the routes, the stream and
  * the relay send `json` as it is, never parsing and re-serialising the event.
@@ -160,6 +168,13 @@ export interface LogStats {
 export interface ChangeLog {
   /** Commits a batch in one transaction: log rows, dedupe keys, projection and diffs. */
   append(entries: readonly LogEntry[]): Promise<AppendResult[]>;
+  /**
+   * Optional: `append`, telling apart the moment the store can take the next batch (`written`: the
+   * transaction has committed, its fsync may still run) from the moment this one is durable
+   * (`results`, as `append` resolves). Group commit writes batch N+1 while batch N's fsync runs.
+   * `written` never rejects; `results` settle in call order.
+   */
+  beginAppend?(entries: readonly LogEntry[]): PendingAppend;
   listEvents(query: EventQuery): Promise<EventPage>;
   /** `listEvents`, with each event as its rendered JSON: what the routes, stream and relay send. */
   listRendered(query: EventQuery): Promise<RenderedPage>;

@@ -62,6 +62,8 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
   } = options;
   let queue: Waiting[] = [];
   let running: Promise<void> | null = null;
+  // Batches written and waiting to be durable (see ChangeLog.beginAppend), answered in order.
+  let answering: Promise<void> = Promise.resolve();
   let expiry: ReturnType<typeof setTimeout> | null = null;
 
   function refuseStale(waiting: Waiting): void {
@@ -106,20 +108,38 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
         Math.max(1, fresh[0]!.at + maxAnswerMs - now()),
       );
       deadline.unref?.();
-      try {
-        const results = await log.append(fresh.map((w) => w.entry));
-        onCommit?.(fresh.length, now() - start);
-        try {
-          onCommitted?.(results);
-        } catch {
-          // Committed all the same: its submitters are answered OK below.
-        }
-        for (let i = 0; i < fresh.length; i++) fresh[i]!.resolve(results[i]!);
-      } catch (error) {
-        for (const waiting of fresh) waiting.reject(error);
-      } finally {
-        clearTimeout(deadline);
+      const entries = fresh.map((w) => w.entry);
+      if (log.beginAppend) {
+        // The next batch is written while this one's fsync runs; answers keep the commit order.
+        const pending = log.beginAppend(entries);
+        answering = answering.then(() => answer(fresh, start, pending.results, deadline));
+        await pending.written;
+      } else {
+        await answer(fresh, start, log.append(entries), deadline);
       }
+    }
+  }
+
+  /** Answers a batch's submitters once its commit has returned, after telling the listeners. */
+  async function answer(
+    batch: readonly Waiting[],
+    start: number,
+    committing: Promise<AppendResult[]>,
+    deadline: ReturnType<typeof setTimeout>,
+  ): Promise<void> {
+    try {
+      const results = await committing;
+      onCommit?.(batch.length, now() - start);
+      try {
+        onCommitted?.(results);
+      } catch {
+        // Committed all the same: its submitters are answered OK below.
+      }
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+    } finally {
+      clearTimeout(deadline);
     }
   }
 
@@ -145,7 +165,12 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
     },
     depth: () => queue.length,
     async drain() {
-      while (running) await running;
+      for (;;) {
+        if (running) await running;
+        const last = answering;
+        await last;
+        if (!running && last === answering) return;
+      }
     },
   };
 }

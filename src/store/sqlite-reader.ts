@@ -18,8 +18,20 @@ import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow } from './
 /** The reading half of the SQLite change log: every method but `append`, `watch` and `close`. */
 export type SqliteReader = Omit<ChangeLog, 'append' | 'watch' | 'close'>;
 
+/** Settings of the reads. */
+export interface SqliteReaderOptions {
+  /**
+   * The last `seq` known to be durable, when the writer commits before its fsync (see
+   * wal-sync.ts): events past it are not read yet, so that no stream, page or relay hands out an
+   * event that a power cut could still take back (and its `seq` with it). Profiles show the newest
+   * committed state at once.
+   */
+  visibleThrough?: () => number;
+}
+
 /** Prepares the log's reads on `db` (a connection of its own when the writes run on a worker thread). */
-export function createSqliteReader(db: Database.Database): SqliteReader {
+export function createSqliteReader(db: Database.Database, options: SqliteReaderOptions = {}): SqliteReader {
+  const { visibleThrough } = options;
   const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
   const selectProfile = db.prepare<[string, string], ProfileRow>(
     `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ? AND id = ?`,
@@ -46,13 +58,19 @@ export function createSqliteReader(db: Database.Database): SqliteReader {
   /** Reads `columns` of the events `query` selects, one more than its limit (to tell if there is a next page). */
   function selectEvents(columns: string, query: EventQuery): unknown[][] {
     const filter = buildEventFilter(query);
-    const sql = `SELECT ${columns} FROM events ${filter.where} ORDER BY seq ${filter.order} LIMIT ?`;
+    let { where } = filter;
+    const params = filter.params;
+    if (visibleThrough) {
+      where = `${where === '' ? 'WHERE' : `${where} AND`} seq <= ?`;
+      params.push(visibleThrough());
+    }
+    const sql = `SELECT ${columns} FROM events ${where} ORDER BY seq ${filter.order} LIMIT ?`;
     let statement = statements.get(sql);
     if (!statement) {
       statement = db.prepare(sql).raw(true);
       statements.set(sql, statement);
     }
-    return statement.all(...filter.params, query.limit + 1) as unknown[][];
+    return statement.all(...params, query.limit + 1) as unknown[][];
   }
 
   /** A RENDERED_COLUMNS row; one logged before the `head` column is rendered from its columns. */
@@ -120,7 +138,8 @@ export function createSqliteReader(db: Database.Database): SqliteReader {
         .map((row) => ({ start: query.since + row.bucket * query.bucketMs, count: row.count }));
     },
     async stats(): Promise<LogStats> {
-      const lastSeq = lastSeqStmt.get()?.seq ?? 0;
+      const committed = lastSeqStmt.get()?.seq ?? 0;
+      const lastSeq = visibleThrough ? Math.min(committed, visibleThrough()) : committed;
       const pages = db.pragma('page_count', { simple: true }) as number;
       const size = db.pragma('page_size', { simple: true }) as number;
       return { events: lastSeq, lastSeq, bytes: pages * size };

@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import type { AppendResult, ChangeLog, LogEntry } from './change-log.js';
-import { toAppendResults } from './sqlite-append.js';
+import type { AppendResult, ChangeLog, LogEntry, PendingAppend } from './change-log.js';
+import { type AppendOutcome, toAppendResults } from './sqlite-append.js';
 import { openSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
 import { createSqliteReader } from './sqlite-reader.js';
 import { openSqliteChangeLog } from './sqlite.js';
 import type { WorkerSettings, WriterReply, WriterRequest } from './sqlite-worker.js';
+import { openWalSync } from './wal-sync.js';
 
 /**
  * The writer thread's script. Under vitest this module runs from `src/` as TypeScript, which a
@@ -19,29 +20,50 @@ function writerUrl(): URL {
 
 interface Pending {
   entries: readonly LogEntry[];
+  written: () => void;
   resolve: (results: AppendResult[]) => void;
   reject: (error: Error) => void;
 }
 
 /**
- * Opens the change log in one SQLite file, committing on a worker thread: the append transaction,
- * its fsync and the WAL checkpoints no longer stop the event loop that answers callbacks (issue 3:
- * p99 under 25 ms). Reads run here, on a connection of their own (WAL readers never wait for the
- * writer), and see every append as soon as it has resolved. A writer thread that dies fails the
- * appends in flight, and the next append starts a new one. `:memory:` cannot be shared by two
- * threads: it opens in this thread.
+ * Opens the change log in one SQLite file, committing on a worker thread: the append transaction
+ * and the WAL checkpoints no longer stop the event loop that answers callbacks (issue 3: p99 under
+ * 25 ms). Reads run here, on a connection of their own (WAL readers never wait for the writer). A
+ * writer thread that dies fails the appends in flight, and the next append starts a new one.
+ * `:memory:` cannot be shared by two threads: it opens in this thread.
+ *
+ * With `durability: 'full'` the writer commits without fsync and this thread fsyncs the WAL after
+ * each commit, while the writer commits the next batch (`beginAppend`): an append resolves only
+ * once its commit is on disk, as with `synchronous = FULL`, but the disk's wait no longer holds
+ * the writer, and one fsync covers every batch written before it. Reads show events up to the
+ * last durable one.
  */
 export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promise<ChangeLog> {
   if (options.path === ':memory:') return openSqliteChangeLog(options);
-  let writer = await startThread({ role: 'writer', options });
+  const deferSync = options.durability !== 'normal';
+  let writer = await startThread({ role: 'writer', options, deferSync });
   const checkpointer = await startThread({ role: 'checkpointer', options });
   checkpointer.unref();
   const db = openSqliteDatabase(options);
-  const reader = createSqliteReader(db);
+  const walSync = deferSync ? openWalSync(`${options.path}-wal`) : null;
+  let durable = (db.prepare('SELECT max(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
+  const reader = createSqliteReader(db, deferSync ? { visibleThrough: () => durable } : {});
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let dead: Error | null = null;
   let closed = false;
+
+  /** Answers a committed batch once it is durable; results settle in commit order (wal-sync.ts). */
+  function settle(waiting: Pending, outcomes: AppendOutcome[]): void {
+    if (!walSync) {
+      waiting.resolve(toAppendResults(waiting.entries, outcomes));
+      return;
+    }
+    walSync.sync().then(() => {
+      for (const outcome of outcomes) durable = Math.max(durable, outcome.seq);
+      waiting.resolve(toAppendResults(waiting.entries, outcomes));
+    }, waiting.reject);
+  }
 
   function attach(worker: Worker): void {
     worker.unref();
@@ -51,13 +73,17 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
       if (!waiting) return;
       pending.delete(reply.id);
       if (pending.size === 0) worker.unref();
-      if ('outcomes' in reply) waiting.resolve(toAppendResults(waiting.entries, reply.outcomes));
+      waiting.written();
+      if ('outcomes' in reply) settle(waiting, reply.outcomes);
       else waiting.reject(Object.assign(new Error(reply.error.message), reply.error));
     });
     const fail = (error: Error) => {
       if (worker !== writer) return;
       dead = error;
-      for (const waiting of pending.values()) waiting.reject(error);
+      for (const waiting of pending.values()) {
+        waiting.written();
+        waiting.reject(error);
+      }
       pending.clear();
     };
     worker.on('error', (error) =>
@@ -69,30 +95,44 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
   }
   attach(writer);
 
+  async function send(entries: readonly LogEntry[], written: () => void): Promise<AppendResult[]> {
+    if (closed) throw new Error('the change log is closed');
+    if (dead) {
+      dead = null;
+      writer = await startThread({ role: 'writer', options, deferSync });
+      attach(writer);
+    }
+    const id = nextId++;
+    const worker = writer;
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      pending.set(id, { entries, written, resolve, reject });
+      if (pending.size === 1) worker.ref();
+      worker.postMessage({ id, entries } satisfies WriterRequest);
+    });
+  }
+
+  function beginAppend(entries: readonly LogEntry[]): PendingAppend {
+    if (entries.length === 0) return { written: Promise.resolve(), results: Promise.resolve([]) };
+    let written!: () => void;
+    const writtenPromise = new Promise<void>((resolve) => {
+      written = resolve;
+    });
+    const results = send(entries, written);
+    // A refusal before the writer saw the batch (closed, no thread) frees the next one too.
+    results.catch(written);
+    return { written: writtenPromise, results };
+  }
+
   return {
     ...reader,
-    async append(entries) {
-      if (entries.length === 0) return [];
-      if (closed) throw new Error('the change log is closed');
-      if (dead) {
-        dead = null;
-        writer = await startThread({ role: 'writer', options });
-        attach(writer);
-      }
-      const id = nextId++;
-      const worker = writer;
-      return new Promise<AppendResult[]>((resolve, reject) => {
-        pending.set(id, { entries, resolve, reject });
-        if (pending.size === 1) worker.ref();
-        worker.postMessage({ id, entries } satisfies WriterRequest);
-      });
-    },
+    beginAppend,
+    append: (entries) => beginAppend(entries).results,
     // One writer per file: nothing else appends, so there is nothing to hear.
     watch: () => () => {},
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([dead ? null : stopThread(writer), stopThread(checkpointer)]);
+      await Promise.all([dead ? null : stopThread(writer), stopThread(checkpointer), walSync?.close()]);
       db.close();
     },
   };

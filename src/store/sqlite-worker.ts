@@ -16,6 +16,11 @@ export interface WorkerSettings {
   options: SqliteOptions;
   /** The checkpointer's period, ms. */
   checkpointMs?: number;
+  /**
+   * The writer commits without fsync (`synchronous = NORMAL`): the thread that opened it fsyncs
+   * the WAL after each commit, beside the next one, and answers only then (see wal-sync.ts).
+   */
+  deferSync?: boolean;
 }
 
 /** A request to the writer thread. */
@@ -41,6 +46,7 @@ try {
     // A safety net only: the checkpointer keeps the WAL far below this unless it has stopped.
     db.pragma('wal_autocheckpoint = 20000');
     db.pragma('journal_size_limit = 67108864');
+    if (settings.deferSync) db.pragma('synchronous = NORMAL');
     serveAppends(db);
   }
   port.postMessage({ ready: true } satisfies WriterReply);

@@ -64,6 +64,46 @@ describe('the SQLite change log with its writer thread', () => {
     expect((await other.stats()).lastSeq).toBe(21);
   });
 
+  it('frees the writer for the next batch before the fsync, and shows an event only once it is durable', async () => {
+    const log = await openThreadedSqliteChangeLog({ path: join(dir, 'durable.db') });
+    opened.push(log);
+    const pending = log.beginAppend!([await groupChanged(G1, { Name: 'first' })]);
+    await pending.written;
+    // Committed, and the fsync has not reported yet (its callback needs a turn of the event loop
+    // that this test has not given): no page, stream or relay may hand the event out yet.
+    expect((await log.listEvents({ after: 0, limit: 10 })).events).toEqual([]);
+    expect((await log.listRendered({ after: 0, limit: 10 })).events).toEqual([]);
+    expect((await log.stats()).lastSeq).toBe(0);
+    const [result] = await pending.results;
+    expect(result).toMatchObject({ seq: 1, duplicate: false });
+    expect((await log.listEvents({ after: 0, limit: 10 })).events.map((e) => e.seq)).toEqual([1]);
+    expect((await log.stats()).lastSeq).toBe(1);
+  });
+
+  it('answers pipelined batches in the order they were written', async () => {
+    const log = await openThreadedSqliteChangeLog({ path: join(dir, 'pipelined.db') });
+    opened.push(log);
+    const answered: number[] = [];
+    const pending = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const started = log.beginAppend!([await groupChanged(G1, { Name: `n${i}` })]);
+        return started.results.then(([result]) => answered.push(result!.seq));
+      }),
+    );
+    expect(pending).toHaveLength(12);
+    expect(answered).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
+  it('shows an event as soon as it is written when durability is normal (no fsync to wait for)', async () => {
+    const log = await openThreadedSqliteChangeLog({ path: join(dir, 'normal.db'), durability: 'normal' });
+    opened.push(log);
+    const pending = log.beginAppend!([await groupChanged(G1, { Name: 'at once' })]);
+    await pending.written;
+    // Nothing is fsynced on this path: the event is readable as soon as it is written.
+    expect((await log.listEvents({ after: 0, limit: 10 })).events.map((e) => e.seq)).toEqual([1]);
+    await pending.results;
+  });
+
   it('rejects appends after close, and closes twice', async () => {
     const log = await openThreadedSqliteChangeLog({ path: join(dir, 'closed.db') });
     await log.close();
