@@ -99,10 +99,11 @@ async function main() {
         `NATS ${services.natsVersion}, Redis ${services.redisVersion}, RabbitMQ ${services.rabbitVersion}, all on loopback`,
     );
     console.log(
-      `relay settings: batchSize 500 and checkpoint 250 ms (the defaults); HTTP concurrency ` +
-        `${flags['http-concurrency']} groups at once (default 4); durability full; ${GROUPS} groups; ` +
+      `relay settings: batchSize 500 and checkpoint 250 ms (the defaults); HTTP: concurrency ` +
+        `${flags['http-concurrency']} connections (default 4), pipelining 8 requests on each when all ` +
+        `are busy (the default); durability full; ${GROUPS} groups; ` +
         'payload "event" (the recorded event as the API returns it); the machine is shared: "machine busy" ' +
-        'is every process, on all cores',
+        'is every process, on all cores; "other load" is what of it was neither the round nor its tools',
     );
 
     // The backlog: real signed-callback bodies through the receiver, logged in batches of 1000.
@@ -199,27 +200,25 @@ async function main() {
     if (delaySinks.length > 0) {
       console.log(
         `\n(2) ${fmt(RATE)} callbacks/s for ${SECONDS} s, OK → arrival at the sink's consumer (ms)` +
-          '\n    sink        sent     OK   arrived    p50    p99     max   callback OK p50/p99 ms  timhook CPU  machine busy  relay receipt→ack p50/p99 (its histogram)',
+          '\n    sink        sent     OK   arrived    p50    p99     max   callback OK p50/p99 ms  timhook CPU  machine busy  other load  relay receipt→ack p50/p99 (its histogram)',
       );
       // Baseline: the same load on a recorder with no sink.
       const serve = await startServe('delay-none', join(dir, 'delay-none.db'), null, null);
       await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
       await waitForQuiet({ maxWaitMs: 20_000 });
-      const {
-        result: sent,
-        machine,
-        worker,
-      } = await measure(
+      const measured = await measure(
         () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
         serve.pid,
+        [receiver.pid],
       );
+      const { result: sent, machine, worker } = measured;
       await serve.stop();
       const answers = [...sent.latency].sort((a, b) => a - b);
       console.log(
         `    ${'(no sink)'.padEnd(9)} ${String(sent.sent).padStart(6)} ${String(sent.ok.size).padStart(6)} ${'-'.padStart(9)} ` +
           `${'-'.padStart(6)} ${'-'.padStart(6)} ${'-'.padStart(7)}   ` +
           `${fmt(percentile(answers, 0.5), 1).padStart(8)} / ${fmt(percentile(answers, 0.99), 1).padEnd(10)}` +
-          `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores`,
+          `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores ${fmt(otherLoad(measured), 2).padStart(6)} cores`,
       );
     }
     for (const sink of delaySinks) {
@@ -229,14 +228,12 @@ async function main() {
       const arrivals = await services.follow(sink, names, receiver);
       await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
       await waitForQuiet({ maxWaitMs: 20_000 });
-      const {
-        result: sent,
-        machine,
-        worker,
-      } = await measure(
+      const measured = await measure(
         () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
         serve.pid,
+        [receiver.pid],
       );
+      const { result: sent, machine, worker } = measured;
       const deadline = Date.now() + 15_000;
       const missing = () => [...sent.ok.keys()].filter((name) => arrivals.at(name) === undefined).length;
       while (Date.now() < deadline) {
@@ -262,7 +259,7 @@ async function main() {
         `    ${sink.padEnd(9)} ${String(sent.sent).padStart(6)} ${String(sent.ok.size).padStart(6)} ${String(delays.length).padStart(9)} ` +
           `${fmt(p50, 1).padStart(6)} ${fmt(p99, 1).padStart(6)} ${fmt(delays.at(-1), 1).padStart(7)}   ` +
           `${fmt(percentile(answers, 0.5), 1).padStart(8)} / ${fmt(percentile(answers, 0.99), 1).padEnd(10)}` +
-          `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores  ` +
+          `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores ${fmt(otherLoad(measured), 2).padStart(6)} cores  ` +
           `≤ ${histogramQuantile(metrics, sink, 0.5)} / ≤ ${histogramQuantile(metrics, sink, 0.99)} ms`,
       );
     }
@@ -331,23 +328,37 @@ async function main() {
 /**
  * Runs `task`, timing it; `machine`: cores busy on the whole machine meanwhile (this benchmark,
  * the servers and whatever else runs); `worker`: cores used by process `pid` (timhook serve) or,
- * without one, by this process (the bare client).
+ * without one, by this process (the bare client); `own`: cores used by this process and by the
+ * processes `others` (the webhook receiver), for {@link otherLoad}.
  */
-async function measure(task, pid) {
+async function measure(task, pid, others = []) {
   const busy0 = machineBusyMs();
   const self0 = process.cpuUsage();
   const worker0 = pid ? cpuTimeOf(pid) : 0;
+  const othersCpu = () => others.reduce((sum, other) => sum + cpuTimeOf(other), 0);
+  const others0 = othersCpu();
   const started = performance.now();
   const result = await task();
   const elapsed = performance.now() - started;
   const self = process.cpuUsage(self0);
-  const worker = pid ? cpuTimeOf(pid) - worker0 : (self.user + self.system) / 1000;
+  const selfMs = (self.user + self.system) / 1000;
+  const worker = pid ? cpuTimeOf(pid) - worker0 : selfMs;
   return {
     result,
     seconds: elapsed / 1000,
     machine: (machineBusyMs() - busy0) / elapsed,
     worker: worker / elapsed,
+    own: (selfMs + othersCpu() - others0) / elapsed,
   };
+}
+
+/**
+ * Cores busy meanwhile on something else than the round itself: the machine less timhook serve,
+ * this process, the webhook receiver and the load sender (its own CPU, which it reports). For a
+ * broker sink it includes the broker. A round with much of it is a noisy round.
+ */
+function otherLoad({ machine, worker, own, seconds, result }) {
+  return Math.max(0, machine - worker - own - result.senderCpuMs / 1000 / seconds);
 }
 
 /** Polls `GET /api/relay` until the sink's cursor reaches `lastSeq`. */
@@ -380,8 +391,8 @@ function sendSteady(base, rate, seconds, groups, first) {
   return new Promise((resolve, reject) => {
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`the sender exited with ${code}`));
-      const { sent, ok, latency } = JSON.parse(out);
-      resolve({ sent, ok: new Map(ok), latency });
+      const { sent, ok, latency, cpuMs } = JSON.parse(out);
+      resolve({ sent, ok: new Map(ok), latency, senderCpuMs: cpuMs });
     });
   });
 }
@@ -485,7 +496,8 @@ async function runSender(base, rate, seconds, groups, first) {
   }
   await Promise.all(inFlight);
   for (const socket of sockets) socket.destroy();
-  process.stdout.write(JSON.stringify({ sent, ok, latency }));
+  const cpu = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ sent, ok, latency, cpuMs: (cpu.user + cpu.system) / 1000 }));
 }
 
 /** The bucket bound (ms) under which quantile `q` of the relay's own delay histogram falls. */

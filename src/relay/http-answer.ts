@@ -19,6 +19,11 @@ export interface AnswerReader {
   end(): HttpAnswer | null;
   /** Whether any byte of the answer has come. */
   readonly started: boolean;
+  /**
+   * The bytes that came after the complete answer, or null: the start of the next answer when
+   * requests are pipelined, or bytes nobody asked for (the connection decides which).
+   */
+  readonly rest: Buffer | null;
 }
 
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -39,6 +44,7 @@ export function createAnswerReader(): AnswerReader {
   let left = 0;
   let answer: HttpAnswer | null = null;
   let started = false;
+  let rest: Buffer | null = null;
 
   function readHead(text: string): 'body' | 'again' {
     const lines = text.split('\r\n');
@@ -143,8 +149,7 @@ export function createAnswerReader(): AnswerReader {
         state = left === 0 ? 'trailers' : 'chunk-data';
       } else if (line === '') state = 'done'; // the trailers end with an empty line
     }
-    // Bytes after the answer: nothing was asked, so the connection is not to be trusted again.
-    if (at < data.length) answer!.close = true;
+    if (at < data.length) rest = data.subarray(at);
     return answer;
   }
 
@@ -155,6 +160,9 @@ export function createAnswerReader(): AnswerReader {
     },
     get started() {
       return started;
+    },
+    get rest() {
+      return rest;
     },
   };
 }

@@ -1,191 +1,168 @@
-import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
-import { type AnswerReader, createAnswerReader, type HttpAnswer } from './http-answer.js';
+import type { HttpAnswer } from './http-answer.js';
+import {
+  type HttpConnection,
+  type HttpOrigin,
+  type HttpRequest,
+  openHttpConnection,
+} from './http-connection.js';
 
-/** Keep-alive HTTP/1.1 connections to one origin, one request at a time on each. */
+/** Keep-alive HTTP/1.1 connections to one origin, each carrying requests in order. */
 export interface HttpPool {
   /**
-   * Sends one request, `head` (request line and headers, ending in an empty line) then `body`, on
-   * an idle connection or a new one; resolves with the answer, rejects with the socket's error
-   * (its `code`, e.g. ECONNREFUSED) or a timeout after `timeoutMs`.
+   * Sends one request once there is room for it, in the order asked. `render` is called then and
+   * returns the request's bytes (request line and headers ending in an empty line, then the body),
+   * or null to send nothing after all (the promise then resolves null). Resolves with the answer;
+   * rejects with the socket's error (its `code`, e.g. ECONNREFUSED) or a timeout after `timeoutMs`.
    */
-  send(head: string, body: string, timeoutMs: number): Promise<HttpAnswer>;
-  /** Destroys every connection; what is in flight fails with `reason`. */
+  send(render: () => string | null, timeoutMs: number): Promise<HttpAnswer | null>;
+  /** Destroys every connection; what is in flight or queued fails with `reason`. */
   destroy(reason: Error): void;
 }
 
-/** Where the pool connects. */
-export interface HttpOrigin {
-  host: string;
-  port: number;
-  secure: boolean;
-  /** Longest a connection stays open unused, ms: below the usual server keep-alive (Node: 5 s). */
-  idleMs?: number;
+/** How many connections, and how many requests each may carry at once. */
+export interface HttpPoolOptions extends HttpOrigin {
+  /** Most connections open at once. Default 1. */
+  connections?: number;
+  /**
+   * Most requests one connection carries at once, the later ones written before the earlier are
+   * answered (HTTP/1.1 pipelining). Default 1: one at a time.
+   */
+  pipelining?: number;
+  /** How long pipelining stays off after the server dropped a pipelined request, ms. Default 300000. */
+  pipeliningPauseMs?: number;
+  now?: () => number;
 }
 
-interface Connection {
-  socket: Socket;
-  reader: AnswerReader;
-  exchange: Exchange | null;
-}
-
-interface Exchange {
-  resolve(answer: HttpAnswer): void;
+interface Queued {
+  render: () => string | null;
+  timeoutMs: number;
+  resolve(answer: HttpAnswer | null): void;
   reject(error: Error): void;
-}
-
-/** The connection closed before a byte of the answer came. */
-class ClosedBeforeAnswer extends Error {
-  override name = 'ClosedBeforeAnswer';
 }
 
 /**
  * Creates the pool. It is the HTTP sink's own minimal client: a request is one write of text and
  * an answer is read for its status and framing only, several times cheaper than `node:http`
- * (whose request objects, header maps and streams cost most of a webhook's CPU). A request that
- * meets a kept-alive connection the server has just closed is sent once more on a new one.
+ * (whose request objects, header maps and streams cost most of a webhook's CPU).
+ *
+ * A request goes on an idle connection, else on a new one while there are fewer than
+ * `connections`, else (`pipelining` > 1) behind the requests of the least busy connection. Why:
+ * each round trip waits for both processes to be scheduled, which on a loaded machine takes
+ * several milliseconds, so one request per connection at a time caps a pool at `connections`
+ * requests per round trip however fast the endpoint, and a steady stream above that piles up
+ * (issue 6: 16 connections at 10-17 ms a round trip fell below 2,000 webhooks/s). A server that
+ * drops a pipelined request (some proxies refuse pipelining) gets one request at a time per
+ * connection for `pipeliningPauseMs`; what it dropped is sent again.
  */
-export function createHttpPool(origin: HttpOrigin): HttpPool {
-  const { host, port, secure, idleMs = 4_000 } = origin;
-  const idle: Connection[] = [];
-  const open = new Set<Connection>();
-  // Bumped by `destroy`: a connection made across it is dropped, its request failed with the reason.
-  let generation = 0;
-  let destroyedBy: Error | null = null;
+export function createHttpPool(options: HttpPoolOptions): HttpPool {
+  const { connections: most = 1, pipelining = 1, pipeliningPauseMs = 300_000, now = Date.now } = options;
+  const live = new Set<HttpConnection>();
+  // FIFO of requests waiting for room; `resends` go first (they are older).
+  let queue: Array<Queued | undefined> = [];
+  let head = 0;
+  let resends: HttpRequest[] = [];
+  let pausedUntil = 0;
+  let pumping = false;
 
-  function connect(timeoutMs: number): Promise<Connection> {
-    const made = generation;
-    return new Promise((resolve, reject) => {
-      const socket = secure
-        ? connectTls({ host, port, servername: isIp(host) ? '' : host, ALPNProtocols: ['http/1.1'] })
-        : connectTcp({ host, port });
-      const ready = secure ? 'secureConnect' : 'connect';
-      const timer = setTimeout(
-        () => socket.destroy(new Error(`no connection within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      socket.once('error', fail);
-      socket.once(ready, () => {
-        clearTimeout(timer);
-        socket.off('error', fail);
-        if (made !== generation) {
-          socket.destroy();
-          reject(destroyedBy!);
-          return;
-        }
-        socket.setNoDelay(true);
-        const connection: Connection = { socket, reader: createAnswerReader(), exchange: null };
-        open.add(connection);
-        socket.on('data', (chunk: Buffer) => onData(connection, chunk));
-        socket.on('error', () => {}); // 'close' follows and says it
-        socket.on('timeout', () => socket.destroy()); // idle too long
-        socket.on('close', () => onClose(connection));
-        resolve(connection);
-      });
-    });
+  const events = {
+    answered: () => pump(),
+    closed(connection: HttpConnection, resend: HttpRequest[], refusedPipelining: boolean) {
+      live.delete(connection);
+      if (refusedPipelining) pausedUntil = now() + pipeliningPauseMs;
+      for (const request of resend) request.resent = true;
+      resends.push(...resend);
+      pump();
+    },
+  };
+
+  /**
+   * The connection for the next request: an idle or a new one, or one to pipeline on; null: none
+   * has room. A request sent again goes on a new connection, an idle one closed to make room.
+   */
+  function choose(resend: boolean): HttpConnection | 'new' | null {
+    let best: HttpConnection | null = null;
+    let idle: HttpConnection | null = null;
+    for (const connection of live) {
+      if (!connection.usable) continue;
+      if (connection.load === 0) {
+        if (!resend) return connection;
+        idle = connection;
+      } else if (!best || connection.load < best.load) best = connection;
+    }
+    if (live.size < most) return 'new';
+    if (resend) {
+      if (!idle) return null;
+      live.delete(idle);
+      idle.destroy(new Error('closed to make room')); // nothing in flight on it
+      return 'new';
+    }
+    if (best && best.load < pipelining && now() >= pausedUntil) return best;
+    return null;
   }
 
-  function onData(connection: Connection, chunk: Buffer): void {
-    const { exchange } = connection;
-    if (!exchange) {
-      connection.socket.destroy(); // an answer nobody asked for
-      return;
-    }
-    let answer: HttpAnswer | null;
+  function open(): HttpConnection {
+    const connection = openHttpConnection(options, events);
+    live.add(connection);
+    return connection;
+  }
+
+  function pump(): void {
+    if (pumping) return; // a connection's event during a write: the loop below goes on anyway
+    pumping = true;
     try {
-      answer = connection.reader.push(chunk);
-    } catch (error) {
-      connection.exchange = null;
-      connection.socket.destroy();
-      exchange.reject(error as Error);
-      return;
+      while (resends.length > 0 || head < queue.length) {
+        const chosen = choose(resends.length > 0);
+        if (!chosen) return;
+        const resent = resends.shift();
+        if (resent) {
+          (chosen === 'new' ? open() : chosen).write(resent);
+          continue;
+        }
+        const next = queue[head]!;
+        queue[head++] = undefined; // let it go
+        if (head === queue.length) {
+          queue = [];
+          head = 0;
+        }
+        let payload: string | null;
+        try {
+          payload = next.render();
+        } catch (error) {
+          next.reject(error as Error);
+          continue;
+        }
+        if (payload === null) {
+          next.resolve(null);
+          continue;
+        }
+        (chosen === 'new' ? open() : chosen).write({
+          payload,
+          timeoutMs: next.timeoutMs,
+          resent: false,
+          resolve: next.resolve,
+          reject: next.reject,
+        });
+      }
+    } finally {
+      pumping = false;
     }
-    if (answer) finish(connection, exchange, answer);
-  }
-
-  function onClose(connection: Connection): void {
-    open.delete(connection);
-    const at = idle.indexOf(connection);
-    if (at >= 0) idle.splice(at, 1);
-    const { exchange } = connection;
-    if (!exchange) return;
-    connection.exchange = null;
-    const answer = connection.reader.end();
-    if (answer) exchange.resolve(answer);
-    else if (!connection.reader.started)
-      exchange.reject(new ClosedBeforeAnswer('the connection closed before the answer'));
-    else exchange.reject(new Error('the connection closed in the middle of the answer'));
-  }
-
-  function finish(connection: Connection, exchange: Exchange, answer: HttpAnswer): void {
-    connection.exchange = null;
-    if (answer.close) connection.socket.destroy();
-    else {
-      connection.reader = createAnswerReader();
-      connection.socket.setTimeout(idleMs);
-      connection.socket.unref();
-      idle.push(connection);
-    }
-    exchange.resolve(answer);
-  }
-
-  function exchange(connection: Connection, payload: string, timeoutMs: number): Promise<HttpAnswer> {
-    const { socket } = connection;
-    socket.setTimeout(0);
-    socket.ref();
-    return new Promise<HttpAnswer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        connection.exchange = null;
-        socket.destroy();
-        reject(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      connection.exchange = {
-        resolve(answer) {
-          clearTimeout(timer);
-          resolve(answer);
-        },
-        reject(error) {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      socket.write(payload);
-    });
   }
 
   return {
-    async send(head, body, timeoutMs) {
-      const payload = head + body;
-      const reused = idle.pop();
-      if (reused) {
-        try {
-          return await exchange(reused, payload, timeoutMs);
-        } catch (error) {
-          // The server closed the kept-alive connection as the request went out: try a new one.
-          if (!(error instanceof ClosedBeforeAnswer)) throw error;
-        }
-      }
-      return exchange(await connect(timeoutMs), payload, timeoutMs);
+    send(render, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        queue.push({ render, timeoutMs, resolve, reject });
+        pump();
+      });
     },
     destroy(reason) {
-      generation++;
-      destroyedBy = reason;
-      for (const connection of open) {
-        const { exchange } = connection;
-        connection.exchange = null;
-        connection.socket.destroy();
-        exchange?.reject(reason);
-      }
-      open.clear();
-      idle.length = 0;
+      const waiting = [...(queue.slice(head) as Queued[]), ...resends];
+      queue = [];
+      head = 0;
+      resends = [];
+      for (const connection of [...live]) connection.destroy(reason);
+      live.clear();
+      for (const request of waiting) request.reject(reason);
     },
   };
-}
-
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':');
 }

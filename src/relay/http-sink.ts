@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 import { parseRetryAfter } from './backoff.js';
 import type { HttpAnswer } from './http-answer.js';
 import { createHttpPool } from './http-pool.js';
-import { createPermits } from './permits.js';
 import { type DeliveryOutcome, describeError, type RelayMessage, type Sink } from './sink.js';
 import type { HttpSinkSettings } from './sink-config.js';
 
@@ -52,11 +51,12 @@ function writeFixedHead(target: URL, headers: Record<string, string>): string {
  * (PROTOCOL.md §5: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256
  * of id.timestamp.body>`). 2xx is delivered; 429 and 503 are retried after `Retry-After`; 410
  * disables the sink; a redirect, any other status or no answer within `timeoutMs` is a failure.
- * Different groups go out `concurrency` at a time over keep-alive connections (http-pool.ts);
- * one group's changes one at a time, in order, and none after one that failed. It is pipelined: a
- * group's changes in a later call wait for those of an earlier call still in flight; in a call
- * sent ahead (the relay has not seen the earlier outcomes), they are deferred while an earlier
- * change of the group failed or was deferred and has not been delivered since.
+ * Different groups go out at once over `concurrency` keep-alive connections, up to `pipelining`
+ * requests on each when all are busy (http-pool.ts); one group's changes one at a time, in order,
+ * and none after one that failed. It is a pipelined sink to the relay too: a group's changes in a
+ * later call wait for those of an earlier call still in flight; in a call sent ahead (the relay
+ * has not seen the earlier outcomes), they are deferred while an earlier change of the group
+ * failed or was deferred and has not been delivered since.
  */
 export function createHttpSink(settings: HttpSinkSettings, secret: string, io: HttpSinkIo = {}): Sink {
   const { now = Date.now } = io;
@@ -67,9 +67,10 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
     host: target.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: Number(target.port) || (secure ? 443 : 80),
     secure,
+    connections: settings.concurrency,
+    pipelining: settings.pipelining,
   });
   const fixed = writeFixedHead(target, settings.headers ?? {});
-  const permits = createPermits(settings.concurrency);
   // Per group: the end of its last lane sent (a later lane waits for it), and the seqs that failed
   // or were deferred and not delivered since (a lane sent ahead does not overtake them).
   const tails = new Map<string, Promise<void>>();
@@ -79,16 +80,22 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
     return createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
   }
 
-  async function post(message: RelayMessage): Promise<DeliveryOutcome> {
+  /** The request of one attempt, signed as it goes out. */
+  function render(message: RelayMessage): string {
     // A fresh timestamp per attempt: consumers refuse old ones (Standard Webhooks: 5 min tolerance).
     const timestamp = Math.floor(now() / 1000);
     const { id, body } = message;
-    const head =
+    return (
       `${fixed}Content-Length: ${Buffer.byteLength(body)}\r\nwebhook-id: ${id}\r\n` +
-      `webhook-timestamp: ${timestamp}\r\nwebhook-signature: v1,${sign(id, timestamp, body)}\r\n\r\n`;
-    let answer: HttpAnswer;
+      `webhook-timestamp: ${timestamp}\r\nwebhook-signature: v1,${sign(id, timestamp, body)}\r\n\r\n${body}`
+    );
+  }
+
+  /** POSTs `message` once the pool has room and `go()` still says so; undefined: not sent. */
+  async function post(message: RelayMessage, go: () => boolean): Promise<DeliveryOutcome | undefined> {
+    let answer: HttpAnswer | null;
     try {
-      answer = await pool.send(head, body, settings.timeoutMs);
+      answer = await pool.send(() => (go() ? render(message) : null), settings.timeoutMs);
     } catch (error) {
       const text = describeError(error);
       const code = (error as NodeJS.ErrnoException).code;
@@ -96,7 +103,7 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
         ? { kind: 'unreachable', message: text }
         : { kind: 'failed', message: `POST ${settings.url}: ${text}` };
     }
-    return judge(answer.status, answer.retryAfter);
+    return answer === null ? undefined : judge(answer.status, answer.retryAfter);
   }
 
   function judge(status: number, retryAfter: string | null): DeliveryOutcome {
@@ -154,14 +161,9 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
           for (let k = 0; k < indexes.length; k++) {
             const index = indexes[k]!;
             if (gone || signal.aborted) return holdFrom(k);
-            await permits.acquire();
-            let outcome: DeliveryOutcome;
-            try {
-              if (gone || signal.aborted) return holdFrom(k);
-              outcome = await post(messages[index]!);
-            } finally {
-              permits.release();
-            }
+            // Checked again when the pool has room: a 410 or a stop meanwhile sends nothing more.
+            const outcome = await post(messages[index]!, () => !gone && !signal.aborted);
+            if (outcome === undefined) return holdFrom(k);
             outcomes[index] = outcome;
             if (outcome?.kind === 'gone') gone = true;
             if (outcome !== null) return holdFrom(k); // the rest of this group waits: order

@@ -76,8 +76,16 @@ const HttpSink = z
       )
       .optional(),
     timeoutMs: z.int().min(100).max(300_000).default(10_000),
-    /** Groups delivered at once; the changes of one group always go one at a time, in order. */
+    /**
+     * Keep-alive connections to the endpoint. The changes of one group always go one at a time,
+     * in order.
+     */
     concurrency: z.int().min(1).max(256).default(4),
+    /**
+     * Requests one connection carries at once when every connection waits for an answer (HTTP/1.1
+     * pipelining, each of another group); 1: one at a time per connection.
+     */
+    pipelining: z.int().min(1).max(64).default(8),
     ...common,
   })
   .strict();

@@ -3,6 +3,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { createHttpSink, type HttpSinkSettings, type RelayMessage } from '../../src/relay/index.js';
 import type { RecordedEvent } from '../../src/store/index.js';
 import { createHarness, groupChange, POLL, sendCallback } from '../server/support.js';
+import { type RawServer, startRawServer } from './raw-http-server.js';
 import {
   declareSinks,
   expectAllInOrder,
@@ -21,9 +22,11 @@ import {
 
 const harness = createHarness();
 const receivers: WebhookReceiver[] = [];
+const servers: RawServer[] = [];
 afterEach(async () => {
   await harness.cleanup();
   for (const receiver of receivers.splice(0)) await receiver.stop().catch(() => {});
+  for (const server of servers.splice(0)) await server.close();
 });
 
 const SECRET = newWebhookSecret();
@@ -72,26 +75,55 @@ it('delivers every change once, in log order per group, signed so a Standard Web
   await vi.waitFor(async () => expect((await sinkStatus(recorder, 'hook')).lagEvents).toBe(0), POLL);
 });
 
+/** A message of group `groupId` as the relay hands it to the sink. */
+function message(seq: number, groupId: string): RelayMessage {
+  const json = JSON.stringify({ seq, groupId });
+  const event = {
+    seq,
+    receivedAt: 0,
+    command: 'Group.CallbackAfterGroupInfoChanged',
+    kind: 'group' as const,
+    groupId,
+    topicId: null,
+    json,
+    raw: json,
+  };
+  return { id: `app:${seq}`, seq, sdkAppId: 'app', event, body: json };
+}
+
+it('pipelines other groups’ changes behind a busy connection, never two changes of one group at once', async () => {
+  const raw = await startRawServer();
+  servers.push(raw);
+  const url = `http://127.0.0.1:${raw.port}/hook`;
+  const [declared] = declareSinks([httpSink('hook', url, { concurrency: 1, pipelining: 4 })], ENV);
+  const sink = createHttpSink(declared!.settings as HttpSinkSettings, SECRET);
+  const groups = ['@TGS#G', '@TGS#G', '@TGS#H', '@TGS#I', '@TGS#J', '@TGS#K'];
+  const delivering = sink.deliver(
+    groups.map((group, i) => message(i + 1, group)),
+    new AbortController().signal,
+  );
+  // One connection, four requests on it at once; G's second change waits for its first's answer.
+  await vi.waitFor(() => expect(raw.requests).toHaveLength(4));
+  expect(raw.requests.map((r) => [r.id, r.connection, r.open])).toEqual([
+    ['app:1', 1, 1],
+    ['app:3', 1, 2],
+    ['app:4', 1, 3],
+    ['app:5', 1, 4],
+  ]);
+  for (const r of raw.requests) r.answer(204);
+  await vi.waitFor(() => expect(raw.requests).toHaveLength(6));
+  expect(raw.requests.slice(4).map((r) => r.id)).toEqual(['app:6', 'app:2']);
+  for (const r of raw.requests.slice(4)) r.answer(204);
+  expect(await delivering).toEqual(groups.map(() => null));
+  await sink.close();
+});
+
 it('never lets a change sent ahead overtake an earlier change of its group that failed', async () => {
   const hook = await receiver((request) => ({
     status: request.headers['webhook-id'] === 'app:1' ? 500 : 204,
   }));
   const [declared] = declareSinks([httpSink('hook', hook.url)], ENV);
   const sink = createHttpSink(declared!.settings as HttpSinkSettings, SECRET);
-  const message = (seq: number, groupId: string): RelayMessage => {
-    const json = JSON.stringify({ seq, groupId });
-    const event = {
-      seq,
-      receivedAt: 0,
-      command: 'Group.CallbackAfterGroupInfoChanged',
-      kind: 'group' as const,
-      groupId,
-      topicId: null,
-      json,
-      raw: json,
-    };
-    return { id: `app:${seq}`, seq, sdkAppId: 'app', event, body: json };
-  };
   const signal = new AbortController().signal;
   const refused = { kind: 'failed', message: `HTTP 500 from ${hook.url}` };
   // Sent ahead while the first call is in flight, as the relay does with the next batch.

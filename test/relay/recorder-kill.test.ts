@@ -48,6 +48,7 @@ it(
             url: hook.url,
             secretEnv: 'TIMHOOK_SINK_HOOK_SECRET',
             concurrency: 1,
+            pipelining: 1,
           },
         ],
       }),

@@ -28,6 +28,7 @@ describe('the sinks of the config file', () => {
         secretEnv: 'ORDERS_SECRET',
         timeoutMs: 10_000,
         concurrency: 4,
+        pipelining: 8,
         payload: 'event',
         retry: { maxAttempts: 8, initialDelayMs: 500, maxDelayMs: 60_000 },
         batchSize: 500,
