@@ -12,6 +12,8 @@
 //   node bench/postgres.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 50]
 //                           [--groups 1000] [--profile] [--keep] [--no-wait]
 //                           [--pg postgres://postgres@127.0.0.1:5432/postgres] [--cli other/dist/cli/bin.js]
+// The last column of a round counts the checkpoints PostgreSQL started during it (server-wide):
+// their writes show in commit latency, and so in p99.
 // --profile: CPU-profile the (b) timhook process (node --cpu-prof) and print where its time went.
 // --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
 // --keep: keep the SQLite file, the profiles and the PostgreSQL schemas.
@@ -30,7 +32,15 @@ import {
 } from './lib/child.mjs';
 import { printProfile } from './lib/cpu-profile.mjs';
 import { median, runLoad } from './lib/load.mjs';
-import { backendPidsOf, connectAdmin, DEFAULT_PG_URL, dropSchemas, logCounts, schemaUrl } from './lib/pg.mjs';
+import {
+  backendPidsOf,
+  checkpointsOf,
+  connectAdmin,
+  DEFAULT_PG_URL,
+  dropSchemas,
+  logCounts,
+  schemaUrl,
+} from './lib/pg.mjs';
 import { bodyOf, createCallbackSetup, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
 
 const { values: flags } = parseArgs({
@@ -141,7 +151,7 @@ try {
   }
 
   console.log(
-    '\nround  server                          req/s    p50 ms   p99 ms  server CPU µs/req (db)  other load  errors/timeouts/non-2xx',
+    '\nround  server                          req/s    p50 ms   p99 ms  server CPU µs/req (db)  other load  errors/timeouts/non-2xx  checkpoints',
   );
   for (let round = 0; round < rounds; round++) {
     // Alternate the order so no server always runs first (or right after another's checkpoint).
@@ -153,10 +163,13 @@ try {
       const dbPids = server.schema ? await backendPidsOf(admin, nodePids) : [];
       // The backends' CPU is read apart (a backend may end during the run), then added.
       const dbCpu0 = cpuTimesOf(dbPids);
+      const checkpoints0 = await checkpointsOf(admin);
       const measured = await measureForeignLoad(nodePids, () =>
         runLoad({ url: server.target, connections, duration, setupRequest }),
       );
       const dbCpuMs = cpuSince(dbCpu0);
+      // Started during the run (the server's, whoever caused them): they show in commit latency.
+      const checkpoints = (await checkpointsOf(admin)) - checkpoints0;
       const result = measured.result;
       const requests = result.rps * duration;
       result.cpuPerRequest = ((measured.serverCpuMs + dbCpuMs) * 1000) / requests;
@@ -169,7 +182,8 @@ try {
         `${String(round + 1).padEnd(6)} ${server.label.padEnd(30)} ${fmt(result.rps, 0).padStart(7)} ` +
           `${fmt(result.p50).padStart(8)} ${fmt(result.p99).padStart(8)}  ` +
           `${`${fmt(result.cpuPerRequest, 0)} ${db}`.padStart(22)}` +
-          `  ${fmt(result.foreign, 2).padStart(6)} cores  ${result.errors}/${result.timeouts}/${result.non2xx}`,
+          `  ${fmt(result.foreign, 2).padStart(6)} cores  ${`${result.errors}/${result.timeouts}/${result.non2xx}`.padEnd(23)}` +
+          `  ${fmt(checkpoints, 0)}`,
       );
     }
   }

@@ -53,6 +53,25 @@ export async function backendPidsOf(sql, pids) {
   return rows.map((row) => row.pid);
 }
 
+/**
+ * Checkpoints the server has started so far (timed and requested): one during a run means a burst
+ * of data-file writes and full-page images in the WAL, which shows in commit latency. NaN when the
+ * statistics cannot be read.
+ */
+export async function checkpointsOf(sql) {
+  try {
+    // PostgreSQL 17 moved the counters to pg_stat_checkpointer.
+    const [{ version }] = await sql`SELECT current_setting('server_version_num')::int AS version`;
+    const [row] =
+      version >= 170000
+        ? await sql`SELECT (num_timed + num_requested)::bigint AS n FROM pg_stat_checkpointer`
+        : await sql`SELECT (checkpoints_timed + checkpoints_req)::bigint AS n FROM pg_stat_bgwriter`;
+    return row.n;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Local TCP ports of the sockets process `pid` holds open. */
 function localPortsOf(pid) {
   const inodes = new Set();

@@ -58,6 +58,9 @@ export interface PendingAppend {
   results: Promise<AppendResult[]>;
 }
 
+/** Removes and returns the entries waiting for a commit (see {@link ChangeLog.appendTaking}). */
+export type TakeEntries = () => readonly LogEntry[];
+
 /**
  * A logged change with its API JSON rendered once, when it was logged: the routes, the stream and
  * the relay send `json` as it is, never parsing and re-serialising the event.
@@ -175,6 +178,15 @@ export interface ChangeLog {
    * `written` never rejects; `results` settle in call order.
    */
   beginAppend?(entries: readonly LogEntry[]): PendingAppend;
+  /**
+   * Optional: `append`, with the store taking the entries itself when it is ready for them. Each
+   * call of `take` removes and returns the entries waiting at that moment (none, at times); the
+   * store calls it at least once, and may call it again before it commits (PostgreSQL calls it once
+   * more when it has to read its batch again, under its append lock, because another instance
+   * changed one of its groups meanwhile: what arrived meanwhile joins this commit). Resolves with one
+   * result per entry taken, in the order taken.
+   */
+  appendTaking?(take: TakeEntries): Promise<AppendResult[]>;
   listEvents(query: EventQuery): Promise<EventPage>;
   /** `listEvents`, with each event as its rendered JSON: what the routes, stream and relay send. */
   listRendered(query: EventQuery): Promise<RenderedPage>;

@@ -88,36 +88,83 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
     armExpiry();
   }
 
+  /**
+   * Takes up to `limit` entries from the head of the queue for a commit starting now: refuses those
+   * that waited past `maxWaitMs`, and arms the `maxAnswerMs` deadline of those it keeps.
+   */
+  function takeFresh(limit: number): { fresh: Waiting[]; deadline: ReturnType<typeof setTimeout> | null } {
+    const batch = queue.length <= limit ? queue : queue.slice(0, limit);
+    queue = queue.length <= limit ? [] : queue.slice(limit);
+    const start = now();
+    const fresh: Waiting[] = [];
+    for (const waiting of batch) {
+      if (start - waiting.at > maxWaitMs) refuseStale(waiting);
+      else fresh.push(waiting);
+    }
+    if (fresh.length === 0) return { fresh, deadline: null };
+    // A promise settles once: a late commit's resolve after this refusal changes nothing.
+    const deadline = setTimeout(
+      () => {
+        const error = new QueueOverloadedError(`the commit did not return within ${maxAnswerMs} ms`);
+        for (const waiting of fresh) waiting.reject(error);
+      },
+      Math.max(1, fresh[0]!.at + maxAnswerMs - now()),
+    );
+    deadline.unref?.();
+    return { fresh, deadline };
+  }
+
   async function flush(): Promise<void> {
     while (queue.length > 0) {
-      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
-      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-      const start = now();
-      const fresh: Waiting[] = [];
-      for (const waiting of batch) {
-        if (start - waiting.at > maxWaitMs) refuseStale(waiting);
-        else fresh.push(waiting);
+      if (!log.beginAppend && log.appendTaking) {
+        await commitTaking(log.appendTaking.bind(log));
+        continue;
       }
-      if (fresh.length === 0) continue;
-      // A promise settles once: a late commit's resolve after this refusal changes nothing.
-      const deadline = setTimeout(
-        () => {
-          const error = new QueueOverloadedError(`the commit did not return within ${maxAnswerMs} ms`);
-          for (const waiting of fresh) waiting.reject(error);
-        },
-        Math.max(1, fresh[0]!.at + maxAnswerMs - now()),
-      );
-      deadline.unref?.();
+      const start = now();
+      const { fresh, deadline } = takeFresh(maxBatch);
+      if (!deadline) continue;
       const entries = fresh.map((w) => w.entry);
       if (log.beginAppend) {
         // The next batch is written while this one's fsync runs; answers keep the commit order.
         const pending = log.beginAppend(entries);
-        answering = answering.then(() => answer(fresh, start, pending.results, deadline));
+        answering = answering.then(() => answer(fresh, start, pending.results, [deadline]));
         await pending.written;
       } else {
-        await answer(fresh, start, log.append(entries), deadline);
+        await answer(fresh, start, log.append(entries), [deadline]);
       }
     }
+  }
+
+  /**
+   * One commit through `ChangeLog.appendTaking`: the store takes the waiting entries when it is
+   * ready for them (PostgreSQL: also when it reads its batch again under its append lock, so that
+   * what arrived meanwhile joins this commit), each time with the same refusals as above.
+   */
+  async function commitTaking(appendTaking: NonNullable<ChangeLog['appendTaking']>): Promise<void> {
+    const start = now();
+    const taken: Waiting[] = [];
+    const deadlines: Array<ReturnType<typeof setTimeout>> = [];
+    let open = true;
+    const take = (): LogEntry[] => {
+      // Taken after the append returned, an entry would never be answered.
+      if (!open || taken.length >= maxBatch) return [];
+      const { fresh, deadline } = takeFresh(maxBatch - taken.length);
+      if (deadline) deadlines.push(deadline);
+      taken.push(...fresh);
+      return fresh.map((w) => w.entry);
+    };
+    const committing = (async () => {
+      try {
+        const results = await appendTaking(take);
+        if (results.length !== taken.length) {
+          throw new Error(`the store answered ${results.length} results for ${taken.length} entries`);
+        }
+        return results;
+      } finally {
+        open = false;
+      }
+    })();
+    await answer(taken, start, committing, deadlines);
   }
 
   /** Answers a batch's submitters once its commit has returned, after telling the listeners. */
@@ -125,10 +172,11 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
     batch: readonly Waiting[],
     start: number,
     committing: Promise<AppendResult[]>,
-    deadline: ReturnType<typeof setTimeout>,
+    deadlines: ReadonlyArray<ReturnType<typeof setTimeout>>,
   ): Promise<void> {
     try {
       const results = await committing;
+      if (batch.length === 0) return;
       onCommit?.(batch.length, now() - start);
       try {
         onCommitted?.(results);
@@ -139,7 +187,7 @@ export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = 
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
     } finally {
-      clearTimeout(deadline);
+      for (const deadline of deadlines) clearTimeout(deadline);
     }
   }
 

@@ -29,7 +29,13 @@ export function connectPostgres(options: PostgresConnectOptions): PostgresPool {
     max,
     // Sent at connection start, so the listen connection postgres.js opens gets it too. An instance
     // frozen mid-append (SIGSTOP, a paused VM) loses its session, and the append lock, after 2 s.
-    connection: { search_path: quoteIdentifier(schema), idle_in_transaction_session_timeout: 2000 },
+    // READ COMMITTED whatever the server's default: an append, one statement, must read in each of
+    // its steps what was committed before that step (see postgres-append-function.ts).
+    connection: {
+      search_path: quoteIdentifier(schema),
+      idle_in_transaction_session_timeout: 2000,
+      default_transaction_isolation: 'read committed',
+    },
     types: {
       bigint: {
         to: 20,

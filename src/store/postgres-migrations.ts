@@ -1,3 +1,4 @@
+import { APPEND_FUNCTION } from './postgres-append-function.js';
 import { type PostgresPool, quoteIdentifier } from './postgres-connect.js';
 
 /**
@@ -77,6 +78,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      redrive         boolean NOT NULL DEFAULT false,
      PRIMARY KEY (sink, seq)
    );`,
+  // 2: appends are planned in the client and written by one call (postgres-append.ts).
+  APPEND_FUNCTION,
 ];
 
 /**

@@ -122,8 +122,15 @@ export async function openPostgresChangeLog(options: PostgresOptions): Promise<C
   let closing: Promise<void> | null = null;
   return {
     async append(entries) {
-      if (entries.length === 0) return [];
-      return appendEntries(sql, scope, entries);
+      let taken = false;
+      return appendEntries(sql, scope, () => {
+        if (taken) return [];
+        taken = true;
+        return entries;
+      });
+    },
+    appendTaking(take) {
+      return appendEntries(sql, scope, take);
     },
     async listEvents(query): Promise<EventPage> {
       const rows = await selectEvents<EventRow>(EVENT_COLUMNS, query);
