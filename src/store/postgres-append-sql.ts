@@ -2,7 +2,7 @@ import type postgres from 'postgres';
 import type { ProfileView } from './change-log.js';
 import { toNameKey } from './event-filter.js';
 import { APPEND_LOCK } from './postgres-migrations.js';
-import type { ProfileRow } from './rows.js';
+import type { EventRow, ProfileRow } from './rows.js';
 
 /** The profiles columns (and `name_key`, written only), as the reads and the upsert list them. */
 export const PROFILE_COLUMNS =
@@ -20,24 +20,11 @@ export type AppendTx = postgres.ReservedSql<{ bigint: number }>;
  * batch is numbered `-k`, wherever a seq is written (here, `head`, and the profiles), and
  * `timhook_append` turns `-k` into `top + k`, `top` being the last seq it finds under the lock.
  */
-export interface EventInsert {
+export interface EventInsert extends Omit<EventRow, 'seq' | 'received_at' | 'event_time'> {
   /** `-k`. */
   seq: number;
   received_at: number;
   event_time: number | null;
-  command: string;
-  kind: string;
-  sdk_app_id: string;
-  group_id: string | null;
-  topic_id: string | null;
-  group_type: string | null;
-  operator: string | null;
-  opt_platform: string | null;
-  client_ip: string | null;
-  changes: string;
-  diff: string;
-  superseded: string | null;
-  raw: string;
   dedupe_key: string;
   /** Starts `{"seq":-k,`, or null (see rows.ts renderHead). */
   head: string | null;
