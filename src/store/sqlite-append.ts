@@ -13,6 +13,7 @@ import {
   toProfileView,
 } from './rows.js';
 import { PROFILE_COLUMNS } from './sqlite-columns.js';
+import { createProfileCache } from './sqlite-profile-cache.js';
 
 /**
  * What the append transaction gives back for one entry: only what the caller cannot compute from
@@ -46,8 +47,11 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
        last_operator = excluded.last_operator, change_count = excluded.change_count,
        name_key = excluded.name_key`,
   );
-  const insertField = db.prepare('INSERT INTO event_fields (seq, field) VALUES (?, ?)');
+  const insertFields = createFieldsInsert(db);
+  const profiles = createProfileCache(db);
   function loadProfile(kind: 'group' | 'topic', id: string): ProfileView | null {
+    const held = profiles.get(kind, id);
+    if (held) return held;
     const row = selectProfile.get(kind, id);
     return row ? toProfileView(row) : null;
   }
@@ -55,8 +59,10 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
   // IMMEDIATE: take the write lock at BEGIN, so max(seq) read below cannot be raced by another
   // process sharing the file.
   const appendBatch = db.transaction((entries: readonly LogEntry[]): AppendOutcome[] => {
+    profiles.check();
     let next = (lastSeqStmt.get()?.seq ?? 0) + 1;
     const results: AppendOutcome[] = [];
+    const fields: Array<number | string> = [];
     for (const entry of entries) {
       const existing = findDuplicate.get(entry.dedupeKey);
       if (existing) {
@@ -87,8 +93,9 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
         entry.dedupeKey,
         head,
       );
-      for (const field of toFieldNames(entry.changes)) insertField.run(seq, field);
+      for (const field of toFieldNames(entry.changes)) fields.push(seq, field);
       for (const row of projection.writes) {
+        profiles.set(row);
         upsertProfile.run(
           row.kind,
           row.id,
@@ -107,10 +114,40 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
       }
       results.push({ seq, duplicate: false, diff: projection.diff, superseded: projection.superseded, head });
     }
+    insertFields(fields);
     return results;
   });
 
-  return (entries) => (entries.length === 0 ? [] : appendBatch.immediate(entries));
+  return (entries) => {
+    if (entries.length === 0) return [];
+    try {
+      return appendBatch.immediate(entries);
+    } catch (error) {
+      // Rolled back: the rows cached during the transaction were never committed.
+      profiles.clear();
+      throw error;
+    }
+  };
+}
+
+/** Rows per statement of the field index's insert: one statement per 32 rows costs far less than 32. */
+const FIELD_ROWS = 32;
+
+/**
+ * Prepares the insert of the field index (`seq, field` pairs, flat): 32 rows per statement, the
+ * rest one by one.
+ */
+function createFieldsInsert(db: Database.Database): (pairs: ReadonlyArray<number | string>) => void {
+  const sql = (rows: number) =>
+    `INSERT INTO event_fields (seq, field) VALUES ${Array.from({ length: rows }, () => '(?, ?)').join(', ')}`;
+  const many = db.prepare(sql(FIELD_ROWS));
+  const one = db.prepare(sql(1));
+  return (pairs) => {
+    let i = 0;
+    for (; i + 2 * FIELD_ROWS <= pairs.length; i += 2 * FIELD_ROWS)
+      many.run(pairs.slice(i, i + 2 * FIELD_ROWS));
+    for (; i < pairs.length; i += 2) one.run(pairs[i], pairs[i + 1]);
+  };
 }
 
 /**

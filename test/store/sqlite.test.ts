@@ -10,7 +10,7 @@ import {
   openThreadedSqliteChangeLog,
 } from '../../src/store/index.js';
 import { describeChangeLogContract } from './change-log-contract.js';
-import { C1, G1, groupChanged, seedEntry, T0, T1, topicCreated } from './entries.js';
+import { C1, G1, G2, groupChanged, seedEntry, T0, T1, topicCreated } from './entries.js';
 
 let dir: string;
 const opened: ChangeLog[] = [];
@@ -113,6 +113,41 @@ describe('the SQLite change log with its writer thread', () => {
 });
 
 describe('the SQLite change log', () => {
+  it('merges into the profile another connection wrote, not into the one it last wrote itself', async () => {
+    const path = join(dir, 'two-writers.db');
+    const mine = openLog(path);
+    const other = openLog(path);
+    await mine.append([await groupChanged(G1, { Name: 'Mine' })]);
+    await other.append([await groupChanged(G1, { Introduction: 'Theirs' })]);
+    await mine.append([await groupChanged(G1, { FaceUrl: 'https://example.com/f.png' })]);
+    const profile = await other.getProfile('group', G1);
+    expect(profile?.changeCount).toBe(3);
+    expect(
+      Object.fromEntries(Object.entries(profile!.fields).map(([field, state]) => [field, state.value])),
+    ).toEqual({
+      Name: 'Mine',
+      Introduction: 'Theirs',
+      FaceUrl: 'https://example.com/f.png',
+    });
+  });
+
+  it('forgets what a batch that failed had merged: the profile is the committed one', async () => {
+    const log = openLog();
+    await log.append([await groupChanged(G1, { Name: 'Committed' })]);
+    const broken = { ...(await groupChanged(G2, { Name: 'Broken' })), command: null as unknown as string };
+    await expect(
+      log.append([await groupChanged(G1, { Name: 'Rolled back', Introduction: 'Rolled back' }), broken]),
+    ).rejects.toThrow(/NOT NULL/);
+    const [next] = await log.append([await groupChanged(G1, { Notification: 'After' })]);
+    expect(next?.duplicate === false && next.event.diff).toEqual([
+      { field: 'Notification', from: null, to: 'After' },
+    ]);
+    const profile = await log.getProfile('group', G1);
+    expect(profile?.changeCount).toBe(2);
+    expect(profile?.fields.Name?.value).toBe('Committed');
+    expect(profile?.fields.Introduction).toBeUndefined();
+  });
+
   it('keeps events, profiles, dedupe keys and the sequence when the file is reopened', async () => {
     const path = join(dir, 'reopen.db');
     const first = openLog(path);
