@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type AnyEvent, describeEvent } from '../protocol/index.js';
 import type { LogEntry } from './change-log.js';
 
@@ -27,8 +27,9 @@ export function toLogEntry(event: AnyEvent): LogEntry {
 
 /**
  * The protocol's `dedupeKey`, computed with node:crypto: the same key (a test pins it), about
- * three times cheaper than the portable SHA-256 on the recorder's hot path.
+ * three times cheaper than the portable SHA-256 on the recorder's hot path. The one-shot `hash`
+ * (Node 20.12+) costs about half of a `createHash` object's update and digest.
  */
 export function nodeDedupeKey(sdkAppId: string, command: string, rawBody: string): string {
-  return createHash('sha256').update(`${sdkAppId}\n${command}\n${rawBody}`).digest('hex');
+  return hash('sha256', `${sdkAppId}\n${command}\n${rawBody}`, 'hex');
 }
