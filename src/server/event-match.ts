@@ -1,4 +1,4 @@
-import type { EventQuery, RecordedEvent } from '../store/index.js';
+import { type EventQuery, isEventOfTopic, type RecordedEvent } from '../store/index.js';
 
 /** The filters of an event query (no cursor), as the stream applies them to live events. */
 export type EventFilter = Omit<EventQuery, 'after' | 'before' | 'order' | 'limit'>;
@@ -7,7 +7,7 @@ export type EventFilter = Omit<EventQuery, 'after' | 'before' | 'order' | 'limit
 export function matchesFilter(event: RecordedEvent, filter: EventFilter): boolean {
   return (
     (filter.groupId === undefined || event.groupId === filter.groupId) &&
-    (filter.topicId === undefined || event.topicId === filter.topicId) &&
+    (filter.topicId === undefined || isEventOfTopic(event, filter.topicId)) &&
     (filter.command === undefined || event.command === filter.command) &&
     (filter.operator === undefined || event.operator === filter.operator) &&
     (filter.kind === undefined || event.kind === filter.kind) &&

@@ -10,3 +10,4 @@ export * from './relay-state-postgres.js';
 export * from './relay-state-sqlite.js';
 export * from './sqlite.js';
 export * from './sqlite-threaded.js';
+export { isEventOfTopic } from './topic-destroys.js';

@@ -1,11 +1,13 @@
 import type { EventQuery } from './change-log.js';
-import { buildEventFilter } from './event-filter.js';
+import { buildEventFilter, type SqlFilter } from './event-filter.js';
 import { toStorableText } from './postgres-text.js';
+import { buildTopicDestroysFilter } from './topic-destroys.js';
 
 /** A SELECT of events in PostgreSQL's numbered-placeholder style, with its parameters. */
 export interface PostgresEventSelect {
   text: string;
   params: Array<string | number>;
+  order: 'ASC' | 'DESC';
 }
 
 /**
@@ -15,17 +17,26 @@ export interface PostgresEventSelect {
  * shared text has no `?` other than placeholders).
  */
 export function buildEventSelect(columns: string, query: EventQuery): PostgresEventSelect {
-  const filter = buildEventFilter(query);
+  return toSelect(columns, buildEventFilter(query), query.limit + 1);
+}
+
+/**
+ * For a query of one topic's events, the select of the destroys of several topics that may list it
+ * (topic-destroys.ts), with no limit: the caller keeps those that do. Null when there is none to make.
+ */
+export function buildTopicDestroysSelect(columns: string, query: EventQuery): PostgresEventSelect | null {
+  const filter = buildTopicDestroysFilter(query);
+  return filter ? toSelect(columns, filter, null) : null;
+}
+
+function toSelect(columns: string, filter: SqlFilter, limit: number | null): PostgresEventSelect {
   let count = 0;
   const where = filter.where.replace(/\?/g, () => `$${++count}`);
-  return {
-    text: `SELECT ${columns} FROM events ${where} ORDER BY seq ${filter.order} LIMIT $${count + 1}`,
-    // Looked up as it was written (postgres-text.ts).
-    params: [
-      ...(filter.params as Array<string | number>).map((value) =>
-        typeof value === 'string' ? toStorableText(value) : value,
-      ),
-      query.limit + 1,
-    ],
-  };
+  // Looked up as it was written (postgres-text.ts).
+  const params = (filter.params as Array<string | number>).map((value) =>
+    typeof value === 'string' ? toStorableText(value) : value,
+  );
+  const text = `SELECT ${columns} FROM events ${where} ORDER BY seq ${filter.order}`;
+  if (limit === null) return { text, params, order: filter.order };
+  return { text: `${text} LIMIT $${count + 1}`, params: [...params, limit], order: filter.order };
 }

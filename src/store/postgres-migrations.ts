@@ -80,6 +80,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    );`,
   // 2: appends are planned in the client and written by one call (postgres-append.ts).
   APPEND_FUNCTION,
+  // As SQLite's version 6: a topic's history finds the TopicDestroyed of several topics that closed
+  // it (store/topic-destroys.ts). Only those events are indexed.
+  `CREATE INDEX events_topic_destroys ON events (group_id, seq)
+     WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';`,
 ];
 
 /**

@@ -12,10 +12,11 @@ import type {
 } from './change-log.js';
 import { appendEntries, PROFILE_COLUMNS } from './postgres-append.js';
 import { connectPostgres, type PostgresConnectOptions } from './postgres-connect.js';
-import { buildEventSelect } from './postgres-filter.js';
+import { buildEventSelect, buildTopicDestroysSelect } from './postgres-filter.js';
 import { migratePostgres } from './postgres-migrations.js';
 import { toStorableText } from './postgres-text.js';
 import { type AppendWatch, listenForAppends, toChannel } from './postgres-watch.js';
+import { listsTopic, mergeBySeq } from './topic-destroys.js';
 import {
   type EventRow,
   joinRendered,
@@ -89,10 +90,23 @@ export async function openPostgresChangeLog(options: PostgresOptions): Promise<C
     throw error;
   }
 
-  /** Reads `columns` of the events `query` selects, one more than its limit. */
-  function selectEvents<T>(columns: string, query: EventQuery): Promise<T[]> {
+  /**
+   * Reads `columns` (seq and raw among them) of the events `query` selects, one more than its
+   * limit; for one topic, with the destroys that list it among others (topic-destroys.ts).
+   */
+  async function selectEvents<T extends { seq: number | string; raw: string }>(
+    columns: string,
+    query: EventQuery,
+  ): Promise<T[]> {
     const select = buildEventSelect(columns, query);
-    return sql.unsafe<T[]>(select.text, select.params, { prepare: true });
+    const destroys = buildTopicDestroysSelect(columns, query);
+    const [rows, candidates] = await Promise.all([
+      sql.unsafe<T[]>(select.text, select.params, { prepare: true }),
+      destroys ? sql.unsafe<T[]>(destroys.text, destroys.params, { prepare: true }) : [],
+    ]);
+    if (!destroys) return rows;
+    const found = candidates.filter((row) => listsTopic(row.raw, query.topicId!));
+    return mergeBySeq(rows, found, (row) => Number(row.seq), select.order, query.limit + 1);
   }
 
   /** Rows whose body could not be spliced (rows.ts renderHead) are rendered from their columns. */

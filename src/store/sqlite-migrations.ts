@@ -85,4 +85,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // The event's API JSON without its body (rows.ts renderHead), written at append so that reads
   // send it as is. Rows logged before this version have none and are rendered from their columns.
   `ALTER TABLE events ADD COLUMN head TEXT;`,
+  // A TopicDestroyed of several topics is logged against their community, with no topic: a topic's
+  // history finds it here (store/topic-destroys.ts). Only those events are indexed.
+  `CREATE INDEX events_topic_destroys ON events (group_id, seq)
+     WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';`,
 ];

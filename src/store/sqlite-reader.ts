@@ -11,9 +11,10 @@ import type {
   RenderedEvent,
   RenderedPage,
 } from './change-log.js';
-import { buildEventFilter } from './event-filter.js';
+import { buildEventFilter, type SqlFilter } from './event-filter.js';
 import { joinRendered, type ProfileRow, renderEvent, toProfileView, toRecordedEvent } from './rows.js';
 import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow } from './sqlite-columns.js';
+import { buildTopicDestroysFilter, listsTopic, mergeBySeq } from './topic-destroys.js';
 
 /** The reading half of the SQLite change log: every method but `append`, `watch` and `close`. */
 export type SqliteReader = Omit<ChangeLog, 'append' | 'watch' | 'close'>;
@@ -55,22 +56,44 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
     return row ? toProfileView(row) : null;
   }
 
-  /** Reads `columns` of the events `query` selects, one more than its limit (to tell if there is a next page). */
-  function selectEvents(columns: string, query: EventQuery): unknown[][] {
-    const filter = buildEventFilter(query);
+  /** Runs the select of `columns` under `filter` (and the durable bound), with `tail` after ORDER BY. */
+  function runSelect(
+    columns: string,
+    from: string,
+    filter: SqlFilter,
+    tail: string,
+    extra: unknown[],
+  ): unknown[][] {
     let { where } = filter;
-    const params = filter.params;
+    const params = [...filter.params];
     if (visibleThrough) {
       where = `${where === '' ? 'WHERE' : `${where} AND`} seq <= ?`;
       params.push(visibleThrough());
     }
-    const sql = `SELECT ${columns} FROM events ${where} ORDER BY seq ${filter.order} LIMIT ?`;
+    const sql = `SELECT ${columns} FROM ${from} ${where} ORDER BY seq ${filter.order}${tail}`;
     let statement = statements.get(sql);
     if (!statement) {
       statement = db.prepare(sql).raw(true);
       statements.set(sql, statement);
     }
-    return statement.all(...params, query.limit + 1) as unknown[][];
+    return statement.all(...params, ...extra) as unknown[][];
+  }
+
+  /**
+   * Reads `columns` (seq first, raw among them) of the events `query` selects, one more than its
+   * limit (to tell if there is a next page); for one topic, with the destroys that list it among
+   * others (topic-destroys.ts).
+   */
+  function selectEvents(columns: string, query: EventQuery): unknown[][] {
+    const filter = buildEventFilter(query);
+    const rows = runSelect(columns, 'events', filter, ' LIMIT ?', [query.limit + 1]);
+    const destroys = buildTopicDestroysFilter(query);
+    if (!destroys) return rows;
+    const raw = columns.split(', ').indexOf('raw');
+    const found = runSelect(columns, 'events INDEXED BY events_topic_destroys', destroys, '', []).filter(
+      (row) => listsTopic(row[raw], query.topicId!),
+    );
+    return mergeBySeq(rows, found, (row) => row[0] as number, filter.order, query.limit + 1);
   }
 
   /** A RENDERED_COLUMNS row; one logged before the `head` column is rendered from its columns. */

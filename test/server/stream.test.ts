@@ -194,6 +194,27 @@ describe('GET /api/stream', () => {
     expect((await byOperator.changes(1))[0]!.id).toBe(6);
   });
 
+  it('sends a topic’s stream the destroy of several topics that lists it, in the replay and live', async () => {
+    const recorder = await harness.start();
+    const t1 = `${C1}@TOPIC#_@TOPIC#ONE`;
+    const t2 = `${C1}@TOPIC#_@TOPIC#TWO`;
+    const destroy = (topics: string[]) => ({
+      CallbackCommand: 'Group.CallbackAfterTopicDestroyed',
+      GroupId: C1,
+      Type: 'Community',
+      TopicIdList: topics,
+    });
+    await sendCallback(recorder, topicChange(C1, t1, { Name: 'one' }));
+    await sendCallback(recorder, destroy([t1, t2]));
+    const byTopic = await harness.stream(recorder, `?after=0&topicId=${encodeURIComponent(t2)}`);
+    expect((await byTopic.changes(1)).map((frame) => [frame.id, frame.event.topicId])).toEqual([[2, null]]);
+    await sendCallback(recorder, topicChange(C1, t1, { Name: 'one again' }));
+    await sendCallback(recorder, destroy([t1]));
+    await sendCallback(recorder, destroy([`${C1}@TOPIC#_@TOPIC#THREE`, t2]));
+    // Only the destroy that lists t2 reaches its stream: the next frame is that one.
+    expect((await byTopic.changes(1)).map((frame) => frame.id)).toEqual([5]);
+  });
+
   it('sends heartbeat comments on an idle stream', async () => {
     const recorder = await harness.start({ heartbeatMs: 20 });
     const stream = await harness.stream(recorder);

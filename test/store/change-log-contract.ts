@@ -435,6 +435,52 @@ export function describeChangeLogContract(name: string, open: () => Promise<Chan
         });
       });
 
+      it('lists a TopicDestroyed of several topics in the history of each topic it closes, and of no other', async () => {
+        const survivor = `${C1}@TOPIC#_@TOPIC#SURVIVOR`;
+        const [one, , kept] = await log.append([
+          await topicCreated(C1, T1, { Name: 'One' }),
+          await topicCreated(C1, T2, { Name: 'Two' }),
+          await topicCreated(C1, survivor, { Name: 'Three' }),
+        ]);
+        const [renamed] = await log.append([await topicChanged(C1, T1, { Name: 'Uno' })]);
+        const [destroyed] = await log.append([await topicsDestroyed(C1, [T1, T2], { at: T0 + 5 })]);
+        // Another community's destroy of a topic with the same own part, and a later change.
+        await log.append([await topicsDestroyed(C2, [T3, `${C2}@TOPIC#_@TOPIC#TOPICONE`])]);
+        const [after] = await log.append([await topicChanged(C1, survivor, { Name: 'Drei' })]);
+        const destroySeq = logged(destroyed).seq;
+
+        const history = await log.listEvents({ limit: 10, topicId: T1, order: 'desc' });
+        expect(seqs(history.events)).toEqual([destroySeq, logged(renamed).seq, logged(one).seq]);
+        expect(seqs((await log.listEvents({ limit: 10, topicId: T2 })).events)).toContain(destroySeq);
+        expect(seqs((await log.listEvents({ limit: 10, topicId: survivor })).events)).toEqual([
+          logged(kept).seq,
+          logged(after).seq,
+        ]);
+        const rendered = await log.listRendered({ limit: 10, topicId: T1, order: 'desc' });
+        expect(rendered.events.map((event) => event.seq)).toEqual(seqs(history.events));
+        expect(JSON.parse(rendered.events[0]!.json)).toMatchObject({ seq: destroySeq, topicId: null });
+
+        // Pages meet at the destroy from both sides, and the other filters apply to it.
+        const first = await log.listEvents({ limit: 1, topicId: T1, order: 'desc' });
+        expect(seqs(first.events)).toEqual([destroySeq]);
+        expect(first.next).toBe(destroySeq);
+        const second = await log.listEvents({ limit: 1, topicId: T1, before: first.next! });
+        expect(seqs(second.events)).toEqual([logged(renamed).seq]);
+        const ascending = await log.listEvents({ limit: 2, topicId: T1, after: logged(one).seq });
+        expect(seqs(ascending.events)).toEqual([logged(renamed).seq, destroySeq]);
+        expect(ascending.next).toBeNull();
+        const destroysOnly = await log.listEvents({
+          limit: 10,
+          topicId: T1,
+          command: Commands.TopicDestroyed,
+        });
+        expect(seqs(destroysOnly.events)).toEqual([destroySeq]);
+        expect((await log.listEvents({ limit: 10, topicId: T1, groupId: C2 })).events).toEqual([]);
+        expect(seqs((await log.listEvents({ limit: 10, topicId: T1, until: T0 })).events)).not.toContain(
+          destroySeq,
+        );
+      });
+
       it('names the topic on the event of a TopicDestroyed that closes exactly one', async () => {
         const [result] = await log.append([await topicsDestroyed(C1, [T1])]);
         expect(logged(result)).toMatchObject({ kind: 'topic', groupId: C1, topicId: T1 });

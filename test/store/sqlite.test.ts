@@ -10,7 +10,7 @@ import {
   openThreadedSqliteChangeLog,
 } from '../../src/store/index.js';
 import { describeChangeLogContract } from './change-log-contract.js';
-import { C1, G1, G2, groupChanged, seedEntry, T0, T1, topicCreated } from './entries.js';
+import { C1, G1, G2, groupChanged, seedEntry, T0, T1, T2, topicCreated, topicsDestroyed } from './entries.js';
 
 let dir: string;
 const opened: ChangeLog[] = [];
@@ -129,6 +129,21 @@ describe('the SQLite change log', () => {
       Introduction: 'Theirs',
       FaceUrl: 'https://example.com/f.png',
     });
+  });
+
+  it('indexes the destroys of several topics logged before version 6, so each topic’s history shows them', async () => {
+    const path = join(dir, 'v5.db');
+    const first = openLog(path);
+    const [destroyed] = await first.append([await topicsDestroyed(C1, [T1, T2])]);
+    await first.close();
+    const db = new Database(path);
+    db.exec('DROP INDEX events_topic_destroys');
+    db.pragma('user_version = 5');
+    db.close();
+    const second = openLog(path);
+    expect((await second.listEvents({ limit: 10, topicId: T2 })).events.map((event) => event.seq)).toEqual([
+      destroyed!.seq,
+    ]);
   });
 
   it('forgets what a batch that failed had merged: the profile is the committed one', async () => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ChangeLog, RecordedEvent, RenderedEvent } from '../../store/index.js';
+import { type ChangeLog, isEventOfTopic, type RecordedEvent, type RenderedEvent } from '../../store/index.js';
 import { readEventQuery } from '../api-params.js';
 import { type EventFilter, matchesFilter } from '../event-match.js';
 import { ApiError } from '../http.js';
@@ -107,7 +107,7 @@ export async function serveStream(
 function matchesLive(event: RenderedEvent, filter: EventFilter): boolean {
   if (
     (filter.groupId !== undefined && event.groupId !== filter.groupId) ||
-    (filter.topicId !== undefined && event.topicId !== filter.topicId) ||
+    (filter.topicId !== undefined && !isEventOfTopic(event, filter.topicId)) ||
     (filter.command !== undefined && event.command !== filter.command) ||
     (filter.kind !== undefined && event.kind !== filter.kind)
   ) {
