@@ -20,8 +20,8 @@ export interface ProfileCache {
   clear(): void;
 }
 
-/** Creates the profile cache of `db`, holding at most `capacity` rows (default 4,096). */
-export function createProfileCache(db: Database.Database, capacity = 4096): ProfileCache {
+/** Creates the profile cache of `db`, holding at most `capacity` rows (default 1,024). */
+export function createProfileCache(db: Database.Database, capacity = 1024): ProfileCache {
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   const rows = new Map<string, ProfileView>();
   let seen = dataVersion.get();
