@@ -13,8 +13,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseBody, readCallbackQuery } from '../dist/protocol/index.js';
-import { openSqliteChangeLog, toLogEntry } from '../dist/store/index.js';
+import { openSqliteChangeLog } from '../dist/store/index.js';
 import {
   diskReadMbOf,
   measureForeignLoad,
@@ -26,15 +25,7 @@ import {
 } from './lib/child.mjs';
 import { printProfile } from './lib/cpu-profile.mjs';
 import { median, runLoad } from './lib/load.mjs';
-import {
-  bodyOf,
-  COMMAND,
-  createCallbackSetup,
-  groupIdOf,
-  SDK_APP_ID,
-  signedQuery,
-  TOKEN,
-} from './lib/traffic.mjs';
+import { createCallbackSetup, groupIdOf, logEntryOf, SDK_APP_ID, TOKEN } from './lib/traffic.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -166,34 +157,10 @@ async function fillLog() {
   let appendMs = 0;
   // Simulated arrivals 10 ms apart; one signed query (RequestTime) per simulated minute.
   const base = Date.now() - events * 10;
-  const queries = new Map();
-  const queryAt = (ms) => {
-    const minute = Math.floor(ms / 60_000) * 60;
-    let query = queries.get(minute);
-    if (!query) {
-      query = readCallbackQuery(new URLSearchParams(signedQuery(minute)));
-      queries.set(minute, query);
-    }
-    return query;
-  };
   for (let first = 0; first < events; first += batch) {
     const entries = [];
     for (let n = first; n < Math.min(events, first + batch); n++) {
-      const receivedAt = base + n * 10;
-      const rawBody = bodyOf(n, groups);
-      const checked = parseBody(COMMAND, JSON.parse(rawBody));
-      if (!checked.ok) throw new Error(checked.problems.join('; '));
-      const query = queryAt(receivedAt);
-      entries.push(
-        toLogEntry({
-          command: COMMAND,
-          query,
-          rawBody,
-          sdkAppId: SDK_APP_ID,
-          receivedAt,
-          body: checked.body,
-        }),
-      );
+      entries.push(logEntryOf(n, groups, base + n * 10));
     }
     const at = performance.now();
     const results = await log.append(entries);

@@ -16,9 +16,8 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { createSqliteAppend } from '../dist/store/sqlite-append.js';
 import { openSqliteDatabase } from '../dist/store/sqlite-database.js';
-import { toLogEntry } from '../dist/store/log-entry.js';
 import { median } from './lib/load.mjs';
-import { bodyOf, COMMAND, SDK_APP_ID } from './lib/traffic.mjs';
+import { logEntryOf } from './lib/traffic.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,27 +36,6 @@ const WAL_FRAME = 4096 + 24;
 
 const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-append-'));
 let next = 0;
-function entryOf(n) {
-  const rawBody = bodyOf(n, groups);
-  const body = JSON.parse(rawBody);
-  return toLogEntry({
-    command: COMMAND,
-    body,
-    rawBody,
-    sdkAppId: SDK_APP_ID,
-    receivedAt: Date.now(),
-    query: {
-      SdkAppid: SDK_APP_ID,
-      CallbackCommand: COMMAND,
-      contenttype: 'json',
-      ClientIP: '127.0.0.1',
-      OptPlatform: 'RESTAPI',
-      RequestTime: '0',
-      Sign: '',
-    },
-  });
-}
-
 function openTimhook() {
   const db = openSqliteDatabase({ path: join(dir, 'timhook.db'), durability: 'normal' });
   db.pragma('wal_autocheckpoint = 0');
@@ -83,7 +61,7 @@ function openBaseline() {
 /** Appends `perRound` fresh entries; µs per event and WAL pages per event. */
 function measure(store) {
   const work = Array.from({ length: batches }, () =>
-    Array.from({ length: batchSize }, () => entryOf(next++)),
+    Array.from({ length: batchSize }, () => logEntryOf(next++, groups)),
   );
   store.db.pragma('wal_checkpoint(TRUNCATE)');
   const start = process.hrtime.bigint();

@@ -1,7 +1,8 @@
 // Signed callback traffic for the benchmarks: the seed's full group-change body, a distinct body
 // per request (so dedupe never short-circuits), a fresh RequestTime every second.
 import { readFileSync } from 'node:fs';
-import { computeSign } from '../../dist/protocol/index.js';
+import { computeSign, parseBody, readCallbackQuery } from '../../dist/protocol/index.js';
+import { toLogEntry } from '../../dist/store/index.js';
 
 export const SDK_APP_ID = '1400000000';
 export const TOKEN = 'bench-callback-token';
@@ -61,4 +62,30 @@ export function createCallbackSetup({ path = '/callback', groups = 1000, counter
     req.body = bodyOf(counter.next++, groups);
     return req;
   };
+}
+
+const queries = new Map();
+
+/**
+ * Body number `n` as the recorder logs it: parsed, checked against its command's schema, and
+ * through `toLogEntry`, with the query signed for the minute of `receivedAt` (ms).
+ */
+export function logEntryOf(n, groups, receivedAt = Date.now()) {
+  const rawBody = bodyOf(n, groups);
+  const checked = parseBody(COMMAND, JSON.parse(rawBody));
+  if (!checked.ok) throw new Error(checked.problems.join('; '));
+  const minute = Math.floor(receivedAt / 60_000) * 60;
+  let query = queries.get(minute);
+  if (!query) {
+    query = readCallbackQuery(new URLSearchParams(signedQuery(minute)));
+    queries.set(minute, query);
+  }
+  return toLogEntry({
+    command: COMMAND,
+    query,
+    rawBody,
+    sdkAppId: SDK_APP_ID,
+    receivedAt,
+    body: checked.body,
+  });
 }
