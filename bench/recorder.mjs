@@ -4,14 +4,16 @@
 //       per request (WAL, synchronous=FULL) — what app teams typically write;
 //   (3) `timhook serve` (the real CLI), default durability (full), a fresh database.
 // Same load generator for all: autocannon, signed requests with a fresh RequestTime, a distinct
-// full group-change body per request. Warm-up, then alternating rounds; medians and ratios.
+// full group-change body per request. Warm-up, then alternating rounds; medians and ratios. Then
+// the CPU budget: the load generator shares the machine's cores, so each ratio target leaves
+// timhook a fixed CPU time per request, printed beside what it uses.
 //
 //   node bench/recorder.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 50]
 //                           [--groups 1000] [--profile] [--keep] [--no-wait] [--cli other/dist/cli/bin.js]
 // --profile: CPU-profile the timhook process (node --cpu-prof) and print where its time went.
 // --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -118,6 +120,7 @@ try {
       );
       const result = measured.result;
       result.cpuPerRequest = (measured.serverCpuMs * 1000) / (result.rps * duration);
+      result.loadCpuPerRequest = (measured.ownCpuMs * 1000) / (result.rps * duration);
       result.foreign = measured.foreignCores;
       server.runs.push(result);
       count(server, result);
@@ -139,6 +142,7 @@ try {
       p50: median(server.runs.map((r) => r.p50)),
       p99: median(server.runs.map((r) => r.p99)),
       cpu: median(server.runs.map((r) => r.cpuPerRequest)),
+      loadCpu: median(server.runs.map((r) => r.loadCpuPerRequest)),
       memory: memoryOf(server.pid),
     };
     summary[server.key] = s;
@@ -163,6 +167,8 @@ try {
   console.log(
     `ratio (3)/(2): ${fmt(vsNaive, 1)}× the naive handler (median of per-round ratios ${fmt(perRound('timhook', 'naive'), 1)}×)`,
   );
+
+  printCpuBudget(summary);
 
   const timhook = servers.find((s) => s.key === 'timhook');
   // autocannon stops with requests in flight: those may be logged without their OK being counted.
@@ -202,6 +208,40 @@ try {
   if (profileDir) printProfile(profileDir);
   if (flags.keep) console.log(`\nkept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * What the ratio targets leave timhook, in CPU per request: the load generator runs on the same
+ * cores, so at N req/s the cores give cores / N µs per request, less what the load generator takes.
+ * When timhook uses more than that, no pipelining can reach the target on this machine.
+ */
+function printCpuBudget(summary) {
+  const cores = availableParallelism();
+  const { bare, naive, timhook } = summary;
+  const busy = (s) => ((s.cpu + s.loadCpu) * s.rps) / 1e6;
+  console.log(
+    `\nCPU per request on this machine's ${cores} cores, shared with the load generator (medians):`,
+  );
+  for (const [label, s] of [
+    ['(1) bare', bare],
+    ['(2) naive', naive],
+    ['(3) timhook', timhook],
+  ]) {
+    console.log(
+      `  ${label.padEnd(12)} server ${fmt(s.cpu, 0).padStart(4)} µs + load generator ${fmt(s.loadCpu, 0).padStart(3)} µs` +
+        ` at ${fmt(s.rps, 0).padStart(6)} req/s: ${fmt(busy(s))} cores busy`,
+    );
+  }
+  for (const [label, rps] of [
+    ['60% of (1)', 0.6 * bare.rps],
+    ['5× (2)', 5 * naive.rps],
+  ]) {
+    const budget = (cores * 1e6) / rps - timhook.loadCpu;
+    console.log(
+      `  ${label.padEnd(11)} = ${fmt(rps, 0)} req/s leaves timhook at most ${fmt(budget, 0)} µs per request` +
+        ` (it uses ${fmt(timhook.cpu, 0)})`,
+    );
+  }
 }
 
 function count(server, result) {

@@ -107,7 +107,9 @@ const CLOCK_TICKS = 100;
 
 /**
  * Measures what else ran during `run`: machine CPU time minus the server's and this process's, in
- * cores. The benchmarks share the machine; a round with much foreign load is a noisy round.
+ * cores. The benchmarks share the machine; a round with much foreign load is a noisy round. Also
+ * returns the CPU time of the servers (`serverCpuMs`) and of this process (`ownCpuMs`: the load
+ * generator, when it runs here).
  */
 export async function measureForeignLoad(pids, run) {
   const started = performance.now();
@@ -120,8 +122,9 @@ export async function measureForeignLoad(pids, run) {
   const serverCpuMs = own() - own0;
   const machineMs = machineBusyMs() - machine0;
   const elapsed = performance.now() - started;
-  const foreign = Math.max(0, (machineMs - serverCpuMs - (self.user + self.system) / 1000) / elapsed);
-  return { result, foreignCores: foreign, serverCpuMs };
+  const ownCpuMs = (self.user + self.system) / 1000;
+  const foreign = Math.max(0, (machineMs - serverCpuMs - ownCpuMs) / elapsed);
+  return { result, foreignCores: foreign, serverCpuMs, ownCpuMs };
 }
 
 /**
