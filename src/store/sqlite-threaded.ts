@@ -148,7 +148,7 @@ async function stopThread(worker: Worker): Promise<void> {
 
 /**
  * The young generation of the log's threads, MB. V8's default lets it grow to 48 MB in a thread
- * this busy, held for good once grown: capped, the writer's scavenges run more often on the same
+ * this busy, and keeps it while the load lasts: capped, the writer's scavenges run more often on the same
  * few live objects (its batch), at no cost measured in throughput, and the recorder's peak RSS
  * under load drops by about 25 MB (issue 3: under 250 MB after a million events).
  */
