@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readSeed, readSeedJson, SEED_REQUEST_NAMES } from '../fixtures/seeds.js';
 
-// The seed documents sit in `shared/seeds/`, beside the repository (CI clones it there too); the
-// fixtures are checked against them byte for byte. A missing shared/ fails, it does not skip.
-const SEEDS = new URL('../../../shared/seeds/', import.meta.url);
+// The two source documents of the callbacks, kept in the repository as they were published; the
+// fixtures are checked against them byte for byte.
+const SEEDS = new URL('../fixtures/seed-documents/', import.meta.url);
 
 /** Cuts a `//` comment off a line, leaving `//` inside a JSON string (a URL) alone. */
 function stripLineComment(line: string): string {
