@@ -10,10 +10,10 @@ import {
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { openSqliteChangeLog } from '../../src/store/index.js';
 import { createHarness, type Harness } from '../server/support.js';
+import { CHROMIUM } from '../setup/chromium.js';
 import { groupChanged } from '../store/entries.js';
 
-/** Debian's chromium (installed by .ci/run when missing); never a downloaded browser. */
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM };
 
 const ARGS = [
   '--no-sandbox',

@@ -1,0 +1,2 @@
+/** Debian's chromium (installed by .ci/run when missing); never a downloaded browser. */
+export const CHROMIUM = '/usr/bin/chromium';
