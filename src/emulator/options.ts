@@ -7,7 +7,7 @@ import {
 } from './config.js';
 
 /**
- * The secret key used when none is given. It is public (it is in the README), so the emulator's
+ * The secret key used when none is given. It is public (it is in docs/emulator.md), so the emulator's
  * UserSigs protect nothing unless you pass your own `secretKey`.
  */
 export const DEFAULT_SECRET_KEY = 'timhook-emulator-default-secret-key';
