@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
+import { Pool } from 'undici';
 import { parseRetryAfter } from './backoff.js';
-import type { HttpAnswer } from './http-answer.js';
-import { createHttpPool } from './http-pool.js';
 import { type DeliveryOutcome, describeError, type RelayMessage, type Sink } from './sink.js';
 import type { HttpSinkSettings } from './sink-config.js';
+import { createSlots } from './slots.js';
 
 /** I/O of the HTTP sink that tests replace. */
 export interface HttpSinkIo {
@@ -26,51 +26,66 @@ const OWN_HEADERS = new Set([
   'webhook-signature',
 ]);
 
+/** Most bytes of an answer's body read (and thrown away) before the connection is closed instead. */
+const ANSWER_BODY_LIMIT = 64 * 1024;
+
 const deferred: DeliveryOutcome = { kind: 'deferred' };
 
 /**
- * The request line and the headers every request has, written once: the configured headers (the
- * schema keeps them to one line each), and URL credentials as basic auth, as `node:http` does.
+ * The headers every request has: the configured ones, and URL credentials as basic auth, as
+ * `fetch` and `node:http` do.
  */
-function writeFixedHead(target: URL, headers: Record<string, string>): string {
-  let head = `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n`;
-  head += 'Content-Type: application/json\r\nUser-Agent: timhook-relay\r\n';
-  const names = Object.keys(headers).map((name) => name.toLowerCase());
+function fixedHeaders(target: URL, configured: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'timhook-relay',
+  };
+  const names = Object.keys(configured).map((name) => name.toLowerCase());
   if ((target.username || target.password) && !names.includes('authorization')) {
     const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
-    head += `Authorization: Basic ${Buffer.from(credentials).toString('base64')}\r\n`;
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
   }
-  for (const [name, value] of Object.entries(headers)) {
-    if (!OWN_HEADERS.has(name.toLowerCase())) head += `${name}: ${value}\r\n`;
+  for (const [name, value] of Object.entries(configured)) {
+    if (!OWN_HEADERS.has(name.toLowerCase())) headers[name] = value;
   }
-  return head;
+  return headers;
 }
 
 /**
  * The HTTP webhook sink: POSTs each message as JSON, signed the Standard Webhooks way
- * (PROTOCOL.md §5: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256
- * of id.timestamp.body>`). 2xx is delivered; 429 and 503 are retried after `Retry-After`; 410
+ * (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
+ * id.timestamp.body>`). 2xx is delivered; 429 and 503 are retried after `Retry-After`; 410
  * disables the sink; a redirect, any other status or no answer within `timeoutMs` is a failure.
- * Different groups go out at once over `concurrency` keep-alive connections, up to `pipelining`
- * requests on each when all are busy (http-pool.ts); one group's changes one at a time, in order,
- * and none after one that failed. It is a pipelined sink to the relay too: a group's changes in a
- * later call wait for those of an earlier call still in flight; in a call sent ahead (the relay
- * has not seen the earlier outcomes), they are deferred while an earlier change of the group
- * failed or was deferred and has not been delivered since.
+ *
+ * The connections are undici's `Pool`: `concurrency` keep-alive connections, up to `pipelining`
+ * requests on each (a round trip on a loaded machine waits for both processes to be scheduled, so
+ * one request per connection at a time caps a pool at `concurrency` per round trip). A delivery is
+ * marked idempotent and not blocking so undici pipelines it (undici's defaults keep a POST alone
+ * on its connection): the `webhook-id` makes a re-send harmless, and undici sends again what was
+ * pipelined behind a request whose connection closed. At most
+ * `concurrency × pipelining` requests are handed to the pool at once, so each is signed, and
+ * checked against a 410 or a stop, only when it can go out.
+ *
+ * One group's changes go one at a time, in order, and none after one that failed. It is a
+ * pipelined sink to the relay too: a group's changes in a later call wait for those of an earlier
+ * call still in flight; in a call sent ahead (the relay has not seen the earlier outcomes), they
+ * are deferred while an earlier change of the group failed or was deferred and has not been
+ * delivered since.
  */
 export function createHttpSink(settings: HttpSinkSettings, secret: string, io: HttpSinkIo = {}): Sink {
   const { now = Date.now } = io;
   const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
   const target = new URL(settings.url);
-  const secure = target.protocol === 'https:';
-  const pool = createHttpPool({
-    host: target.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: Number(target.port) || (secure ? 443 : 80),
-    secure,
+  const path = `${target.pathname}${target.search}`;
+  const pool = new Pool(target.origin, {
     connections: settings.concurrency,
     pipelining: settings.pipelining,
+    connectTimeout: settings.timeoutMs,
+    headersTimeout: settings.timeoutMs,
+    bodyTimeout: settings.timeoutMs,
   });
-  const fixed = writeFixedHead(target, settings.headers ?? {});
+  const slots = createSlots(settings.concurrency * settings.pipelining);
+  const fixed = fixedHeaders(target, settings.headers ?? {});
   // Per group: the end of its last lane sent (a later lane waits for it), and the seqs that failed
   // or were deferred and not delivered since (a lane sent ahead does not overtake them).
   const tails = new Map<string, Promise<void>>();
@@ -80,30 +95,50 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
     return createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
   }
 
-  /** The request of one attempt, signed as it goes out. */
-  function render(message: RelayMessage): string {
+  /** The headers of one attempt, signed as it goes out. */
+  function headersOf(message: RelayMessage): Record<string, string> {
     // A fresh timestamp per attempt: consumers refuse old ones (Standard Webhooks: 5 min tolerance).
     const timestamp = Math.floor(now() / 1000);
     const { id, body } = message;
-    return (
-      `${fixed}Content-Length: ${Buffer.byteLength(body)}\r\nwebhook-id: ${id}\r\n` +
-      `webhook-timestamp: ${timestamp}\r\nwebhook-signature: v1,${sign(id, timestamp, body)}\r\n\r\n${body}`
-    );
+    return {
+      ...fixed,
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': `v1,${sign(id, timestamp, body)}`,
+    };
   }
 
-  /** POSTs `message` once the pool has room and `go()` still says so; undefined: not sent. */
-  async function post(message: RelayMessage, go: () => boolean): Promise<DeliveryOutcome | undefined> {
-    let answer: HttpAnswer | null;
+  /** POSTs `message` once there is room and `go()` still says so; undefined: not sent. */
+  async function post(
+    message: RelayMessage,
+    go: () => boolean,
+    signal: AbortSignal,
+  ): Promise<DeliveryOutcome | undefined> {
+    const release = await slots.take();
     try {
-      answer = await pool.send(() => (go() ? render(message) : null), settings.timeoutMs);
+      if (!go()) return undefined;
+      const answer = await pool.request({
+        path,
+        method: 'POST',
+        headers: headersOf(message),
+        body: message.body,
+        idempotent: true,
+        blocking: false,
+        signal,
+      });
+      await answer.body.dump({ limit: ANSWER_BODY_LIMIT }).catch(() => {});
+      const retryAfter = answer.headers['retry-after'];
+      return judge(answer.statusCode, typeof retryAfter === 'string' ? retryAfter : null);
     } catch (error) {
+      if (signal.aborted) return undefined;
       const text = describeError(error);
       const code = (error as NodeJS.ErrnoException).code;
       return code !== undefined && UNREACHABLE.has(code)
         ? { kind: 'unreachable', message: text }
         : { kind: 'failed', message: `POST ${settings.url}: ${text}` };
+    } finally {
+      release();
     }
-    return answer === null ? undefined : judge(answer.status, answer.retryAfter);
   }
 
   function judge(status: number, retryAfter: string | null): DeliveryOutcome {
@@ -132,8 +167,6 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
         else lanes.set(lane, [index]);
       });
       let gone = false;
-      const stop = () => pool.destroy(new Error('the relay is stopping'));
-      signal.addEventListener('abort', stop, { once: true });
 
       /** Sends one group's messages in order, after its lane of an earlier call; stops at a failure. */
       async function sendLane(group: string, indexes: readonly number[]): Promise<void> {
@@ -162,7 +195,7 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
             const index = indexes[k]!;
             if (gone || signal.aborted) return holdFrom(k);
             // Checked again when the pool has room: a 410 or a stop meanwhile sends nothing more.
-            const outcome = await post(messages[index]!, () => !gone && !signal.aborted);
+            const outcome = await post(messages[index]!, () => !gone && !signal.aborted, signal);
             if (outcome === undefined) return holdFrom(k);
             outcomes[index] = outcome;
             if (outcome?.kind === 'gone') gone = true;
@@ -176,15 +209,11 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
         }
       }
 
-      try {
-        await Promise.all([...lanes].map(([group, indexes]) => sendLane(group, indexes)));
-      } finally {
-        signal.removeEventListener('abort', stop);
-      }
+      await Promise.all([...lanes].map(([group, indexes]) => sendLane(group, indexes)));
       return outcomes;
     },
     async close() {
-      pool.destroy(new Error('the sink is closing'));
+      await pool.destroy(new Error('the sink is closing'));
     },
   };
 }

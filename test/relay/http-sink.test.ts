@@ -317,3 +317,83 @@ it(
     expect(expectAllInOrder(redriven, logged)).toBe(0);
   },
 );
+
+/** A sink straight on `url`, outside a recorder, with the given connection settings. */
+function bareSink(url: string, extra: Record<string, unknown> = {}) {
+  const [declared] = declareSinks([httpSink('hook', url, extra)], ENV);
+  return createHttpSink(declared!.settings as HttpSinkSettings, SECRET);
+}
+
+it('sends again what was pipelined behind an answer when the endpoint hangs up after it', async () => {
+  const raw = await startRawServer();
+  servers.push(raw);
+  const sink = bareSink(`http://127.0.0.1:${raw.port}/hook`, { concurrency: 1, pipelining: 4 });
+  // The first connection answers its first request, then closes with three requests unanswered.
+  raw.onRequest = (request, socket) => {
+    if (request.connection === 1 && request.index === 1) {
+      request.answer(204, 'Connection: close\r\n');
+      socket.end();
+    } else if (request.connection > 1) request.answer(204);
+  };
+  const groups = ['@TGS#A', '@TGS#B', '@TGS#C', '@TGS#D'];
+  const outcomes = await sink.deliver(
+    groups.map((group, i) => message(i + 1, group)),
+    new AbortController().signal,
+  );
+  expect(outcomes).toEqual([null, null, null, null]);
+  const delivered = raw.requests.filter((r) => r.connection > 1 || r.index === 1).map((r) => r.id);
+  expect(new Set(delivered)).toEqual(new Set(['app:1', 'app:2', 'app:3', 'app:4']));
+  await sink.close();
+});
+
+it('fails a change left unanswered for timeoutMs, and still delivers the ones pipelined behind it', async () => {
+  const raw = await startRawServer((request) => {
+    if (request.id !== 'app:1' || request.connection > 1) request.answer(204);
+  });
+  servers.push(raw);
+  const sink = bareSink(`http://127.0.0.1:${raw.port}/hook`, {
+    concurrency: 1,
+    pipelining: 4,
+    timeoutMs: 300,
+  });
+  const outcomes = await sink.deliver(
+    ['@TGS#A', '@TGS#B', '@TGS#C'].map((group, i) => message(i + 1, group)),
+    new AbortController().signal,
+  );
+  expect(outcomes[0]).toMatchObject({
+    kind: 'failed',
+    message: expect.stringMatching(/timeout/i) as unknown,
+  });
+  expect(outcomes.slice(1)).toEqual([null, null]);
+  await sink.close();
+});
+
+it('says unreachable, not failed, when nothing listens at the endpoint', async () => {
+  const raw = await startRawServer();
+  const port = raw.port;
+  await raw.close();
+  const sink = bareSink(`http://127.0.0.1:${port}/hook`);
+  const outcomes = await sink.deliver([message(1, '@TGS#A')], new AbortController().signal);
+  expect(outcomes[0]).toMatchObject({
+    kind: 'unreachable',
+    message: expect.stringMatching(/ECONNREFUSED/) as unknown,
+  });
+  await sink.close();
+});
+
+it('sends nothing more, and leaves the rest undelivered, once the relay stops', async () => {
+  const raw = await startRawServer();
+  servers.push(raw);
+  const sink = bareSink(`http://127.0.0.1:${raw.port}/hook`, { concurrency: 1, pipelining: 1 });
+  const stop = new AbortController();
+  const delivering = sink.deliver(
+    ['@TGS#A', '@TGS#B', '@TGS#C'].map((group, i) => message(i + 1, group)),
+    stop.signal,
+  );
+  await vi.waitFor(() => expect(raw.requests).toHaveLength(1));
+  stop.abort();
+  const outcomes = await delivering;
+  expect(outcomes.map((o) => o?.kind)).toEqual(['deferred', 'deferred', 'deferred']);
+  expect(raw.requests).toHaveLength(1);
+  await sink.close();
+});
