@@ -100,12 +100,22 @@ const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an http(s) URL');
 const account = z.string().min(1).max(64);
-const rateLimitEntries = z.record(
-  z
-    .string()
-    .refine((name) => resolveCommandName(name) !== undefined, 'is not a REST command of the emulator'),
-  z.union([z.number().positive().max(1_000_000), z.literal('off')]),
-);
+const rateLimitsPatch = z
+  .union(
+    [
+      z.enum(['default', 'off']),
+      z.record(z.string(), z.union([z.number().positive().max(1_000_000), z.literal('off')])),
+    ],
+    { error: 'must be "default", "off", or {command: calls per second or "off"}' },
+  )
+  .superRefine((value, ctx) => {
+    if (typeof value === 'string') return;
+    for (const name of Object.keys(value)) {
+      if (resolveCommandName(name) === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} is not a REST command of the emulator` });
+      }
+    }
+  });
 
 /** A partial update of the console settings, as `PUT /emulator/config` takes it. */
 export const ConfigPatchSchema = z
@@ -140,7 +150,7 @@ export const ConfigPatchSchema = z
     timeoutMs: z.number().int().min(1).max(60_000),
     retryOnTimeout: z.number().int().min(0).max(10),
     retryIntervalMs: z.number().int().min(0).max(60_000),
-    rateLimits: z.union([z.enum(['default', 'off']), rateLimitEntries]),
+    rateLimits: rateLimitsPatch,
     dropCallbacks: z.number().min(0).max(1),
     silentChanges: z.boolean(),
     seed: z.number().int().min(0).max(4_294_967_295).nullable(),
