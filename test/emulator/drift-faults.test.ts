@@ -109,6 +109,22 @@ describe('dropCallbacks', () => {
     expect(receiver.received.length - before).toBe(5);
   });
 
+  it('lists the losses with ?outcome=dropped and counts them all, past what the log keeps', async () => {
+    const { emulator, groupId } = await setUp({ dropCallbacks: 0.5, seed: 5, deliveryLogSize: 4 });
+    await rename(emulator, groupId, 40);
+    const response = await fetch(`${emulator.url}/emulator/deliveries?outcome=dropped`);
+    const json = (await response.json()) as { deliveries: Array<{ outcome: string }>; dropped: number };
+    expect(json.deliveries.length).toBeGreaterThan(0);
+    expect(json.deliveries.length).toBeLessThanOrEqual(4);
+    expect(json.deliveries.every((record) => record.outcome === 'dropped')).toBe(true);
+    expect(json.dropped).toBeGreaterThan(4);
+    const all = await setUp({ dropCallbacks: 0.5, seed: 5 });
+    await rename(all.emulator, all.groupId, 40);
+    expect(droppedNames(all.emulator)).toHaveLength(json.dropped);
+    const bad = await fetch(`${emulator.url}/emulator/deliveries?outcome=lost`);
+    expect(bad.status).toBe(400);
+  });
+
   it('refuses a fraction outside 0 to 1 and a seed that is not a 32-bit whole number', async () => {
     const emulator = await startEmulator();
     for (const body of [{ dropCallbacks: 1.5 }, { dropCallbacks: -0.1 }, { seed: 1.5 }, { seed: -1 }]) {
