@@ -1,9 +1,10 @@
 /**
  * How one delivery attempt ended: `ok` (HTTP 200, `ActionStatus` OK), `fail` (HTTP 200, `FAIL`),
  * `http-error` (another status), `bad-answer` (200 but not the JSON envelope), `timeout` (no full
- * answer within the timeout), `error` (no answer: connection refused, reset, …).
+ * answer within the timeout), `error` (no answer: connection refused, reset, …), `dropped` (never
+ * sent: lost on purpose by the `dropCallbacks` fault switch).
  */
-export type DeliveryOutcome = 'ok' | 'fail' | 'http-error' | 'bad-answer' | 'timeout' | 'error';
+export type DeliveryOutcome = 'ok' | 'fail' | 'http-error' | 'bad-answer' | 'timeout' | 'error' | 'dropped';
 
 /** One attempt to deliver one callback, as `GET /emulator/deliveries` lists it. */
 export interface DeliveryRecord {
@@ -39,6 +40,7 @@ export interface DeliveryFilter {
   command?: string;
   groupId?: string;
   callbackId?: number;
+  outcome?: DeliveryOutcome;
 }
 
 /** A bounded, newest-first record of delivery attempts, with listeners. */
@@ -75,13 +77,14 @@ export function createDeliveryLog(
       }
     },
     list(filter = {}) {
-      const { limit = 100, command, groupId, callbackId } = filter;
+      const { limit = 100, command, groupId, callbackId, outcome } = filter;
       const out: DeliveryRecord[] = [];
       for (let i = 1; i <= ring.length && out.length < limit; i++) {
         const record = ring[(next - i + ring.length) % ring.length]!;
         if (command !== undefined && record.command !== command) continue;
         if (groupId !== undefined && record.groupId !== groupId) continue;
         if (callbackId !== undefined && record.callbackId !== callbackId) continue;
+        if (outcome !== undefined && record.outcome !== outcome) continue;
         out.push(record);
       }
       return out;

@@ -28,10 +28,14 @@ export interface DeliverySettings {
 /** Sends callbacks: in order per group, groups in parallel, over kept-alive connections. */
 export interface Dispatcher {
   enqueue(job: CallbackJob): void;
+  /** Loses `job` on purpose: it is logged as `dropped` and never sent. */
+  drop(job: CallbackJob): void;
   /** Resolves once every queued callback has been delivered or given up. */
   idle(): Promise<void>;
   /** Callbacks queued or in flight. */
   readonly pending: number;
+  /** Callbacks lost on purpose since the start (the delivery log keeps only the latest). */
+  readonly dropped: number;
   /** Drops queued callbacks, aborts those in flight, closes every connection. */
   close(): void;
 }
@@ -57,6 +61,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const timers = new Set<NodeJS.Timeout>();
   let idleWaiters: Array<() => void> = [];
   let pending = 0;
+  let dropped = 0;
   let nextCallbackId = 1;
   let nextAttemptId = 1;
   let closed = false;
@@ -150,13 +155,39 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
   }
 
+  function drop(job: CallbackJob): void {
+    if (closed) return;
+    dropped++;
+    const target = resolveTarget(job.url, job);
+    options.log.add({
+      id: nextAttemptId++,
+      callbackId: nextCallbackId++,
+      attempt: 1,
+      command: job.command,
+      groupId: job.groupId,
+      url: `${target.origin}${target.path}`,
+      startedAt: new Date(options.now()).toISOString(),
+      latencyMs: 0,
+      status: null,
+      outcome: 'dropped',
+      actionStatus: null,
+      answer: null,
+      error: 'dropped on purpose (dropCallbacks)',
+      body: job.body,
+    });
+  }
+
   return {
     enqueue,
+    drop,
     idle() {
       return pending === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
     },
     get pending() {
       return pending;
+    },
+    get dropped() {
+      return dropped;
     },
     close() {
       if (closed) return;
