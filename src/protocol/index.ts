@@ -10,6 +10,7 @@ export * from './describe-event.js';
 export * from './envelope.js';
 export * from './event.js';
 export * from './event-time.js';
+export * from './id-rules.js';
 export * from './ids.js';
 export * from './limits.js';
 export * from './platform.js';

@@ -6,6 +6,7 @@ import {
   utf8ByteLength,
 } from '../protocol/index.js';
 import { checkChangeFast } from './check-change.js';
+import { findNameProblem } from './check-names.js';
 import { ReceiverError } from './errors.js';
 import type { ResolvedReceiverOptions } from './options.js';
 
@@ -47,7 +48,11 @@ export function readEvent(
     );
   }
   const sdkAppId = query.SdkAppid ?? options.sdkAppId;
-  if (!isKnownCommand(command)) return { command, body, rawBody, query, sdkAppId, receivedAt: options.now() };
+  if (!isKnownCommand(command)) {
+    const problem = findNameProblem(command, query, body);
+    if (problem) return new ReceiverError('SchemaViolation', problem);
+    return { command, body, rawBody, query, sdkAppId, receivedAt: options.now() };
+  }
   // The two callbacks of the mission skip zod when the quick check is sure; zod decides the rest.
   let typed = checkChangeFast(command, body);
   if (typed === undefined) {
@@ -56,5 +61,8 @@ export function readEvent(
       return new ReceiverError('SchemaViolation', `${command}: ${checked.problems.join('; ')}`);
     typed = checked.body;
   }
+  // Ids and names that a store could not give back as they came (docs/ids.md).
+  const problem = findNameProblem(command, query, body);
+  if (problem) return new ReceiverError('SchemaViolation', problem);
   return { command, body: typed, rawBody, query, sdkAppId, receivedAt: options.now() } as AnyEvent;
 }

@@ -1,6 +1,7 @@
 import type { AppendResult, LogEntry, ProfileView } from './change-log.js';
 import { toFieldNames } from './event-filter.js';
 import type { BatchBasis, BatchReads, BatchWrites, EventInsert } from './postgres-append-sql.js';
+import { toStorableText } from './postgres-text.js';
 import { projectEntry } from './project-entry.js';
 import { recordedFromEntry, renderEvent, renderHead, toProfileView } from './rows.js';
 
@@ -49,7 +50,7 @@ export function planBatch(entries: readonly LogEntry[], reads: BatchReads): Batc
     writes.events.push(toEventInsert(entry, seq, event.diff, projection.superseded, head));
     for (const field of toFieldNames(entry.changes)) {
       writes.fields.seq.push(seq);
-      writes.fields.field.push(field);
+      writes.fields.field.push(toStorableText(field));
     }
     results.push({ seq, duplicate: false, event, rendered: renderEvent(event, entry.rawBody, head) });
   }

@@ -2,6 +2,7 @@ import type postgres from 'postgres';
 import type { ProfileView } from './change-log.js';
 import { toNameKey } from './event-filter.js';
 import { APPEND_LOCK } from './postgres-migrations.js';
+import { toStorableText } from './postgres-text.js';
 import type { EventRow, ProfileRow } from './rows.js';
 
 /** The profiles columns (and `name_key`, written only), as the reads and the upsert list them. */
@@ -121,8 +122,13 @@ function toProfileInsert(r: ProfileView) {
     last_changed_at: r.lastChangedAt,
     last_operator: r.lastOperator,
     change_count: r.changeCount,
-    name_key: toNameKey(r),
+    name_key: toStorableName(toNameKey(r)),
   };
+}
+
+/** The search key of a name, in a text column: only ever compared with a search, written as it. */
+function toStorableName(key: string | null): string | null {
+  return key === null ? null : toStorableText(key);
 }
 
 /** A lone surrogate as `JSON.stringify` escapes it (a pair is written as it is), not itself escaped. */

@@ -1,4 +1,3 @@
-import type { ProfileChange } from '../protocol/index.js';
 import type { LogEntry } from './change-log.js';
 
 const NUL = '\u0000';
@@ -14,10 +13,11 @@ export function toStorableText(text: string): string {
 }
 
 /**
- * The entry with U+0000 replaced in every string the store writes as text (see
- * {@link toStorableText}), so that the append's result, the rendered JSON, the columns and the
- * projection all agree. A JSON body keeps its `\u0000` escapes as received (plain ASCII). The entry
- * itself is returned when it holds no U+0000, which is every honest callback.
+ * The entry with U+0000 replaced in every string the store writes to a plain text column (see
+ * {@link toStorableText}), so that the append's result, the columns and the projection all agree.
+ * Profile values are left as they are: the store keeps them in JSON, where U+0000 is the escape
+ * `\u0000`, and gives them back exactly. A receiver refuses U+0000 in every id and name (docs/ids.md),
+ * so the entry itself is returned for every callback it let through.
  */
 export function toStorableEntry(entry: LogEntry): LogEntry {
   const strings = [
@@ -32,8 +32,7 @@ export function toStorableEntry(entry: LogEntry): LogEntry {
     entry.rawBody,
     ...entry.topicIds,
   ];
-  const inChanges = JSON.stringify(entry.changes ?? null).includes('\\u0000');
-  if (!inChanges && !strings.some((value) => typeof value === 'string' && value.includes(NUL))) return entry;
+  if (!strings.some((value) => typeof value === 'string' && value.includes(NUL))) return entry;
   const clean = <T>(value: T): T => (typeof value === 'string' ? (toStorableText(value) as T) : value);
   return {
     ...entry,
@@ -47,24 +46,5 @@ export function toStorableEntry(entry: LogEntry): LogEntry {
     optPlatform: clean(entry.optPlatform),
     clientIp: clean(entry.clientIp),
     rawBody: clean(entry.rawBody),
-    changes: inChanges ? cleanChanges(entry.changes) : entry.changes,
   };
-}
-
-function cleanChanges(changes: ProfileChange): ProfileChange {
-  const clean: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(changes)) {
-    clean[key] =
-      key === 'customFields' && typeof value === 'object' && value !== null
-        ? Object.fromEntries(
-            Object.entries(value as Record<string, string>).map(([k, v]) => [
-              toStorableText(k),
-              toStorableText(v),
-            ]),
-          )
-        : typeof value === 'string'
-          ? toStorableText(value)
-          : value;
-  }
-  return clean as ProfileChange;
 }

@@ -26,6 +26,7 @@ interface RefusalCase {
 }
 
 const body = groupChangedBody();
+const TOPIC_DESTROYED = 'Group.CallbackAfterTopicDestroyed';
 const bytes = (text: string) => new TextEncoder().encode(text);
 const invalidUtf8 = new Uint8Array([
   ...bytes('{"GroupId":"@TGS#1","Name":"'),
@@ -223,6 +224,115 @@ const CASES: RefusalCase[] = [
     code: 'SchemaViolation',
     info: /^Group\.CallbackAfterTopicInfoChanged: Introduction: /,
   },
+  ...(
+    [
+      [
+        'a GroupId holding NUL',
+        { GroupId: '@TGS#\u0000' },
+        /GroupId: an id must not hold control character U\+0000 \(at index 5\)/,
+      ],
+      [
+        'a GroupId holding a lone surrogate',
+        { GroupId: '@TGS#\ud800' },
+        /GroupId: text must not hold lone surrogate U\+D800 \(at index 5\)/,
+      ],
+      [
+        'a 16 KB GroupId',
+        { GroupId: `@TGS#${'x'.repeat(16_384)}` },
+        /GroupId: an id is at most 128 UTF-8 bytes \(it has 16389\)$/,
+      ],
+      [
+        'a GroupId of 129 bytes of CJK',
+        { GroupId: `${'群'.repeat(43)}` },
+        /GroupId: an id is at most 128 UTF-8 bytes \(it has 129\)$/,
+      ],
+      [
+        'an Operator_Account holding a line break',
+        { Operator_Account: 'leckie\n' },
+        /Operator_Account: an id must not hold control character U\+000A/,
+      ],
+      [
+        'an Operator_Account holding a C1 control',
+        { Operator_Account: 'leckie\u0085' },
+        /Operator_Account: an id must not hold control character U\+0085/,
+      ],
+      ['a Name holding NUL', { Name: 'a\u0000b' }, /Name: text must not hold U\+0000 \(at index 1\)/],
+      [
+        'a Type holding a lone surrogate',
+        { Type: 'Public\udc00' },
+        /Type: text must not hold lone surrogate U\+DC00/,
+      ],
+      [
+        'a custom field key holding a lone surrogate',
+        { UserDefinedDataList: [{ Key: 'k\ud83d', Value: 'v' }] },
+        /UserDefinedDataList\.0\.Key: text must not hold lone surrogate U\+D83D/,
+      ],
+    ] as const
+  ).map(([what, fields, info]): RefusalCase => ({
+    title: `${what} is refused with 422 and names the field and the rule`,
+    request: { path: signedPath(), body: groupChangedBody(fields) },
+    status: 422,
+    errorCode: 42201,
+    code: 'SchemaViolation',
+    info: new RegExp(`^${GROUP_CHANGED}: ${info.source}`),
+  })),
+  {
+    title: 'a topic change whose TopicId breaks the id rules is refused with 422',
+    request: {
+      path: signedPath({ CallbackCommand: TOPIC_CHANGED }),
+      body: JSON.stringify({
+        CallbackCommand: TOPIC_CHANGED,
+        GroupId: '@TGS#_1',
+        TopicId: '@TGS#_1@TOPIC#_\u0001',
+      }),
+    },
+    status: 422,
+    errorCode: 42201,
+    code: 'SchemaViolation',
+    info: /^Group\.CallbackAfterTopicInfoChanged: TopicId: an id must not hold control character U\+0001/,
+  },
+  {
+    title: 'a TopicIdList entry over 128 bytes is refused with 422',
+    request: {
+      path: signedPath({ CallbackCommand: TOPIC_DESTROYED }),
+      body: JSON.stringify({
+        CallbackCommand: TOPIC_DESTROYED,
+        GroupId: '@TGS#_1',
+        TopicIdList: ['@TGS#_1@TOPIC#_a', 'x'.repeat(200)],
+      }),
+    },
+    status: 422,
+    errorCode: 42201,
+    code: 'SchemaViolation',
+    info: /^Group\.CallbackAfterTopicDestroyed: TopicIdList\.1: an id is at most 128 UTF-8 bytes \(it has 200\)$/,
+  },
+  {
+    title: 'a callback of a command the receiver does not type is held to the same id rules',
+    request: {
+      path: signedPath({ CallbackCommand: 'Group.CallbackAfterNewMemberJoin' }),
+      body: JSON.stringify({ CallbackCommand: 'Group.CallbackAfterNewMemberJoin', GroupId: '@TGS#\u0000' }),
+    },
+    status: 422,
+    errorCode: 42201,
+    code: 'SchemaViolation',
+    info: /^Group\.CallbackAfterNewMemberJoin: GroupId: an id must not hold control character U\+0000/,
+  },
+  {
+    title: 'an OptPlatform holding NUL (%00) is refused with 422',
+    request: { path: signedPath({ OptPlatform: 'Web\u0000' }), body },
+    status: 422,
+    errorCode: 42201,
+    code: 'SchemaViolation',
+    info: /^OptPlatform: text must not hold U\+0000 \(at index 3\)$/,
+  },
+  {
+    title: 'a ClientIP holding NUL (%00) is refused with 422',
+    request: { path: signedPath({ ClientIP: '\u0000' }), body },
+    status: 422,
+    errorCode: 42201,
+    code: 'SchemaViolation',
+    info: /^ClientIP: text must not hold U\+0000 \(at index 0\)$/,
+  },
   ...(['GET', 'PUT', 'DELETE', 'PATCH'] as const).map((method): RefusalCase => ({
     title: `a ${method} request is refused with 405`,
     request: { method, path: signedPath(), ...(method === 'GET' ? {} : { body }) },
@@ -282,6 +392,16 @@ describe.each(ADAPTERS)('refusals over $name', (adapter) => {
     expectRefusal(answer, status, errorCode, info);
     if (status === 405) expect(answer.headers.allow).toBe('POST');
     expectNothingHandled(code);
+  });
+
+  it('accepts an id of exactly 128 UTF-8 bytes and custom field values holding anything', async () => {
+    const groupId = `@TGS#👍🏽e\u0301 /%?#${'群'.repeat(35)}xx`;
+    expect(new TextEncoder().encode(groupId).length).toBe(128);
+    const fields = { GroupId: groupId, UserDefinedDataList: [{ Key: 'blob', Value: 'a\u0000\ud800\u0001' }] };
+    const answer = await harness.send({ path: signedPath(), body: groupChangedBody(fields) });
+    expect(answer.json).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
+    expect(recording.handled).toHaveLength(1);
+    expect(recording.handled[0]?.body).toMatchObject(fields);
   });
 
   it('closes the connection behind a 413 and keeps serving new ones', async () => {

@@ -721,6 +721,67 @@ export function describeChangeLogContract(name: string, open: () => Promise<Chan
       expect(await log.listEvents({ limit: 1 })).toEqual({ events: [], next: null });
     });
 
+    describe('ids and values round trip byte for byte', () => {
+      // Ids at the limit of the id rules (128 UTF-8 bytes), with emoji, CJK, combining marks and
+      // the characters a URL gives a meaning to; values that hold what a text column cannot.
+      const AT_LIMIT = `@TGS#👍🏽e\u0301群组 /%?#&+${'x'.repeat(99)}`;
+      const IDS = [AT_LIMIT, 'a/b %2F?c#d&e=f+g', '测试群组', 'cafe\u0301', 'caf\u00e9', 'g\ufffd'];
+      const OPERATOR = `ops/张三 👍🏽${'o'.repeat(128 - 19)}`;
+      const CUSTOM = { nul: 'a\u0000b', lone: 'x\ud800y', controls: '\u0001\t\n\u007f\u0085', emoji: '👍🏽' };
+      const COMMUNITY = '@TGS#_C/1% ?#';
+      const TOPIC = `${COMMUNITY}@TOPIC#_主题 #1?`;
+
+      it('gives back each id, operator and value exactly as the callback carried it', async () => {
+        expect(new TextEncoder().encode(AT_LIMIT).length).toBe(128);
+        expect(new TextEncoder().encode(OPERATOR).length).toBe(128);
+        const entries = [];
+        for (const id of IDS)
+          entries.push(await groupChanged(id, { Name: `${id} 名`, custom: CUSTOM }, { operator: OPERATOR }));
+        const results = await log.append(entries);
+        const listed = await log.listProfiles({ kind: 'group', limit: 100 });
+        expect(listed.items.map((item) => item.id).sort()).toEqual([...IDS].sort());
+        for (const [i, id] of IDS.entries()) {
+          const profile = await log.getProfile('group', id);
+          expect(profile).toMatchObject({ id, groupId: id, lastOperator: OPERATOR, changeCount: 1 });
+          expect(profile?.fields.Name?.value).toBe(`${id} 名`);
+          for (const [key, value] of Object.entries(CUSTOM))
+            expect(profile?.fields[`customFields.${key}`]?.value).toBe(value);
+          const history = await log.listEvents({ groupId: id, limit: 10 });
+          expect(history.events).toStrictEqual([logged(results[i])]);
+          expect(history.events[0]).toMatchObject({ groupId: id, operator: OPERATOR });
+          expect(history.events[0]?.changes.customFields).toEqual(CUSTOM);
+          expect(history.events[0]?.diff).toContainEqual({
+            field: 'customFields.nul',
+            from: null,
+            to: 'a\u0000b',
+          });
+          const rendered = await log.listRendered({ groupId: id, limit: 10 });
+          expect(rendered.events.map((event) => JSON.parse(event.json))).toEqual(history.events);
+          expect((await log.listEvents({ operator: OPERATOR, groupId: id, limit: 10 })).events).toHaveLength(
+            1,
+          );
+        }
+      });
+
+      it('gives back a topic id holding spaces, `#`, `?`, `/` and `%` through its profile, history and community', async () => {
+        await log.append([
+          await topicCreated(COMMUNITY, TOPIC, { Name: '主题', custom: CUSTOM }),
+          await topicChanged(COMMUNITY, TOPIC, { Introduction: 'tab\there\nline 👍🏽' }),
+        ]);
+        expect(await log.getProfile('topic', TOPIC)).toMatchObject({ id: TOPIC, groupId: COMMUNITY });
+        expect((await log.getProfile('topic', TOPIC))?.fields.Introduction?.value).toBe('tab\there\nline 👍🏽');
+        const history = await log.listEvents({ topicId: TOPIC, limit: 10 });
+        expect(history.events.map((event) => [event.groupId, event.topicId])).toEqual([
+          [COMMUNITY, TOPIC],
+          [COMMUNITY, TOPIC],
+        ]);
+        const topics = await log.listProfiles({ kind: 'topic', groupId: COMMUNITY, limit: 10 });
+        expect(topics.items.map((item) => item.id)).toEqual([TOPIC]);
+        await log.append([await topicsDestroyed(COMMUNITY, [TOPIC])]);
+        expect((await log.getProfile('topic', TOPIC))?.destroyedAt).not.toBeNull();
+      });
+    });
+
     describe('listProfiles', () => {
       it('lists groups most recently changed first, page by page', async () => {
         await log.append([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AppendResult, ChangeLog } from '../../src/store/index.js';
+import type { AppendResult, ChangeLog, LogEntry } from '../../src/store/index.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-migrations.js';
 import { openPostgresChangeLog, type PostgresOptions } from '../../src/store/postgres.js';
 import { describeChangeLogContract } from './change-log-contract.js';
@@ -202,22 +202,31 @@ describe('the PostgreSQL change log', () => {
     expect((await second.getProfile('group', G1))?.fields.Name?.value).toBe('kept');
   });
 
-  it('logs a callback carrying U+0000, which PostgreSQL text cannot hold, without failing its batch', async () => {
+  it('logs an entry carrying U+0000 without failing its batch: columns hold U+FFFD, profile values U+0000', async () => {
     const log = await openLog(pg.freshSchema());
-    const nul = await groupChanged(
-      G1,
-      { Name: 'a\u0000b', custom: { 'k\u0000': 'v' } },
-      { operator: 'op\u0000' },
-    );
+    // A receiver refuses U+0000 in ids and names; a caller of the store can still hand one over.
+    const honest = await groupChanged(G1, { Name: 'a', custom: { k: 'v' } });
+    const nul: LogEntry = {
+      ...honest,
+      operator: 'op\u0000',
+      changes: { Name: 'a\u0000b', customFields: { 'k\u0000': 'v\u0000' } },
+    };
     const results = await log.append([nul, await groupChanged(G2, { Name: 'honest' })]);
     expect(results.map((result) => result.duplicate)).toEqual([false, false]);
     const { events } = await log.listEvents({ limit: 10 });
     expect(events).toStrictEqual(results.map((result) => !result.duplicate && result.event));
-    expect(events[0]).toMatchObject({ operator: 'op\uFFFD', changes: { Name: 'a\uFFFDb' } });
-    expect(events[0]!.raw).toEqual(JSON.parse(nul.rawBody));
+    expect(events[0]).toMatchObject({
+      operator: 'op\uFFFD',
+      changes: { Name: 'a\u0000b', customFields: { 'k\u0000': 'v\u0000' } },
+    });
     const byOperator = await log.listEvents({ limit: 10, operator: 'op\u0000' });
     expect(byOperator.events.map((event) => event.seq)).toEqual([events[0]!.seq]);
-    expect((await log.getProfile('group', G1))?.fields['customFields.k\uFFFD']?.value).toBe('v');
+    const byField = await log.listEvents({ limit: 10, field: 'customFields.k\u0000' });
+    expect(byField.events.map((event) => event.seq)).toEqual([events[0]!.seq]);
+    expect((await log.listEvents({ limit: 10, search: 'a\u0000b' })).events).toHaveLength(1);
+    const profile = await log.getProfile('group', G1);
+    expect(profile?.fields.Name?.value).toBe('a\u0000b');
+    expect(profile?.fields['customFields.k\u0000']?.value).toBe('v\u0000');
   });
 
   it('refuses a schema written by a newer timhook', async () => {
