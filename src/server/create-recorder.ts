@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { constantTimeEqual } from '../protocol/index.js';
 import { createReceiver } from '../receiver/index.js';
 import { createRelay, type DeclaredSink, type Relay, type RelayTiming } from '../relay/index.js';
 import {
@@ -12,21 +11,15 @@ import {
   openRelayState,
   type RelayState,
 } from '../store/index.js';
-import { ApiError, isLoopback, sendApiError } from './http.js';
+import { createHostPolicy } from './host-policy.js';
 import { createLiveHub, type LiveHub } from './live-hub.js';
 import { createLogFollower } from './log-follower.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createRecorderMetrics, createRelayMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { createRecentRefusals, type RecentRefusals } from './recent-refusals.js';
-import { serveApi } from './routes/api.js';
-import { attachRecorder, serveCallback } from './routes/callback.js';
-import { serveExport } from './routes/export.js';
-import { serveHealth } from './routes/health.js';
-import { serveRelay } from './routes/relay.js';
-import { serveRate } from './routes/stats.js';
-import { serveStream } from './routes/stream.js';
-import { isUiPath, serveUi } from './routes/ui.js';
+import { attachRecorder } from './routes/callback.js';
+import { createRouter } from './router.js';
 
 /** Settings of the recorder. Only `sdkAppId` is required. */
 export interface RecorderOptions {
@@ -48,6 +41,12 @@ export interface RecorderOptions {
   log?: ChangeLog;
   /** Require `Authorization: Bearer <apiToken>` on the API, stream, metrics and dashboard. Without it they answer loopback peers only. */
   apiToken?: string;
+  /**
+   * Names (`NAME` or `NAME:PORT`) the service is reached by besides the loopback names, checked
+   * against `Host` on every route but the callback and health probes. With `apiToken` and none
+   * given, any `Host` is answered.
+   */
+  publicHosts?: readonly string[];
   maxSkewSeconds?: number;
   maxBodyBytes?: number;
   /** SSE heartbeat interval, ms. Default 15000. */
@@ -109,6 +108,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
   if (!path.startsWith('/') || path.startsWith('/api/')) {
     throw new TypeError('[timhook] the callback path must start with / and not be under /api/');
   }
+  const hosts = createHostPolicy({ publicHosts: options.publicHosts ?? [], anyHost: apiToken !== undefined });
   const log = options.log ?? (await openChangeLog({ db, durability }));
   const hub = createLiveHub();
   const refusals = createRecentRefusals();
@@ -150,82 +150,27 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
   );
   if (relay) hub.subscribe(() => relay.wake());
   attachRecorder(callbackDeps);
-  const openApi = JSON.stringify(buildOpenApi(path));
 
-  function authorize(req: IncomingMessage): void {
-    if (apiToken === undefined) {
-      if (!isLoopback(req)) {
-        throw new ApiError(
-          403,
-          'loopback_only',
-          'the API answers this machine only; start with --api-token to open it',
-        );
-      }
-      return;
-    }
-    const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!constantTimeEqual(given, apiToken)) {
-      throw new ApiError(401, 'unauthorized', 'send Authorization: Bearer <api token>');
-    }
-  }
-
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    const at = url.indexOf('?');
-    const pathname = at >= 0 ? url.slice(0, at) : url;
-    if (pathname === path) return serveCallback(callbackDeps, req, res);
-    const params = new URLSearchParams(at >= 0 ? url.slice(at + 1) : '');
-    try {
-      if (pathname === '/healthz' || pathname === '/readyz') {
-        await serveHealth({ log, metrics, isStopping: () => stopping }, pathname, res);
-        return;
-      }
-      // The dashboard's files hold no data: with an API token anyone may load them, and the page
-      // asks for the token; without one they are loopback-only, like the API.
-      if (apiToken === undefined || !isUiPath(pathname)) authorize(req);
-      if (pathname.startsWith('/api/relay') && (await serveRelay(relay, req, pathname, params, res))) return;
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new ApiError(405, 'method_not_allowed', 'the API is read-only: use GET');
-      }
-      if (pathname === '/api/stream')
-        return await serveStream(
-          { log, hub, heartbeatMs, maxBufferedBytes: maxStreamBufferBytes, clients: streams },
-          req,
-          res,
-          params,
-        );
-      if (pathname === '/api/openapi.json') {
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(openApi);
-        return;
-      }
-      if (await serveHealth({ log, metrics, isStopping: () => stopping }, pathname, res)) return;
-      if (pathname === '/api/export') return await serveExport({ log }, req, res, params);
-      if (pathname === '/api/stats/rate') return await serveRate({ log, refusals }, params, res);
-      if (await serveApi({ log, refusals }, pathname, params, res)) return;
-      if (serveUi(req, pathname, res)) return;
-      throw new ApiError(404, 'not_found', `no route ${pathname}`);
-    } catch (error) {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (error instanceof ApiError) return sendApiError(res, error);
-      logger.error('API request failed', { path: pathname, error });
-      sendApiError(res, new ApiError(500, 'internal', 'internal error'));
-    }
-  }
-
+  const routeRequest = createRouter({
+    path,
+    callback: callbackDeps,
+    apiToken,
+    hosts,
+    log,
+    hub,
+    metrics,
+    refusals,
+    relay,
+    openApi: JSON.stringify(buildOpenApi(path)),
+    heartbeatMs,
+    maxStreamBufferBytes,
+    streams,
+    isStopping: () => stopping,
+    logger,
+  });
   const server = createServer(
     { keepAlive: true, headersTimeout: 10_000, requestTimeout: 15_000 },
-    (req, res) => {
-      res.setHeader('x-content-type-options', 'nosniff');
-      route(req, res).catch((error: unknown) => {
-        logger.error('request failed', { error });
-        if (!res.headersSent) sendApiError(res, new ApiError(500, 'internal', 'internal error'));
-      });
-    },
+    routeRequest,
   );
   // The IM backend keeps connections alive (PROTOCOL.md §1); outlast common proxy idle timeouts.
   server.keepAliveTimeout = 65_000;

@@ -89,6 +89,8 @@ export function buildOpenApi(callbackPath: string): Record<string, unknown> {
         },
         EventPage: {
           type: 'object',
+          description:
+            'A page ends at `limit` events or at 1 MiB of events, whichever comes first, and holds at least one event',
           properties: {
             events: { type: 'array', items: { $ref: '#/components/schemas/RecordedEvent' } },
             next: {

@@ -332,6 +332,9 @@ describe('refusals of the API', () => {
     ['PUT', `/api/groups/${enc(G1)}`],
     ['DELETE', `/api/groups/${enc(G1)}`],
     ['POST', '/api/stream'],
+    ['PATCH', `/api/topics/${enc(T1)}/history`],
+    ['POST', '/metrics'],
+    ['POST', '/'],
   ])('answers %s %s with 405: the API is read-only', async (method, path) => {
     const answer = await request(recorder, path, { method, body: method === 'DELETE' ? null : '{}' });
     expect(answer.status).toBe(405);
@@ -339,6 +342,18 @@ describe('refusals of the API', () => {
       error: { code: 'method_not_allowed', message: 'the API is read-only: use GET' },
     });
     expect(seqs((await request(recorder, '/api/events')).json)).toHaveLength(7);
+  });
+
+  it.each([
+    ['POST', '/api/event'],
+    ['POST', '/callbacks'],
+    ['PUT', '/api/nope'],
+    ['DELETE', `/api/groups/${enc(G1)}/members`],
+    ['POST', '/api/relay/x/y/z'],
+  ])('answers %s %s with 404: a write to a path that is no route is not a 405', async (method, path) => {
+    const answer = await request(recorder, path, { method, body: method === 'DELETE' ? null : '{}' });
+    expect(answer.status).toBe(404);
+    expect(answer.json).toEqual({ error: { code: 'not_found', message: `no route ${path}` } });
   });
 });
 

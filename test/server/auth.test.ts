@@ -51,6 +51,17 @@ describe('with an API token', () => {
     }
   });
 
+  it.each([['bearer'], ['BEARER'], ['BeArEr']])(
+    'reads the scheme %s case-insensitively, as HTTP says',
+    async (scheme) => {
+      const recorder = await harness.start({ apiToken: API_TOKEN });
+      const answer = await request(recorder, '/api/events', {
+        headers: { authorization: `${scheme} ${API_TOKEN}` },
+      });
+      expect(answer.status).toBe(200);
+    },
+  );
+
   it('answers the API, the stream and the metrics with the right bearer token', async () => {
     const recorder = await harness.start({ apiToken: API_TOKEN });
     const headers = { authorization: `Bearer ${API_TOKEN}` };

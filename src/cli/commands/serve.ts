@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type DeclaredSink, parseSinks, SinkConfigError } from '../../relay/index.js';
-import { createJsonLogger, createRecorder } from '../../server/index.js';
+import { createJsonLogger, createRecorder, parseHost } from '../../server/index.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -57,6 +57,12 @@ const SPECS: readonly SettingSpec[] = [
     help: 'Require "Authorization: Bearer <token>" on the API, stream, metrics and dashboard. Without it they answer this machine only.',
   },
   {
+    key: 'publicHosts',
+    flag: 'public-host',
+    type: 'list',
+    help: 'A name (NAME, or NAME:PORT for that port only) the API, stream, metrics and dashboard are reached by, besides localhost, 127.0.0.1 and [::1]; a request with another Host is refused (DNS rebinding). With --api-token and no --public-host, any Host is answered. Environment: a comma list.',
+  },
+  {
     key: 'maxSkew',
     flag: 'max-skew',
     type: 'string',
@@ -90,6 +96,9 @@ const Settings = z.object({
   path: z.string().startsWith('/', '--path must start with /'),
   db: z.string().min(1),
   apiToken: z.string().min(8, '--api-token must be at least 8 characters').optional(),
+  publicHosts: z
+    .array(z.string().refine((host) => parseHost(host) !== null, '--public-host must be a NAME or NAME:PORT'))
+    .default([]),
   maxSkew: z.coerce.number().positive('--max-skew must be a positive number of seconds'),
   durability: z.enum(['full', 'normal'], { error: '--durability must be full or normal' }),
   maxBody: z.coerce.number().int().positive('--max-body must be a positive number of bytes'),
@@ -158,6 +167,7 @@ Examples:
       maxSkewSeconds: settings.maxSkew,
       maxBodyBytes: settings.maxBody,
       ...(settings.apiToken ? { apiToken: settings.apiToken } : {}),
+      publicHosts: settings.publicHosts,
       sinks: settings.sinks,
       logger,
     });

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ChangeLog, ProfileView } from '../../store/index.js';
 import { readEventQuery, readLimit, readSeq } from '../api-params.js';
+import { readCappedPage } from '../capped-page.js';
 import { ApiError, sendEventPage, sendJson } from '../http.js';
 import type { RecentRefusals } from '../recent-refusals.js';
 import { readSearchFilters } from '../search-params.js';
@@ -25,7 +26,7 @@ export async function serveApi(
 ): Promise<boolean> {
   if (path === '/api/events') {
     const query = readSearchFilters(params, readEventQuery(params, { order: 'asc' }));
-    sendEventPage(res, await deps.log.listRendered(query));
+    sendEventPage(res, await readCappedPage(deps.log, query));
     return true;
   }
   if (path === '/api/groups') {
@@ -50,7 +51,7 @@ export async function serveApi(
   if (sub === '/history') {
     const scope = kind === 'group' ? { groupId: id } : { topicId: id };
     const query = readSearchFilters(params, readEventQuery(params, { order: 'desc', ...scope }));
-    sendEventPage(res, await deps.log.listRendered(query));
+    sendEventPage(res, await readCappedPage(deps.log, query));
     return true;
   }
   if (sub === '/topics') {
