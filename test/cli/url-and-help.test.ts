@@ -3,7 +3,8 @@ import { runCli } from './support.js';
 
 /** The help block of one flag: from its line to the next flag's. */
 function helpOf(help: string, flag: string): string {
-  const start = help.indexOf(`\n  ${flag} `) >= 0 ? help.indexOf(`\n  ${flag} `) : help.indexOf(`\n  ${flag}\n`);
+  const start =
+    help.indexOf(`\n  ${flag} `) >= 0 ? help.indexOf(`\n  ${flag} `) : help.indexOf(`\n  ${flag}\n`);
   if (start < 0) throw new Error(`no ${flag} in the help:\n${help}`);
   const next = help.indexOf('\n  --', start + 1);
   return help.slice(start, next < 0 ? undefined : next).replace(/\s+/g, ' ');

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Spawned, sendChange, spawnCli, startServe, tempDir } from '../cli/support.js';
@@ -72,5 +74,69 @@ describe('timhook tail into a pipe whose reader goes away', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ seq: 1, groupId: '@TGS#pipe0' });
     expect(stderr).toBe('');
     expect(code).toBe(0);
+  });
+});
+
+/** Waits up to 10 s for the process to exit; rejects with its stderr when it does not. */
+function exitWithin10s(spawned: Spawned, what: string): Promise<number | string> {
+  return Promise.race([
+    spawned.exited,
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () =>
+          reject(
+            new Error(`${what} still running 10 s after its reader closed; stderr: ${spawned.stderr()}`),
+          ),
+        10_000,
+      ).unref(),
+    ),
+  ]);
+}
+
+describe('the servers that print a line per change, into a pipe whose reader goes away', () => {
+  it('timhook demo stops gracefully and exits 0', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const demo = track(
+      spawnCli([
+        'demo',
+        '--port',
+        '0',
+        '--emulator-port',
+        '0',
+        '--rate',
+        '20',
+        '--db',
+        join(dir.path, 'demo.db'),
+      ]),
+    );
+    await demo.waitFor(/Ctrl-C stops\.\n(.*\n){2}/);
+    demo.child.stdout!.destroy();
+    expect(await exitWithin10s(demo, 'timhook demo')).toBe(0);
+    expect(demo.stderr()).not.toMatch(/EPIPE|\n\s+at /);
+  });
+
+  it('timhook emulator stops gracefully and exits 0', async () => {
+    const receiver: Server = createServer((req, res) => {
+      req.resume().on('end', () => res.end('{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}'));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => receiver.close(resolve)));
+    const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callback`;
+    const emulator = track(spawnCli(['emulator', '--port', '0', '--callback-url', callbackUrl]));
+    const [, url] = await emulator.waitFor(/listening on (http:\/\/\S+)/);
+    const [, sig] = await emulator.waitFor(/valid 24 h\): (\S+)/);
+    emulator.child.stdout!.destroy();
+    const rest = `${url}/v4/group_open_http_svc/create_group?sdkappid=1400000000&identifier=administrator&usersig=${sig}&random=1&contenttype=json`;
+    // Each group made is a callback, and each callback a line printed into the closed pipe.
+    for (let i = 0; i < 5 && emulator.child.exitCode === null; i += 1) {
+      const made = await fetch(rest, {
+        method: 'POST',
+        body: JSON.stringify({ Type: 'Public', Name: `pipe ${i}` }),
+      }).catch(() => null);
+      await made?.text();
+    }
+    expect(await exitWithin10s(emulator, 'timhook emulator')).toBe(0);
+    expect(emulator.stderr()).not.toMatch(/EPIPE|\n\s+at /);
   });
 });

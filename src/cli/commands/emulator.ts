@@ -6,6 +6,7 @@ import {
   type DeliveryRecord,
   type EmulatorOptions,
 } from '../../emulator/index.js';
+import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -318,8 +319,12 @@ Examples:
     const emulator = createEmulator(toEmulatorOptions(settings));
     // Listen for Ctrl-C before saying where we listen, so a signal right after is handled.
     const starting = emulator.start();
-    const stopped = waitForStop(() => emulator.stop(), starting);
-    const url = await starting;
+    const stopped = waitForStop(() => emulator.stop(), starting, { stopWhenOutputCloses: true });
+    const url = await awaitListening(
+      starting,
+      { host: settings.host, port: settings.port, portFlag: '--port' },
+      () => emulator.stop(),
+    );
     if (!settings.quiet) emulator.onDelivery((record) => process.stdout.write(`${formatDelivery(record)}\n`));
     process.stdout.write(describeStart(settings, url, emulator.userSig()));
     return stopped;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type DeclaredSink, parseSinks, SinkConfigError } from '../../relay/index.js';
 import { createJsonLogger, createRecorder } from '../../server/index.js';
+import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -168,7 +169,9 @@ Examples:
       await recorder.stop();
       logger.info('stopped');
     }, starting);
-    await starting;
+    await awaitListening(starting, { host: settings.host, port: settings.port, portFlag: '--port' }, () =>
+      recorder.stop(),
+    );
     const { sinks, ...plain } = settings;
     const shown = {
       ...maskSecrets(SPECS, { ...plain, db: maskUrlPassword(plain.db) }),

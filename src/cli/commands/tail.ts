@@ -1,6 +1,7 @@
 import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
 import type { RecordedEvent } from '../../store/index.js';
+import { isOutputClosed, whenOutputCloses } from '../closed-output.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { formatChangeLine } from '../format-change.js';
 import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
@@ -91,9 +92,12 @@ ${describeSettings(SPECS)}
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // `timhook tail | head -2`: once the reader is gone there is no one left to print for.
+    whenOutputCloses(stop);
     let delay = 500;
     while (!stopping) {
       const outcome = await follow(stream, settings, lastId, controller.signal, (event) => {
+        if (isOutputClosed()) return;
         lastId = String(event.seq);
         delay = 500;
         process.stdout.write(`${settings.json ? JSON.stringify(event) : formatChangeLine(event)}\n`);
