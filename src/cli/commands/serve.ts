@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type DeclaredSink, parseSinks, SinkConfigError } from '../../relay/index.js';
-import { createJsonLogger, createRecorder } from '../../server/index.js';
 import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
-import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
+import {
+  type ConfigFileShape,
+  describeSettings,
+  maskSecrets,
+  resolveSettings,
+  type SettingSpec,
+} from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
 
 const SPECS: readonly SettingSpec[] = [
@@ -80,6 +85,9 @@ const SPECS: readonly SettingSpec[] = [
   },
 ];
 
+/** What the config file holds: these settings, and the `sinks` to relay to. */
+export const SERVE_CONFIG_FILE: ConfigFileShape = { specs: SPECS, keys: ['sinks'] };
+
 const Settings = z.object({
   sdkAppId: z
     .string({ error: '--sdk-appid is required: your app’s SDKAppID from the Chat console' })
@@ -100,7 +108,10 @@ export type ServeSettings = z.infer<typeof Settings> & { sinks: DeclaredSink[] }
 
 /** Reads and checks `serve` settings from flags, environment and config file. */
 export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): ServeSettings {
-  const { values, configFile } = resolveSettings(SPECS, args, env, { configFlag: true });
+  const { values, configFile } = resolveSettings(SPECS, args, env, {
+    configFlag: true,
+    alsoInFile: SERVE_CONFIG_FILE,
+  });
   const parsed = Settings.safeParse(values);
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
   if (parsed.data.tokens.length === 0 && !parsed.data.insecureNoToken) {
@@ -146,6 +157,8 @@ Examples:
 `,
   async run(args) {
     const settings = readServeSettings(args, process.env);
+    // Loaded here, not above: `timhook relay` reads SERVE_CONFIG_FILE without loading the recorder.
+    const { createJsonLogger, createRecorder } = await import('../../server/index.js');
     const logger = createJsonLogger();
     const recorder = await createRecorder({
       sdkAppId: settings.sdkAppId,
