@@ -15,7 +15,7 @@ const SPECS: readonly SettingSpec[] = [
     type: 'string',
     flagOnly: true,
     default: '8787',
-    help: 'Recorder port (API, stream, dashboard); 0 picks a free one.',
+    help: 'Recorder port (API, stream, dashboard), 0 to 65535; 0 picks a free one.',
   },
   {
     key: 'emulatorPort',
@@ -23,7 +23,7 @@ const SPECS: readonly SettingSpec[] = [
     type: 'string',
     flagOnly: true,
     default: '8788',
-    help: 'Emulator port (REST API); 0 picks a free one.',
+    help: 'Emulator port (REST API), 0 to 65535; 0 picks a free one.',
   },
   {
     key: 'db',
@@ -39,7 +39,7 @@ const SPECS: readonly SettingSpec[] = [
     type: 'string',
     flagOnly: true,
     default: '2',
-    help: 'Changes per second; 0 makes only the initial groups and topics.',
+    help: 'Changes per second, 0 to 1000; 0 makes only the initial groups and topics.',
   },
   {
     key: 'quiet',

@@ -17,14 +17,14 @@ const SPECS: readonly SettingSpec[] = [
     key: 'sdkAppId',
     flag: 'sdk-appid',
     type: 'string',
-    help: "Your app's SDKAppID (required); callbacks for any other app are refused.",
+    help: "Your app's SDKAppID, digits only (required); callbacks for any other app are refused.",
   },
   {
     key: 'tokens',
     flag: 'token',
     type: 'list',
     secret: true,
-    help: 'The callback token set in the Chat console. Repeat it during rotation; every one is accepted.',
+    help: 'The callback token set in the Chat console; must not be empty. Repeat it during rotation; every one is accepted.',
   },
   {
     key: 'insecureNoToken',
@@ -45,9 +45,15 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'port',
     type: 'string',
     default: '8787',
-    help: 'Port to listen on; 0 picks a free one.',
+    help: 'Port to listen on, 0 to 65535; 0 picks a free one.',
   },
-  { key: 'path', flag: 'path', type: 'string', default: '/callback', help: 'Path of the callback endpoint.' },
+  {
+    key: 'path',
+    flag: 'path',
+    type: 'string',
+    default: '/callback',
+    help: 'Path of the callback endpoint; starts with / and is not under /api/.',
+  },
   {
     key: 'db',
     flag: 'db',
@@ -60,14 +66,14 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'api-token',
     type: 'string',
     secret: true,
-    help: 'Require "Authorization: Bearer <token>" on the API, stream, metrics and dashboard. Without it they answer this machine only.',
+    help: 'Require "Authorization: Bearer <token>" on the API, stream, metrics and dashboard; at least 8 characters. Without it they answer this machine only.',
   },
   {
     key: 'maxSkew',
     flag: 'max-skew',
     type: 'string',
     default: '60',
-    help: 'Seconds RequestTime may differ from this clock, either way.',
+    help: 'Seconds RequestTime may differ from this clock, either way; a positive number.',
   },
   {
     key: 'durability',
@@ -81,7 +87,7 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'max-body',
     type: 'string',
     default: '65536',
-    help: 'Largest callback body, bytes.',
+    help: 'Largest callback body, in bytes; a positive whole number.',
   },
 ];
 
@@ -146,8 +152,8 @@ the history: JSON API under /api, live stream at /api/stream, metrics at /metric
 Options (flags > TIMHOOK_* environment > config file > defaults):
 ${describeSettings(SPECS)}
   --config <file>
-      A JSON config file with these settings by name (sdkAppId, host, port, ...); secrets are
-      not allowed in it. Default: ./timhook.config.json when present. Its "sinks" array declares
+      A JSON config file with these settings by name (sdkAppId, host, port, ...); a secret or
+      an unknown name in it is refused. Default: ./timhook.config.json when present. Its "sinks" array declares
       where to relay every change (HTTP webhook, NATS JetStream, Redis Streams, RabbitMQ); each
       sink's secret comes from the environment variable it names (see docs/relay.md).
 
