@@ -140,3 +140,19 @@ describe('the servers that print a line per change, into a pipe whose reader goe
     expect(emulator.stderr()).not.toMatch(/EPIPE|\n\s+at /);
   });
 });
+
+describe('timhook serve whose output pipes close', () => {
+  it('keeps answering callbacks, and still commits and exits 0 on SIGTERM', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const { serve, url } = await startServe(join(dir.path, 'quiet.db'));
+    track(serve);
+    serve.child.stdout!.destroy();
+    serve.child.stderr!.destroy();
+    const { answer } = await sendChange(url, { GroupId: '@TGS#pipe-serve', Name: 'still here' });
+    expect(answer.ActionStatus).toBe('OK');
+    // Stopping logs to the closed standard error: that must not cut the graceful stop short.
+    serve.child.kill('SIGTERM');
+    expect(await exitWithin10s(serve, 'timhook serve')).toBe(0);
+  });
+});
