@@ -142,7 +142,7 @@ describe('the servers that print a line per change, into a pipe whose reader goe
 });
 
 describe('timhook serve whose output pipes close', () => {
-  it('keeps answering callbacks, and still commits and exits 0 on SIGTERM', async () => {
+  it('keeps answering callbacks, and stops gracefully with 0 on SIGTERM', async () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
     const { serve, url } = await startServe(join(dir.path, 'quiet.db'));
