@@ -153,9 +153,10 @@ Options (flags > TIMHOOK_* environment > config file > defaults):
 ${describeSettings(SPECS)}
   --config <file>
       A JSON config file with these settings by name (sdkAppId, host, port, ...); a secret or
-      an unknown name in it is refused. Default: ./timhook.config.json when present. Its "sinks" array declares
-      where to relay every change (HTTP webhook, NATS JetStream, Redis Streams, RabbitMQ); each
-      sink's secret comes from the environment variable it names (see docs/relay.md).
+      an unknown name in it is refused. Default: ./timhook.config.json when present. Its
+      "sinks" array declares where to relay every change (HTTP webhook, NATS JetStream, Redis
+      Streams, RabbitMQ); each sink's secret comes from the environment variable it names (see
+      docs/relay.md).
 
 Examples:
   timhook serve --sdk-appid 1400000000 --token "$TIM_TOKEN"
