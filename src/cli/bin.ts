@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { StartError } from './await-listening.js';
+import { outputFailure, watchOutput } from './closed-output.js';
 import { type CliCommand, UsageError } from './command.js';
 
 // Each command is loaded only when asked for, so `timhook send` does not load SQLite.
@@ -58,13 +60,18 @@ async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
+    if (error instanceof StartError) {
+      process.stderr.write(`timhook ${name}: ${error.message}\n`);
+      return 1;
+    }
     throw error;
   }
 }
 
+watchOutput();
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = code === 0 && outputFailure() ? 1 : code;
   },
   (error: unknown) => {
     process.stderr.write(`timhook: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { closestName, normalizeName } from './closest-name.js';
 import { UsageError } from './command.js';
 
 /** One setting: its flag, its `TIMHOOK_*` variable, whether it may be in the config file, its help. */
@@ -15,6 +16,16 @@ export interface SettingSpec {
   /** Not settable through the environment or file (e.g. --config itself). */
   flagOnly?: boolean;
   short?: string;
+}
+
+/**
+ * What a config file may hold besides the command's own settings: the settings of the other
+ * commands that share the file, and keys read by other code (e.g. `sinks`). Anything else is a
+ * mistake, and refused.
+ */
+export interface ConfigFileShape {
+  specs?: readonly SettingSpec[];
+  keys?: readonly string[];
 }
 
 /** Raw values, before the command's zod schema checks them. */
@@ -33,7 +44,7 @@ export function resolveSettings(
   specs: readonly SettingSpec[],
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { configFlag?: boolean } = {},
+  options: { configFlag?: boolean; alsoInFile?: ConfigFileShape } = {},
 ): { values: RawSettings; configFile: string | null } {
   const parseOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
   for (const spec of specs) {
@@ -51,7 +62,7 @@ export function resolveSettings(
     throw new UsageError((error as Error).message.replace(/^.*?: /, ''));
   }
   const configFile = options.configFlag ? pickConfigFile(flags.config as string | undefined) : null;
-  const file = configFile ? readConfigFile(configFile, specs) : {};
+  const file = configFile ? readConfigFile(configFile, specs, options.alsoInFile ?? {}) : {};
   const values: RawSettings = {};
   for (const spec of specs) {
     const fromFlag = flags[spec.flag] as string | boolean | string[] | undefined;
@@ -81,7 +92,7 @@ function pickConfigFile(flag: string | undefined): string | null {
   return existsSync('timhook.config.json') ? 'timhook.config.json' : null;
 }
 
-function readConfigFile(path: string, specs: readonly SettingSpec[]): RawSettings {
+function readConfigFile(path: string, specs: readonly SettingSpec[], also: ConfigFileShape): RawSettings {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -91,19 +102,48 @@ function readConfigFile(path: string, specs: readonly SettingSpec[]): RawSetting
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new UsageError(`config file ${path} must hold a JSON object`);
   }
+  const own = new Map(specs.filter((s) => !s.flagOnly && !s.secret).map((s) => [s.key, s]));
+  const known = [
+    ...own.keys(),
+    ...(also.specs ?? []).filter((s) => !s.flagOnly && !s.secret).map((s) => s.key),
+    ...(also.keys ?? []),
+  ];
   const out: RawSettings = {};
-  const known = new Map(specs.map((s) => [s.key, s]));
   for (const [key, value] of Object.entries(parsed)) {
-    const spec = known.get(key);
-    if (!spec || spec.flagOnly) continue;
-    if (spec.secret) {
-      throw new UsageError(
-        `config file ${path} sets ${key}, a secret: use --${spec.flag} or ${envName(spec)} instead`,
-      );
-    }
-    out[key] = typeof value === 'number' ? String(value) : (value as string | boolean | string[]);
+    const spec = own.get(key);
+    if (spec) out[key] = typeof value === 'number' ? String(value) : (value as string | boolean | string[]);
+    else if (!known.includes(key))
+      throw new UsageError(describeStrayKey(path, key, known, [...specs, ...(also.specs ?? [])]));
   }
   return out;
+}
+
+// Names of secrets no setting has (another tool's, or a guess): refused as secrets all the same.
+const SECRET_NAME = /token|secret|password|passwd|credential|apikey|privatekey/;
+
+/**
+ * Why `key` may not be in the config file: a secret (which never is: DESIGN.md "Configuration"),
+ * with where it goes instead, or an unknown key, with the closest known one.
+ */
+function describeStrayKey(
+  path: string,
+  key: string,
+  known: readonly string[],
+  specs: readonly SettingSpec[],
+): string {
+  const name = normalizeName(key);
+  const secret = specs.find(
+    (s) => s.secret && (normalizeName(s.key) === name || normalizeName(s.flag) === name),
+  );
+  if (secret)
+    return `config file ${path} sets ${key}, a secret: use --${secret.flag} or ${envName(secret)} instead`;
+  if (SECRET_NAME.test(name)) {
+    return `config file ${path} sets ${key}, a secret: secrets go in flags or TIMHOOK_* environment variables, never in the config file`;
+  }
+  const closest = closestName(key, known);
+  return closest
+    ? `unknown key ${key} in ${path}: did you mean ${closest}?`
+    : `unknown key ${key} in ${path}: the keys are ${known.join(', ')}`;
 }
 
 /** The `--help` lines of every setting: flag, environment variable, default, meaning. */

@@ -1,11 +1,15 @@
+import { whenOutputCloses } from './closed-output.js';
+
 /**
  * Resolves with exit code 0 once the first SIGINT/SIGTERM has run `stop` (1 when stop fails); a
  * second signal exits at once. Call it before starting, so a signal that comes while `started`
- * is still pending is not lost: `stop` then runs as soon as the start has settled.
+ * is still pending is not lost: `stop` then runs as soon as the start has settled. With
+ * `stopWhenOutputCloses`, standard output losing its reader stops the same way as a signal.
  */
 export function waitForStop(
   stop: () => Promise<void>,
   started: Promise<unknown> = Promise.resolve(),
+  options: { stopWhenOutputCloses?: boolean } = {},
 ): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
@@ -25,5 +29,10 @@ export function waitForStop(
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    if (options.stopWhenOutputCloses) {
+      whenOutputCloses(() => {
+        if (!stopping) onSignal();
+      });
+    }
   });
 }

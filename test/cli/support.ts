@@ -19,11 +19,15 @@ export interface Spawned {
 }
 
 /** Spawns `timhook <args>` as a user would. */
-export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Spawned {
+export function spawnCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; spawn?: { uid?: number; gid?: number } } = {},
+): Spawned {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH, ...options.env },
     cwd: options.cwd ?? process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options.spawn,
   });
   let out = '';
   let err = '';
@@ -75,14 +79,33 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   };
 }
 
-/** Runs `timhook <args>` to completion. */
+/**
+ * Runs `timhook <args>` to completion. A process still running after `timeoutMs` (a command that
+ * should have finished but serves or hangs) is killed and the call rejects, saying so.
+ */
 export async function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const spawned = spawnCli(args, options);
-  const code = await spawned.exited;
-  return { code, stdout: spawned.stdout(), stderr: spawned.stderr() };
+  const { timeoutMs = 15_000, ...spawnOptions } = options;
+  const spawned = spawnCli(args, spawnOptions);
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      spawned.child.kill('SIGKILL');
+      reject(
+        new Error(
+          `timhook ${args.join(' ')} still running after ${timeoutMs} ms; stdout: ${spawned.stdout()}; stderr: ${spawned.stderr()}`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    const code = await Promise.race([spawned.exited, overdue]);
+    return { code, stdout: spawned.stdout(), stderr: spawned.stderr() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A temporary folder, removed by the returned function. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { createEmulator } from '../../emulator/index.js';
 import { createJsonLogger, createRecorder } from '../../server/index.js';
+import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { createDemoWorld } from '../demo-traffic.js';
 import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
@@ -14,7 +15,7 @@ const SPECS: readonly SettingSpec[] = [
     type: 'string',
     flagOnly: true,
     default: '8787',
-    help: 'Recorder port (API, stream, dashboard); 0 picks a free one.',
+    help: 'Recorder port (API, stream, dashboard), 0 to 65535; 0 picks a free one.',
   },
   {
     key: 'emulatorPort',
@@ -22,7 +23,7 @@ const SPECS: readonly SettingSpec[] = [
     type: 'string',
     flagOnly: true,
     default: '8788',
-    help: 'Emulator port (REST API); 0 picks a free one.',
+    help: 'Emulator port (REST API), 0 to 65535; 0 picks a free one.',
   },
   {
     key: 'db',
@@ -38,7 +39,7 @@ const SPECS: readonly SettingSpec[] = [
     type: 'string',
     flagOnly: true,
     default: '2',
-    help: 'Changes per second; 0 makes only the initial groups and topics.',
+    help: 'Changes per second, 0 to 1000; 0 makes only the initial groups and topics.',
   },
   {
     key: 'quiet',
@@ -90,12 +91,18 @@ ${describeSettings(SPECS)}
     let timer: NodeJS.Timeout | undefined;
     let emulatorStarted = false;
     const starting = recorder.start();
-    const stopped = waitForStop(async () => {
-      if (timer) clearInterval(timer);
-      if (emulatorStarted) await emulator.stop();
-      await recorder.stop();
-    }, starting);
-    await starting;
+    const stopped = waitForStop(
+      async () => {
+        if (timer) clearInterval(timer);
+        if (emulatorStarted) await emulator.stop();
+        await recorder.stop();
+      },
+      starting,
+      { stopWhenOutputCloses: true },
+    );
+    await awaitListening(starting, { host: '127.0.0.1', port: settings.port, portFlag: '--port' }, () =>
+      recorder.stop(),
+    );
     const emulator = createEmulator({
       sdkAppId: SDK_APP_ID,
       port: settings.emulatorPort,
@@ -104,13 +111,15 @@ ${describeSettings(SPECS)}
       customFieldKeys: ['Level', 'Region', 'Theme'],
       log: (message, error) => logger.error(message, { error }),
     });
-    try {
-      await emulator.start();
-      emulatorStarted = true;
-    } catch (error) {
-      await recorder.stop();
-      throw error;
-    }
+    await awaitListening(
+      emulator.start(),
+      { host: '127.0.0.1', port: settings.emulatorPort, portFlag: '--emulator-port' },
+      async () => {
+        await emulator.stop();
+        await recorder.stop();
+      },
+    );
+    emulatorStarted = true;
     const world = await createDemoWorld(emulator);
     process.stdout.write(
       `timhook demo is running\n` +

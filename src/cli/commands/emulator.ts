@@ -8,6 +8,7 @@ import {
   type EmulatorOptions,
   resolveCommandName,
 } from '../../emulator/index.js';
+import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -28,14 +29,14 @@ const SPECS: readonly SettingSpec[] = [
     type: 'string',
     flagOnly: true,
     default: '8788',
-    help: 'Port; 0 picks a free one.',
+    help: 'Port, 0 to 65535; 0 picks a free one.',
   },
   {
     key: 'sdkAppId',
     flag: 'sdk-appid',
     type: 'string',
     default: '1400000000',
-    help: 'The emulated app’s SDKAppID.',
+    help: 'The emulated app’s SDKAppID: 1 to 12 digits, not starting with 0.',
   },
   {
     key: 'secretKey',
@@ -55,7 +56,7 @@ const SPECS: readonly SettingSpec[] = [
     key: 'callbackUrl',
     flag: 'callback-url',
     type: 'string',
-    help: 'Where callbacks go (your receiver, or `timhook serve`’s /callback). None: no callbacks.',
+    help: 'Where callbacks go, an http:// or https:// URL (your receiver, or `timhook serve`’s /callback). None: no callbacks.',
   },
   {
     key: 'callbackToken',
@@ -130,21 +131,21 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'timeout-ms',
     type: 'string',
     default: '2000',
-    help: 'How long a callback waits for its answer.',
+    help: 'How long a callback waits for its answer, in ms: 1 to 60000.',
   },
   {
     key: 'retryOnTimeout',
     flag: 'retry-on-timeout',
     type: 'string',
     default: '0',
-    help: 'Re-send a callback that timed out up to N times (the console’s retry option; 0 = off, as by default).',
+    help: 'Re-send a callback that timed out up to N times, 0 to 10 (the console’s retry option; 0 = off, as by default).',
   },
   {
     key: 'retryIntervalMs',
     flag: 'retry-interval-ms',
     type: 'string',
     default: '1000',
-    help: 'Wait before each re-send.',
+    help: 'Wait before each re-send, in ms: 0 to 60000.',
   },
   {
     key: 'rateLimit',
@@ -403,8 +404,12 @@ Examples:
     const emulator = createEmulator(toEmulatorOptions(settings));
     // Listen for Ctrl-C before saying where we listen, so a signal right after is handled.
     const starting = emulator.start();
-    const stopped = waitForStop(() => emulator.stop(), starting);
-    const url = await starting;
+    const stopped = waitForStop(() => emulator.stop(), starting, { stopWhenOutputCloses: true });
+    const url = await awaitListening(
+      starting,
+      { host: settings.host, port: settings.port, portFlag: '--port' },
+      () => emulator.stop(),
+    );
     if (!settings.quiet) emulator.onDelivery((record) => process.stdout.write(`${formatDelivery(record)}\n`));
     process.stdout.write(describeStart(settings, url, emulator.userSig()));
     return stopped;

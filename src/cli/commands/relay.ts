@@ -18,7 +18,9 @@ import {
   openRelayState,
 } from '../../store/index.js';
 import { type CliCommand, UsageError } from '../command.js';
+import { httpUrlSetting } from '../http-url.js';
 import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
+import { SERVE_CONFIG_FILE } from './serve.js';
 
 const SPECS: readonly SettingSpec[] = [
   {
@@ -33,7 +35,7 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'url',
     type: 'string',
     flagOnly: true,
-    help: 'Act through a running recorder’s API instead of the database file, e.g. http://127.0.0.1:8787.',
+    help: 'Act through a running recorder’s API instead of the database file: its base URL, starting with http:// or https://, e.g. http://127.0.0.1:8787.',
   },
   {
     key: 'apiToken',
@@ -75,7 +77,10 @@ const SPECS: readonly SettingSpec[] = [
 
 const Settings = z.object({
   db: z.string().min(1),
-  url: z.url({ error: '--url must be the recorder’s base URL, e.g. http://127.0.0.1:8787' }).optional(),
+  url: httpUrlSetting(
+    '--url',
+    '--url must be the recorder’s base URL, e.g. http://127.0.0.1:8787',
+  ).optional(),
   apiToken: z.string().optional(),
   sink: z.string().min(1).optional(),
   from: z
@@ -133,7 +138,11 @@ Examples:
     if (!ACTIONS.includes(action as Action)) {
       throw new UsageError(`say what to do: ${ACTIONS.join(', ')}`);
     }
-    const { values } = resolveSettings(SPECS, rest, process.env, { configFlag: true });
+    // The config file is the recorder's: relay reads its db and accepts the rest.
+    const { values } = resolveSettings(SPECS, rest, process.env, {
+      configFlag: true,
+      alsoInFile: SERVE_CONFIG_FILE,
+    });
     const parsed = Settings.safeParse(values);
     if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
     const settings = parsed.data;

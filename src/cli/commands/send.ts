@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { buildCallbackUrl, Commands, communityIdOf, computeSign } from '../../protocol/index.js';
 import { type CliCommand, UsageError } from '../command.js';
+import { httpUrlSetting } from '../http-url.js';
 import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
 
 const SPECS: readonly SettingSpec[] = [
@@ -9,7 +10,7 @@ const SPECS: readonly SettingSpec[] = [
     key: 'url',
     flag: 'url',
     type: 'string',
-    help: 'The callback URL to post to (any receiver, not only timhook).',
+    help: 'The callback URL to post to (any receiver, not only timhook); starts with http:// or https://.',
   },
   { key: 'sdkAppId', flag: 'sdk-appid', type: 'string', help: 'SdkAppid to put in the URL.' },
   {
@@ -94,7 +95,7 @@ const SPECS: readonly SettingSpec[] = [
 ];
 
 const Settings = z.object({
-  url: z.url({ error: '--url is required: the callback URL, e.g. http://127.0.0.1:8787/callback' }),
+  url: httpUrlSetting('--url', '--url is required: the callback URL, e.g. http://127.0.0.1:8787/callback'),
   sdkAppId: z.string({ error: '--sdk-appid is required' }).min(1),
   token: z.string().optional(),
   unsigned: z.boolean(),

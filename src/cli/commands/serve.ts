@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type DeclaredSink, parseSinks, SinkConfigError } from '../../relay/index.js';
-import { createJsonLogger, createRecorder, parseHost } from '../../server/index.js';
+import { parseHost } from '../../server/host-policy.js';
+import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
-import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
+import {
+  type ConfigFileShape,
+  describeSettings,
+  maskSecrets,
+  resolveSettings,
+  type SettingSpec,
+} from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
 
 const SPECS: readonly SettingSpec[] = [
@@ -11,14 +18,14 @@ const SPECS: readonly SettingSpec[] = [
     key: 'sdkAppId',
     flag: 'sdk-appid',
     type: 'string',
-    help: "Your app's SDKAppID (required); callbacks for any other app are refused.",
+    help: "Your app's SDKAppID, digits only (required); callbacks for any other app are refused.",
   },
   {
     key: 'tokens',
     flag: 'token',
     type: 'list',
     secret: true,
-    help: 'The callback token set in the Chat console. Repeat it during rotation; every one is accepted.',
+    help: 'The callback token set in the Chat console; must not be empty. Repeat it during rotation; every one is accepted.',
   },
   {
     key: 'insecureNoToken',
@@ -39,9 +46,15 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'port',
     type: 'string',
     default: '8787',
-    help: 'Port to listen on; 0 picks a free one.',
+    help: 'Port to listen on, 0 to 65535; 0 picks a free one.',
   },
-  { key: 'path', flag: 'path', type: 'string', default: '/callback', help: 'Path of the callback endpoint.' },
+  {
+    key: 'path',
+    flag: 'path',
+    type: 'string',
+    default: '/callback',
+    help: 'Path of the callback endpoint; starts with / and is not under /api/.',
+  },
   {
     key: 'db',
     flag: 'db',
@@ -54,7 +67,7 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'api-token',
     type: 'string',
     secret: true,
-    help: 'Require "Authorization: Bearer <token>" on the API, stream, metrics and dashboard. Without it they answer this machine only.',
+    help: 'Require "Authorization: Bearer <token>" on the API, stream, metrics and dashboard; at least 8 characters. Without it they answer this machine only.',
   },
   {
     key: 'publicHosts',
@@ -67,7 +80,7 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'max-skew',
     type: 'string',
     default: '60',
-    help: 'Seconds RequestTime may differ from this clock, either way.',
+    help: 'Seconds RequestTime may differ from this clock, either way; a positive number.',
   },
   {
     key: 'durability',
@@ -81,9 +94,12 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'max-body',
     type: 'string',
     default: '65536',
-    help: 'Largest callback body, bytes.',
+    help: 'Largest callback body, in bytes; a positive whole number.',
   },
 ];
+
+/** What the config file holds: these settings, and the `sinks` to relay to. */
+export const SERVE_CONFIG_FILE: ConfigFileShape = { specs: SPECS, keys: ['sinks'] };
 
 const Settings = z.object({
   sdkAppId: z
@@ -108,7 +124,10 @@ export type ServeSettings = z.infer<typeof Settings> & { sinks: DeclaredSink[] }
 
 /** Reads and checks `serve` settings from flags, environment and config file. */
 export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): ServeSettings {
-  const { values, configFile } = resolveSettings(SPECS, args, env, { configFlag: true });
+  const { values, configFile } = resolveSettings(SPECS, args, env, {
+    configFlag: true,
+    alsoInFile: SERVE_CONFIG_FILE,
+  });
   const parsed = Settings.safeParse(values);
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
   if (parsed.data.tokens.length === 0 && !parsed.data.insecureNoToken) {
@@ -143,10 +162,11 @@ the history: JSON API under /api, live stream at /api/stream, metrics at /metric
 Options (flags > TIMHOOK_* environment > config file > defaults):
 ${describeSettings(SPECS)}
   --config <file>
-      A JSON config file with these settings by name (sdkAppId, host, port, ...); secrets are
-      not allowed in it. Default: ./timhook.config.json when present. Its "sinks" array declares
-      where to relay every change (HTTP webhook, NATS JetStream, Redis Streams, RabbitMQ); each
-      sink's secret comes from the environment variable it names (see docs/relay.md).
+      A JSON config file with these settings by name (sdkAppId, host, port, ...); a secret or
+      an unknown name in it is refused. Default: ./timhook.config.json when present. Its
+      "sinks" array declares where to relay every change (HTTP webhook, NATS JetStream, Redis
+      Streams, RabbitMQ); each sink's secret comes from the environment variable it names (see
+      docs/relay.md).
 
 Examples:
   timhook serve --sdk-appid 1400000000 --token "$TIM_TOKEN"
@@ -154,6 +174,8 @@ Examples:
 `,
   async run(args) {
     const settings = readServeSettings(args, process.env);
+    // Loaded here, not above: `timhook relay` reads SERVE_CONFIG_FILE without loading the recorder.
+    const { createJsonLogger, createRecorder } = await import('../../server/index.js');
     const logger = createJsonLogger();
     const recorder = await createRecorder({
       sdkAppId: settings.sdkAppId,
@@ -178,7 +200,9 @@ Examples:
       await recorder.stop();
       logger.info('stopped');
     }, starting);
-    await starting;
+    await awaitListening(starting, { host: settings.host, port: settings.port, portFlag: '--port' }, () =>
+      recorder.stop(),
+    );
     const { sinks, ...plain } = settings;
     const shown = {
       ...maskSecrets(SPECS, { ...plain, db: maskUrlPassword(plain.db) }),

@@ -1,8 +1,10 @@
 import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
 import type { RecordedEvent } from '../../store/index.js';
+import { isOutputClosed, whenOutputCloses } from '../closed-output.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { formatChangeLine } from '../format-change.js';
+import { httpUrlSetting } from '../http-url.js';
 import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
 
 const SPECS: readonly SettingSpec[] = [
@@ -11,7 +13,7 @@ const SPECS: readonly SettingSpec[] = [
     flag: 'url',
     type: 'string',
     default: 'http://127.0.0.1:8787',
-    help: 'The recorder to follow.',
+    help: 'The recorder to follow: its base URL, starting with http:// or https://.',
   },
   {
     key: 'apiToken',
@@ -53,7 +55,7 @@ const SPECS: readonly SettingSpec[] = [
 ];
 
 const Settings = z.object({
-  url: z.url({ error: '--url must be the recorder’s base URL, e.g. http://127.0.0.1:8787' }),
+  url: httpUrlSetting('--url', '--url must be the recorder’s base URL, e.g. http://127.0.0.1:8787'),
   apiToken: z.string().optional(),
   group: z.string().optional(),
   topic: z.string().optional(),
@@ -91,9 +93,12 @@ ${describeSettings(SPECS)}
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // `timhook tail | head -2`: once the reader is gone there is no one left to print for.
+    whenOutputCloses(stop);
     let delay = 500;
     while (!stopping) {
       const outcome = await follow(stream, settings, lastId, controller.signal, (event) => {
+        if (isOutputClosed()) return;
         lastId = String(event.seq);
         delay = 500;
         process.stdout.write(`${settings.json ? JSON.stringify(event) : formatChangeLine(event)}\n`);
