@@ -10,4 +10,5 @@ export * from './relay-state-postgres.js';
 export * from './relay-state-sqlite.js';
 export * from './sqlite.js';
 export * from './sqlite-threaded.js';
+export * from './store-health.js';
 export { isEventOfTopic } from './topic-destroys.js';
