@@ -117,3 +117,23 @@ export function mountSmallDisk(megabytes: number): { path: string; remove: () =>
     },
   };
 }
+
+/**
+ * Compiles `fail-fsync.c` into `dir` and returns the shared object's path: loaded with LD_PRELOAD,
+ * it makes fsync and fdatasync fail with EIO once the file `FAIL_FSYNC_TRIGGER` names exists.
+ */
+export function buildFailFsync(dir: string): string {
+  const source = new URL('./fail-fsync.c', import.meta.url).pathname;
+  const output = join(dir, 'fail-fsync.so');
+  try {
+    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', output, source, '-ldl'], { stdio: 'pipe' });
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Error(
+      missing
+        ? 'no C compiler: the fsync fault test builds a tiny LD_PRELOAD shim with `cc` (install gcc or clang)'
+        : `cc could not build ${source}: ${String((error as { stderr?: unknown }).stderr ?? error).trim()}`,
+    );
+  }
+  return output;
+}
