@@ -137,3 +137,15 @@ export function buildFailFsync(dir: string): string {
   }
   return output;
 }
+
+/** Runs `timhook <args>` to completion, killed after `timeoutMs` (its code is then the signal). */
+export async function runBounded(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const spawned = spawnCli(args, options.cwd ? { cwd: options.cwd } : {});
+  const timer = setTimeout(() => spawned.child.kill('SIGKILL'), options.timeoutMs ?? 10_000);
+  const code = await spawned.exited;
+  clearTimeout(timer);
+  return { code, stdout: spawned.stdout(), stderr: spawned.stderr() };
+}
