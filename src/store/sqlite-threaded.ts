@@ -47,6 +47,9 @@ interface Pending {
  * once its commit is on disk, as with `synchronous = FULL`, but the disk's wait no longer holds
  * the writer, and one fsync covers every batch written before it. Reads show events up to the
  * last durable one.
+ *
+ * A full disk, an I/O error or a database file deleted while open becomes a fault of `health`, and
+ * the appends are refused with a `StoreUnavailableError` (sqlite-faults.ts says which lasts).
  */
 export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promise<ChangeLog> {
   if (options.path === ':memory:') return openSqliteChangeLog(options);
@@ -62,6 +65,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
   let nextId = 1;
   let dead: Error | null = null;
   let closed = false;
+  let restarting: Promise<void> | null = null;
   await startCheckpointer();
 
   /** Answers a committed batch once it is durable; results settle in commit order (wal-sync.ts). */
@@ -100,6 +104,16 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
     };
     worker.on('error', lost);
     worker.on('exit', lost);
+  }
+
+  /** Starts a checkpointer again, beside the appends, when the last one stopped. */
+  function restartCheckpointer(): void {
+    if (checkpointer || restarting || closed) return;
+    restarting = startCheckpointer()
+      .catch(() => {})
+      .finally(() => {
+        restarting = null;
+      });
   }
 
   /** The writer's error, as the append's callers see it: a store fault, or the error as it came. */
@@ -155,7 +169,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
   async function send(entries: readonly LogEntry[], written: () => void): Promise<AppendResult[]> {
     if (closed) throw new Error('the change log is closed');
     if (health.refusal()) await checkHealth();
-    if (!checkpointer) await startCheckpointer().catch(() => {});
+    restartCheckpointer();
     if (dead) {
       dead = null;
       writer = await startThread({ role: 'writer', options, deferSync });
@@ -192,6 +206,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
     async close() {
       if (closed) return;
       closed = true;
+      await restarting;
       await Promise.all([
         dead ? null : stopThread(writer),
         checkpointer ? stopThread(checkpointer) : null,
