@@ -284,7 +284,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
 /** One line when the log stops writing (or its fault changes), one when it writes again. */
 function logStoreHealth(logger: Logger, status: StoreStatus): void {
   if (status.state === 'ok') {
-    logger.info('the change log records again');
+    logger.info('the change log can be written again');
     return;
   }
   logger.error(`the change log cannot be written (${status.fault}): callbacks are answered FAIL`, {

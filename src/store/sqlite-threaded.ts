@@ -1,7 +1,7 @@
-import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AppendResult, ChangeLog, LogEntry, PendingAppend } from './change-log.js';
+import { watchFreeSpace } from './free-space.js';
 import { type AppendOutcome, toAppendResults } from './sqlite-append.js';
 import { openSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
 import { classifySqliteError } from './sqlite-faults.js';
@@ -10,12 +10,6 @@ import { openSqliteChangeLog } from './sqlite.js';
 import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './sqlite-worker.js';
 import { createStoreHealth } from './store-health.js';
 import { openWalSync } from './wal-sync.js';
-
-/**
- * Free space, bytes, below which a full disk is not tried again: a batch of callbacks needs about
- * this much of WAL, and a try that fails costs the writer a rolled-back transaction.
- */
-const MIN_FREE_BYTES = 256 * 1024;
 
 /**
  * The writer thread's script. Under vitest this module runs from `src/` as TypeScript, which a
@@ -61,6 +55,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
   let durable = (db.prepare('SELECT max(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
   const reader = createSqliteReader(db, deferSync ? { visibleThrough: () => durable } : {});
   const health = createStoreHealth();
+  const space = watchFreeSpace(dirname(options.path), health);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let dead: Error | null = null;
@@ -120,20 +115,21 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
   function toAppendError(reply: ErrorReply): Error {
     const error = toError(reply);
     const fault = classifySqliteError(reply);
-    return fault ? health.fail(fault.fault, error, fault) : error;
+    if (!fault) return error;
+    if (fault.fault === 'disk_full') space.filled();
+    return health.fail(fault.fault, error, fault);
   }
 
   /**
-   * Refuses at once while the log cannot be written: until restart for a lasting fault, and while
-   * the disk has too little space free when it is full. Resolves when the append may be tried.
+   * Refuses at once while the log cannot be written: until restart for a lasting fault, and, when
+   * the disk is full, until some space has been freed. Resolves when the append may be tried.
    */
   async function checkHealth(): Promise<void> {
     const refusal = health.refusal();
     if (!refusal) return;
     const status = health.status();
     if (status.state === 'fault' && status.lasting) throw refusal;
-    const space = await statfs(dirname(options.path)).catch(() => null);
-    if (space && space.bavail * space.bsize < MIN_FREE_BYTES) throw refusal;
+    if (!(await space.hasRoom())) throw refusal;
   }
 
   function attach(worker: Worker): void {
@@ -206,6 +202,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
     async close() {
       if (closed) return;
       closed = true;
+      space.stop();
       await restarting;
       await Promise.all([
         dead ? null : stopThread(writer),
