@@ -18,6 +18,7 @@ export const Refusals = {
   SchemaViolation: { errorCode: 42201, status: 422 },
   HandlerFailed: { errorCode: 50001, status: 500 },
   Overloaded: { errorCode: 50301, status: 503 },
+  StoreUnavailable: { errorCode: 50302, status: 503 },
 } as const;
 
 /** The name of a refusal, e.g. `'SignMismatch'`. */

@@ -10,6 +10,7 @@ import {
   openChangeLog,
   openRelayState,
   type RelayState,
+  type StoreStatus,
 } from '../store/index.js';
 import { createHostPolicy } from './host-policy.js';
 import { createLiveHub, type LiveHub } from './live-hub.js';
@@ -110,6 +111,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
   }
   const hosts = createHostPolicy({ publicHosts: options.publicHosts ?? [], anyHost: apiToken !== undefined });
   const log = options.log ?? (await openChangeLog({ db, durability }));
+  const unwatchHealth = log.health?.onChange((status) => logStoreHealth(logger, status));
   const hub = createLiveHub();
   const refusals = createRecentRefusals();
   const streams = new Set<ServerResponse>();
@@ -208,6 +210,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
       clearTimeout(force);
       await relayState?.close();
       await log.close();
+      unwatchHealth?.();
     },
     get url() {
       return address;
@@ -221,6 +224,19 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     server,
     relay,
   };
+}
+
+/** One line when the log stops writing (or its fault changes), one when it writes again. */
+function logStoreHealth(logger: Logger, status: StoreStatus): void {
+  if (status.state === 'ok') {
+    logger.info('the change log can be written again');
+    return;
+  }
+  logger.error(`the change log cannot be written (${status.fault}): callbacks are answered FAIL`, {
+    fault: status.fault,
+    until: status.lasting ? 'restart' : 'the fault clears',
+    error: status.cause,
+  });
 }
 
 /** The relay of `options.sinks`, its state beside the log in the `db` database unless given. */

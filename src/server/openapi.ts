@@ -259,7 +259,10 @@ export function buildOpenApi(callbackPath: string): Record<string, unknown> {
         get: {
           summary: 'Readiness',
           security: [],
-          responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } },
+          responses: {
+            200: { description: 'ready' },
+            503: { description: 'stopping, or the log cannot be read or written (its `fault` says why)' },
+          },
         },
       },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text' } } } },

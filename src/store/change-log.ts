@@ -1,4 +1,5 @@
 import type { FieldDiff, FieldState, ProfileChange } from '../protocol/index.js';
+import type { StoreHealth } from './store-health.js';
 
 /** One accepted callback, as the store is given it (see `toLogEntry`). */
 export interface LogEntry {
@@ -211,5 +212,10 @@ export interface ChangeLog {
    * function that stops listening. SQLite has one writer: the listener is never called.
    */
   watch(listener: (lastSeq: number) => void): () => void;
+  /**
+   * Optional: whether the store can write. While it reports a fault, `append` rejects with a
+   * `StoreUnavailableError` (the callback endpoint answers 503 FAIL) and `/readyz` is not ready.
+   */
+  readonly health?: StoreHealth;
   close(): Promise<void>;
 }

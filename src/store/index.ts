@@ -1,6 +1,7 @@
 /** `timhook/store`: the change log port, its SQLite and PostgreSQL implementations, and group commit. */
 export * from './change-log.js';
 export * from './commit-queue.js';
+export * from './database-setting-error.js';
 export * from './log-entry.js';
 export * from './open-change-log.js';
 export * from './postgres.js';
@@ -10,4 +11,5 @@ export * from './relay-state-postgres.js';
 export * from './relay-state-sqlite.js';
 export * from './sqlite.js';
 export * from './sqlite-threaded.js';
+export * from './store-health.js';
 export { isEventOfTopic } from './topic-destroys.js';

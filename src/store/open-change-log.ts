@@ -6,6 +6,7 @@ import { openPostgresRelayState } from './relay-state-postgres.js';
 import { openSqliteRelayState } from './relay-state-sqlite.js';
 import { openSqliteChangeLog } from './sqlite.js';
 import type { Durability } from './sqlite-database.js';
+import { checkSqlitePath, parseDatabaseSetting } from './sqlite-path.js';
 import { openThreadedSqliteChangeLog } from './sqlite-threaded.js';
 
 /** Where the log lives: a SQLite file path (default), or a `postgres://` URL. */
@@ -41,15 +42,16 @@ export function readPostgresUrl(db: string): PostgresConnectOptions {
   return { url: url.toString(), ...(schema ? { schema } : {}) };
 }
 
-function sqlitePathOf(db: string): string {
-  return db.startsWith('sqlite:') ? db.slice('sqlite:'.length) : db;
-}
-
-/** Opens the change log the `db` setting names. */
+/**
+ * Opens the change log the `db` setting names. A setting that cannot name a database throws a
+ * `DatabaseSettingError` before anything is created.
+ */
 export async function openChangeLog(options: OpenChangeLogOptions): Promise<ChangeLog> {
-  if (isPostgresUrl(options.db)) return openPostgresChangeLog(readPostgresUrl(options.db));
+  const target = parseDatabaseSetting(options.db);
+  if (target.kind === 'postgres') return openPostgresChangeLog(readPostgresUrl(target.url));
+  checkSqlitePath(target.path);
   const sqlite = {
-    path: sqlitePathOf(options.db),
+    path: target.path,
     ...(options.durability ? { durability: options.durability } : {}),
   };
   return options.writerThread === false ? openSqliteChangeLog(sqlite) : openThreadedSqliteChangeLog(sqlite);
@@ -57,6 +59,7 @@ export async function openChangeLog(options: OpenChangeLogOptions): Promise<Chan
 
 /** Opens the relay's state where the `db` setting keeps the log: beside it, in the same database. */
 export async function openRelayState(db: string): Promise<RelayState> {
-  if (isPostgresUrl(db)) return openPostgresRelayState(readPostgresUrl(db));
-  return openSqliteRelayState({ path: sqlitePathOf(db) });
+  const target = parseDatabaseSetting(db);
+  if (target.kind === 'postgres') return openPostgresRelayState(readPostgresUrl(target.url));
+  return openSqliteRelayState({ path: target.path });
 }

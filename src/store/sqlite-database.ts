@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { DatabaseSettingError } from './database-setting-error.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { checkSqlitePath } from './sqlite-path.js';
 
 /** How hard a commit waits for the disk. */
 export type Durability = 'full' | 'normal';
@@ -18,11 +20,25 @@ export interface SqliteOptions {
   durability?: Durability;
 }
 
-/** Opens a connection to the log's file (creating its folder), in WAL mode, migrated to the newest schema. */
+/**
+ * Opens a connection to the log's file (creating its folder), in WAL mode, migrated to the newest
+ * schema. A path that cannot be a database throws a {@link DatabaseSettingError} naming it.
+ */
 export function openSqliteDatabase(options: SqliteOptions): Database.Database {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
+  checkSqlitePath(options.path);
+  let db: Database.Database;
+  try {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    db = new Database(options.path);
+    db.pragma('journal_mode = WAL');
+  } catch (error) {
+    throw new DatabaseSettingError(
+      `the database ${options.path} cannot be opened: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
   db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');

@@ -1,10 +1,14 @@
+import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AppendResult, ChangeLog, LogEntry, PendingAppend } from './change-log.js';
+import { watchFreeSpace } from './free-space.js';
 import { type AppendOutcome, toAppendResults } from './sqlite-append.js';
 import { openSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
+import { classifySqliteError } from './sqlite-faults.js';
 import { createSqliteReader } from './sqlite-reader.js';
 import { openSqliteChangeLog } from './sqlite.js';
-import type { WorkerSettings, WriterReply, WriterRequest } from './sqlite-worker.js';
+import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './sqlite-worker.js';
+import { createStoreHealth } from './store-health.js';
 import { openWalSync } from './wal-sync.js';
 
 /**
@@ -37,32 +41,95 @@ interface Pending {
  * once its commit is on disk, as with `synchronous = FULL`, but the disk's wait no longer holds
  * the writer, and one fsync covers every batch written before it. Reads show events up to the
  * last durable one.
+ *
+ * A full disk, an I/O error or a database file deleted while open becomes a fault of `health`, and
+ * the appends are refused with a `StoreUnavailableError` (sqlite-faults.ts says which lasts).
  */
 export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promise<ChangeLog> {
   if (options.path === ':memory:') return openSqliteChangeLog(options);
   const deferSync = options.durability !== 'normal';
   let writer = await startThread({ role: 'writer', options, deferSync });
-  const checkpointer = await startThread({ role: 'checkpointer', options });
-  checkpointer.unref();
+  let checkpointer: Worker | null = null;
   const db = openSqliteDatabase(options);
   const walSync = deferSync ? openWalSync(`${options.path}-wal`) : null;
   let durable = (db.prepare('SELECT max(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
   const reader = createSqliteReader(db, deferSync ? { visibleThrough: () => durable } : {});
+  const health = createStoreHealth();
+  const space = watchFreeSpace(dirname(options.path), health);
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let dead: Error | null = null;
   let closed = false;
+  let restarting: Promise<void> | null = null;
+  await startCheckpointer();
 
   /** Answers a committed batch once it is durable; results settle in commit order (wal-sync.ts). */
   function settle(waiting: Pending, outcomes: AppendOutcome[]): void {
     if (!walSync) {
+      health.recover();
       waiting.resolve(toAppendResults(waiting.entries, outcomes));
       return;
     }
-    walSync.sync().then(() => {
-      for (const outcome of outcomes) durable = Math.max(durable, outcome.seq);
-      waiting.resolve(toAppendResults(waiting.entries, outcomes));
-    }, waiting.reject);
+    walSync.sync().then(
+      () => {
+        for (const outcome of outcomes) durable = Math.max(durable, outcome.seq);
+        health.recover();
+        waiting.resolve(toAppendResults(waiting.entries, outcomes));
+      },
+      (error: unknown) => waiting.reject(health.fail('io_error', error, { lasting: true })),
+    );
+  }
+
+  /**
+   * Copies the WAL into the file beside the writer. One that stops is started again at the next
+   * append: meanwhile the writer's own checkpoints keep the WAL bounded.
+   */
+  async function startCheckpointer(): Promise<void> {
+    const worker = await startThread({ role: 'checkpointer', options });
+    checkpointer = worker;
+    worker.unref();
+    worker.on('message', (reply: WriterReply) => {
+      if (!('checkpointFailed' in reply)) return;
+      // A full disk only delays checkpoints; the appends say when the log cannot be written.
+      const fault = classifySqliteError(reply.checkpointFailed);
+      if (fault?.lasting) health.fail(fault.fault, toError(reply.checkpointFailed), fault);
+    });
+    const lost = () => {
+      if (checkpointer === worker) checkpointer = null;
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
+  }
+
+  /** Starts a checkpointer again, beside the appends, when the last one stopped. */
+  function restartCheckpointer(): void {
+    if (checkpointer || restarting || closed) return;
+    restarting = startCheckpointer()
+      .catch(() => {})
+      .finally(() => {
+        restarting = null;
+      });
+  }
+
+  /** The writer's error, as the append's callers see it: a store fault, or the error as it came. */
+  function toAppendError(reply: ErrorReply): Error {
+    const error = toError(reply);
+    const fault = classifySqliteError(reply);
+    if (!fault) return error;
+    if (fault.fault === 'disk_full') space.filled();
+    return health.fail(fault.fault, error, fault);
+  }
+
+  /**
+   * Refuses at once while the log cannot be written: until restart for a lasting fault, and, when
+   * the disk is full, until some space has been freed. Resolves when the append may be tried.
+   */
+  async function checkHealth(): Promise<void> {
+    const refusal = health.refusal();
+    if (!refusal) return;
+    const status = health.status();
+    if (status.state === 'fault' && status.lasting) throw refusal;
+    if (!(await space.hasRoom())) throw refusal;
   }
 
   function attach(worker: Worker): void {
@@ -75,7 +142,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
       if (pending.size === 0) worker.unref();
       waiting.written();
       if ('outcomes' in reply) settle(waiting, reply.outcomes);
-      else waiting.reject(Object.assign(new Error(reply.error.message), reply.error));
+      else waiting.reject(toAppendError(reply.error));
     });
     const fail = (error: Error) => {
       if (worker !== writer) return;
@@ -97,6 +164,8 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
 
   async function send(entries: readonly LogEntry[], written: () => void): Promise<AppendResult[]> {
     if (closed) throw new Error('the change log is closed');
+    if (health.refusal()) await checkHealth();
+    restartCheckpointer();
     if (dead) {
       dead = null;
       writer = await startThread({ role: 'writer', options, deferSync });
@@ -125,6 +194,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
 
   return {
     ...reader,
+    health,
     beginAppend,
     append: (entries) => beginAppend(entries).results,
     // One writer per file: nothing else appends, so there is nothing to hear.
@@ -132,10 +202,20 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([dead ? null : stopThread(writer), stopThread(checkpointer), walSync?.close()]);
+      space.stop();
+      await restarting;
+      await Promise.all([
+        dead ? null : stopThread(writer),
+        checkpointer ? stopThread(checkpointer) : null,
+        walSync?.close(),
+      ]);
       db.close();
     },
   };
+}
+
+function toError(reply: ErrorReply): Error {
+  return Object.assign(new Error(reply.message), reply);
 }
 
 /** Asks a thread to close its connection, and waits until it has. */

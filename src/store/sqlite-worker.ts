@@ -4,11 +4,13 @@
  * loop, not on it. The checkpointer copies the WAL into the database file on a connection of its
  * own, so that no commit waits for a checkpoint (and its fsync of the whole file).
  */
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { LogEntry } from './change-log.js';
 import { type AppendOutcome, createSqliteAppend } from './sqlite-append.js';
 import { openSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
+import { FILE_GONE_CODE } from './sqlite-faults.js';
 
 /** What a thread of the change log is started with. */
 export interface WorkerSettings {
@@ -31,8 +33,17 @@ export type WriterReply =
   | { ready: true }
   | { failed: { message: string; name: string } }
   | { id: number; outcomes: AppendOutcome[] }
-  | { id: number; error: { message: string; name: string; code?: string } }
+  | { id: number; error: ErrorReply }
+  /** A checkpoint failed; sent once per kind of error, not on every retry. */
+  | { checkpointFailed: ErrorReply }
   | { closed: true };
+
+/** An error, as it crosses threads. */
+export interface ErrorReply {
+  message: string;
+  name: string;
+  code?: string;
+}
 
 const port = parentPort;
 if (!port) throw new Error('[timhook] sqlite-worker.js runs on a worker thread only');
@@ -47,7 +58,7 @@ try {
     db.pragma('wal_autocheckpoint = 20000');
     db.pragma('journal_size_limit = 67108864');
     if (settings.deferSync) db.pragma('synchronous = NORMAL');
-    serveAppends(db);
+    serveAppends(db, settings.options.path);
   }
   port.postMessage({ ready: true } satisfies WriterReply);
 } catch (error) {
@@ -65,17 +76,43 @@ function closeOn(db: Database.Database, request: WriterRequest, stop: () => void
   return true;
 }
 
-/** Copies the WAL into the file every `periodMs`, without waiting for readers or the writer (PASSIVE). */
+function toErrorReply(error: unknown): ErrorReply {
+  const { message, name, code } = error as Error & { code?: unknown };
+  return { message, name, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/**
+ * Copies the WAL into the file every `periodMs`, without waiting for readers or the writer
+ * (PASSIVE). A failed checkpoint (a full disk, an I/O error) is retried at the next period: the
+ * WAL keeps every commit meanwhile.
+ */
 function runCheckpoints(db: Database.Database, periodMs: number): void {
   // After a complete checkpoint the writer starts the WAL over; past this it is also cut back.
   db.pragma('journal_size_limit = 67108864');
-  const timer = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), periodMs);
+  let lastFailure: string | null = null;
+  const timer = setInterval(() => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+      lastFailure = null;
+    } catch (error) {
+      const reply = toErrorReply(error);
+      const kind = reply.code ?? reply.message;
+      if (kind === lastFailure) return;
+      lastFailure = kind;
+      port!.postMessage({ checkpointFailed: reply } satisfies WriterReply);
+    }
+  }, periodMs);
   port!.on('message', (request: WriterRequest) => closeOn(db, request, () => clearInterval(timer)));
 }
 
-/** Answers append requests, one transaction each, in the order they come. */
-function serveAppends(db: Database.Database): void {
+/**
+ * Answers append requests, one transaction each, in the order they come. After each commit it
+ * checks that the path still names the file it opened: a file deleted (or replaced) while open
+ * takes commits that the next start will never see, so that commit is answered as an error.
+ */
+function serveAppends(db: Database.Database, path: string): void {
   const append = createSqliteAppend(db);
+  const opened = statSync(path);
   port!.on('message', (request: WriterRequest) => {
     if ('close' in request) {
       closeOn(db, request);
@@ -83,13 +120,21 @@ function serveAppends(db: Database.Database): void {
     }
     let reply: WriterReply;
     try {
-      reply = { id: request.id, outcomes: append(request.entries) };
+      const outcomes = append(request.entries);
+      const now = statSync(path, { throwIfNoEntry: false });
+      reply =
+        now && now.ino === opened.ino && now.dev === opened.dev
+          ? { id: request.id, outcomes }
+          : {
+              id: request.id,
+              error: {
+                message: `the database file ${path} was deleted or replaced while open`,
+                name: 'Error',
+                code: FILE_GONE_CODE,
+              },
+            };
     } catch (error) {
-      const { message, name, code } = error as Error & { code?: unknown };
-      reply = {
-        id: request.id,
-        error: { message, name, ...(typeof code === 'string' ? { code } : {}) },
-      };
+      reply = { id: request.id, error: toErrorReply(error) };
     }
     port!.postMessage(reply);
   });

@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleNodeRequest, type Receiver, ReceiverError, writeResult } from '../../receiver/index.js';
-import { type CommitQueue, QueueOverloadedError, toLogEntry } from '../../store/index.js';
+import {
+  type CommitQueue,
+  QueueOverloadedError,
+  StoreUnavailableError,
+  toLogEntry,
+} from '../../store/index.js';
 import type { Logger } from '../logger.js';
 import type { RecorderMetrics } from '../metrics.js';
 import type { RecentRefusals } from '../recent-refusals.js';
@@ -17,7 +22,7 @@ export interface CallbackDeps {
 /**
  * Wires the receiver to the log: every accepted callback is committed (group commit) before it is
  * answered OK. A full queue answers 503 FAIL at once (issue 3: never hang past
- * the IM backend's 2 s timeout).
+ * the IM backend's 2 s timeout); so does a log that cannot write (a full disk, a lost file).
  */
 export function attachRecorder(deps: CallbackDeps): void {
   deps.receiver.onAny(async (event) => {
@@ -27,6 +32,8 @@ export function attachRecorder(deps: CallbackDeps): void {
     } catch (error) {
       if (error instanceof QueueOverloadedError)
         throw new ReceiverError('Overloaded', error.message, { cause: error });
+      if (error instanceof StoreUnavailableError)
+        throw new ReceiverError('StoreUnavailable', error.message, { cause: error });
       throw error;
     }
     deps.metrics.accepted.inc({ command: event.command });
@@ -67,7 +74,8 @@ function recordRefusal(deps: CallbackDeps, req: IncomingMessage, error: Receiver
     clientIp: clip(params.get('ClientIP')),
     remoteAddress: req.socket.remoteAddress ?? null,
   });
-  if (error.status >= 500)
+  // The log's own fault is logged once when it starts and once when it clears (create-recorder.ts).
+  if (error.status >= 500 && error.code !== 'StoreUnavailable')
     deps.logger.warn('callback answered FAIL', { code: error.code, message: error.message });
 }
 

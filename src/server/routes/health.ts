@@ -3,7 +3,10 @@ import type { ChangeLog } from '../../store/index.js';
 import { sendJson, sendText } from '../http.js';
 import type { RecorderMetrics } from '../metrics.js';
 
-/** `/healthz` (the process is up), `/readyz` (the log answers, not stopping), `/metrics`. */
+/**
+ * `/healthz` (the process is up), `/readyz` (the log answers and can write, not stopping; a store
+ * fault answers 503 `{ status: 'log unavailable', fault, error }`), `/metrics`.
+ */
 export async function serveHealth(
   deps: { log: ChangeLog; metrics: RecorderMetrics; isStopping: () => boolean },
   path: string,
@@ -16,6 +19,11 @@ export async function serveHealth(
   if (path === '/readyz') {
     if (deps.isStopping()) {
       sendJson(res, 503, { status: 'stopping' });
+      return true;
+    }
+    const health = deps.log.health?.status();
+    if (health?.state === 'fault') {
+      sendJson(res, 503, { status: 'log unavailable', fault: health.fault, error: health.message });
       return true;
     }
     try {
