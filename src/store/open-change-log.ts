@@ -1,4 +1,5 @@
 import type { ChangeLog } from './change-log.js';
+import { type MirrorState, openPostgresMirrorState, openSqliteMirrorState } from './mirror-state.js';
 import type { PostgresConnectOptions } from './postgres-connect.js';
 import { openPostgresChangeLog } from './postgres.js';
 import type { RelayState } from './relay-state.js';
@@ -59,4 +60,10 @@ export async function openChangeLog(options: OpenChangeLogOptions): Promise<Chan
 export async function openRelayState(db: string): Promise<RelayState> {
   if (isPostgresUrl(db)) return openPostgresRelayState(readPostgresUrl(db));
   return openSqliteRelayState({ path: sqlitePathOf(db) });
+}
+
+/** Opens the mirror's state where the `db` setting keeps the log: beside it, in the same database. */
+export async function openMirrorState(db: string): Promise<MirrorState> {
+  if (isPostgresUrl(db)) return openPostgresMirrorState(readPostgresUrl(db));
+  return openSqliteMirrorState({ path: sqlitePathOf(db) });
 }
