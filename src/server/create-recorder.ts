@@ -17,6 +17,8 @@ import { createLiveHub, type LiveHub } from './live-hub.js';
 import { createLogFollower } from './log-follower.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createRecorderMetrics, createRelayMetrics } from './metrics.js';
+import { type Mirror, type MirrorSetup, openMirror } from './mirror/index.js';
+import { RECONCILE_PATH, serveReconcile } from './mirror/reconcile-route.js';
 import { buildOpenApi } from './openapi.js';
 import { createRecentRefusals, type RecentRefusals } from './recent-refusals.js';
 import { serveApi } from './routes/api.js';
@@ -61,6 +63,8 @@ export interface RecorderOptions {
   /** Where the relay keeps cursors and dead letters. Default: beside the log in the `db` file. */
   relayState?: RelayState;
   relayTiming?: RelayTiming;
+  /** Fill and reconcile profiles from the Chat REST API; the recorder closes what it opened. */
+  mirror?: MirrorSetup;
 }
 
 /** A running (or ready to run) recorder. */
@@ -77,6 +81,8 @@ export interface Recorder {
   readonly server: Server;
   /** The relay to the configured sinks; null when there are none. */
   readonly relay: Relay | null;
+  /** Fill and reconciliation from the REST API; null without REST settings. */
+  readonly mirror: Mirror | null;
 }
 
 /**
@@ -149,6 +155,13 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     () => queue.depth() >= 100,
   );
   if (relay) hub.subscribe(() => relay.wake());
+  if (options.mirror && options.log && !options.mirror.state) {
+    throw new TypeError('[timhook] a mirror with an open `log`: pass `mirror.state` too');
+  }
+  const mirror = options.mirror
+    ? await openMirror(options.mirror, { db, sdkAppId: String(sdkAppId), log, queue, logger })
+    : null;
+  if (mirror) hub.subscribe((event) => mirror.mirror.notice(event));
   attachRecorder(callbackDeps);
   const openApi = JSON.stringify(buildOpenApi(path));
 
@@ -185,6 +198,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
       // asks for the token; without one they are loopback-only, like the API.
       if (apiToken === undefined || !isUiPath(pathname)) authorize(req);
       if (pathname.startsWith('/api/relay') && (await serveRelay(relay, req, pathname, params, res))) return;
+      if (pathname === RECONCILE_PATH) return await serveReconcile(mirror?.mirror ?? null, req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         throw new ApiError(405, 'method_not_allowed', 'the API is read-only: use GET');
       }
@@ -245,6 +259,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
       const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
       address = `http://${shown}:${info.port}`;
       relay?.start();
+      mirror?.mirror.start();
     },
     async stop() {
       if (stopping) return;
@@ -253,6 +268,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
         ? new Promise<void>((resolve) => server.close(() => resolve()))
         : Promise.resolve();
       for (const stream of streams) stream.end();
+      await mirror?.close();
       await queue.drain();
       await relay?.stop();
       follower.stop();
@@ -275,6 +291,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     refusals,
     server,
     relay,
+    mirror: mirror?.mirror ?? null,
   };
 }
 

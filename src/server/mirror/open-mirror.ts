@@ -1,0 +1,47 @@
+import { type ChangeLog, type CommitQueue, type MirrorState, openMirrorState } from '../../store/index.js';
+import type { Logger } from '../logger.js';
+import { createMirror, type Mirror } from './create-mirror.js';
+import type { MirrorSource } from './mirror-source.js';
+import type { PassOptions } from './reconcile-pass.js';
+
+/** The recorder's mirror settings (`RecorderOptions.mirror`). */
+export interface MirrorSetup {
+  /** The REST API (see `createRestSource`). */
+  source: MirrorSource;
+  /** Start a pass this often, ms; null or absent for none but those asked for. */
+  reconcileEveryMs?: number | null;
+  /** Fill the profiles callbacks name and the mirror lacks. Default true. */
+  firstSight?: boolean;
+  pass?: PassOptions;
+  /** Where pass state is kept. Default: beside the log in the `db` database. */
+  state?: MirrorState;
+  /** Called once the mirror is stopped (closes what the setup opened). */
+  close?: () => Promise<void>;
+}
+
+/** The mirror of a recorder, with the state store it opened (closed by `close`). */
+export async function openMirror(
+  setup: MirrorSetup,
+  context: { db: string; sdkAppId: string; log: ChangeLog; queue: CommitQueue; logger: Logger },
+): Promise<{ mirror: Mirror; close: () => Promise<void> }> {
+  const state = setup.state ?? (await openMirrorState(context.db));
+  const mirror = createMirror({
+    source: setup.source,
+    log: context.log,
+    submit: (entry) => context.queue.submit(entry),
+    state,
+    sdkAppId: context.sdkAppId,
+    logger: context.logger,
+    ...(setup.reconcileEveryMs !== undefined ? { reconcileEveryMs: setup.reconcileEveryMs } : {}),
+    ...(setup.firstSight !== undefined ? { firstSight: setup.firstSight } : {}),
+    ...(setup.pass ? { pass: setup.pass } : {}),
+  });
+  return {
+    mirror,
+    async close() {
+      await mirror.stop();
+      if (!setup.state) await state.close();
+      await setup.close?.();
+    },
+  };
+}
