@@ -5,6 +5,7 @@ import {
   isValidCustomFieldKey,
   NEWER_GROUP_LIMITS,
 } from '../protocol/index.js';
+import { DEFAULT_RATE_LIMITS, resolveCommandName } from './rate-limits.js';
 
 /** The console's callback switches. `groupInfo` covers both profile-change callbacks (seed 000). */
 export interface CallbackSwitches {
@@ -51,6 +52,17 @@ export interface EmulatorConfig {
   retryOnTimeout: number;
   /** Wait between a timeout and its re-send (undocumented upstream). */
   retryIntervalMs: number;
+  /**
+   * Calls per second each REST API takes before it answers 60007, by `service/command`; an API
+   * not listed has no limit. Default: the documented limits of the read APIs.
+   */
+  rateLimits: Record<string, number>;
+  /** The fraction of callbacks lost on the way (0 to 1), logged as `dropped`; 0 by default. */
+  dropCallbacks: number;
+  /** Profile changes fire no callback at all (the mirror drifts with no trace); off by default. */
+  silentChanges: boolean;
+  /** Seeds the randomness of the faults, for runs that repeat; `null` picks a seed at random. */
+  seed: number | null;
 }
 
 /** A fresh copy of the default console settings. */
@@ -76,6 +88,10 @@ export function createDefaultConfig(): EmulatorConfig {
     timeoutMs: 2000,
     retryOnTimeout: 0,
     retryIntervalMs: 1000,
+    rateLimits: { ...DEFAULT_RATE_LIMITS },
+    dropCallbacks: 0,
+    silentChanges: false,
+    seed: null,
   };
 }
 
@@ -84,6 +100,22 @@ const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an http(s) URL');
 const account = z.string().min(1).max(64);
+const rateLimitsPatch = z
+  .union(
+    [
+      z.enum(['default', 'off']),
+      z.record(z.string(), z.union([z.number().positive().max(1_000_000), z.literal('off')])),
+    ],
+    { error: 'must be "default", "off", or {command: calls per second or "off"}' },
+  )
+  .superRefine((value, ctx) => {
+    if (typeof value === 'string') return;
+    for (const name of Object.keys(value)) {
+      if (resolveCommandName(name) === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} is not a REST command of the emulator` });
+      }
+    }
+  });
 
 /** A partial update of the console settings, as `PUT /emulator/config` takes it. */
 export const ConfigPatchSchema = z
@@ -118,10 +150,18 @@ export const ConfigPatchSchema = z
     timeoutMs: z.number().int().min(1).max(60_000),
     retryOnTimeout: z.number().int().min(0).max(10),
     retryIntervalMs: z.number().int().min(0).max(60_000),
+    rateLimits: rateLimitsPatch,
+    dropCallbacks: z.number().min(0).max(1),
+    silentChanges: z.boolean(),
+    seed: z.number().int().min(0).max(4_294_967_295).nullable(),
   })
   .partial();
 
-/** A partial update of {@link EmulatorConfig}; `limits` may also name a preset. */
+/**
+ * A partial update of {@link EmulatorConfig}; `limits` may also name a preset. `rateLimits` is
+ * `default`, `off` (no limit at all), or limits to change by command (`service/command` or the
+ * command alone), each a number of calls per second or `off`; the others are kept.
+ */
 export type EmulatorConfigPatch = z.input<typeof ConfigPatchSchema>;
 
 /** Validates `patch`: the parsed patch, or one readable line per problem. */
@@ -141,7 +181,7 @@ export function applyConfigPatch(
   config: EmulatorConfig,
   patch: z.output<typeof ConfigPatchSchema>,
 ): EmulatorConfig {
-  const { callbacks, limits, customFieldKeys, admins, ...rest } = patch;
+  const { callbacks, limits, customFieldKeys, admins, rateLimits, ...rest } = patch;
   const next: EmulatorConfig = { ...config, callbacks: { ...config.callbacks } };
   for (const [key, value] of Object.entries(rest)) {
     if (value !== undefined) Object.assign(next, { [key]: value });
@@ -154,6 +194,22 @@ export function applyConfigPatch(
   if (limits !== undefined) next.limits = resolveLimits(limits);
   if (customFieldKeys) next.customFieldKeys = [...new Set(customFieldKeys)];
   if (admins) next.admins = [...new Set(admins)];
+  if (rateLimits !== undefined) next.rateLimits = resolveRateLimits(config.rateLimits, rateLimits);
+  return next;
+}
+
+function resolveRateLimits(
+  current: Readonly<Record<string, number>>,
+  patch: 'default' | 'off' | Record<string, number | 'off'>,
+): Record<string, number> {
+  if (patch === 'default') return { ...DEFAULT_RATE_LIMITS };
+  if (patch === 'off') return {};
+  const next = { ...current };
+  for (const [name, limit] of Object.entries(patch)) {
+    const command = resolveCommandName(name)!;
+    if (limit === 'off') delete next[command];
+    else next[command] = limit;
+  }
   return next;
 }
 

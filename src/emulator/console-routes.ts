@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { applyConfigPatch, maskConfig, parseConfigPatch } from './config.js';
-import type { EmulatorCore } from './core.js';
+import { maskConfig, parseConfigPatch } from './config.js';
+import { type EmulatorCore, updateConfig } from './core.js';
 import type { DeliveryFilter } from './delivery-log.js';
 import { parseJsonObject, readBody, sendApiError, sendJson } from './http-io.js';
 
@@ -39,7 +39,7 @@ export async function handleConfig(
     sendApiError(res, 400, 'invalid_config', parsed.problems.join('; '));
     return;
   }
-  core.config = applyConfigPatch(core.config, parsed.patch);
+  updateConfig(core, parsed.patch);
   sendJson(res, 200, describeConfig(core));
 }
 

@@ -1,10 +1,17 @@
 import { type Command, Commands } from '../protocol/index.js';
 import type { PendingCallback } from './callback-bodies.js';
 import type { CallOrigin, CommandHandler } from './command-context.js';
-import type { CallbackSwitches, EmulatorConfig } from './config.js';
+import {
+  applyConfigPatch,
+  type CallbackSwitches,
+  type EmulatorConfig,
+  type parseConfigPatch,
+} from './config.js';
 import type { DeliveryLog } from './delivery-log.js';
 import type { Dispatcher } from './dispatcher.js';
 import { ChatError, ErrorCodes } from './errors.js';
+import type { RateLimiter } from './rate-limits.js';
+import type { SeededRandom } from './seeded-random.js';
 import type { EmulatorState } from './state.js';
 import type { UserSigVerifier } from './user-sig.js';
 
@@ -22,6 +29,27 @@ export interface EmulatorCore {
   readonly dispatcher: Dispatcher;
   readonly maxBodyBytes: number;
   readonly log: (message: string, error: unknown) => void;
+  /** The per-API token buckets behind `config.rateLimits`. */
+  readonly rateLimiter: RateLimiter;
+  /** Decides which callbacks `config.dropCallbacks` loses; seeded by `config.seed`. */
+  readonly random: SeededRandom;
+}
+
+/** A console-settings patch that passed {@link parseConfigPatch}. */
+export type ParsedConfigPatch = Extract<ReturnType<typeof parseConfigPatch>, { ok: true }>['patch'];
+
+/**
+ * Applies a checked patch to the settings in force. A patch that names `seed` starts the fault
+ * randomness again from it (even the same seed), so a run can be repeated from that point.
+ */
+export function updateConfig(core: EmulatorCore, patch: ParsedConfigPatch): void {
+  core.config = applyConfigPatch(core.config, patch);
+  if (patch.seed !== undefined) core.random.reseed(patch.seed ?? Math.floor(Math.random() * 2 ** 32));
+}
+
+/** How a command runs: `silent` applies it with no callback at all, whatever the switches say. */
+export interface RunOptions {
+  silent?: boolean;
 }
 
 /** A REST or client answer: the Chat envelope plus the command's own fields (PROTOCOL.md §4). */
@@ -56,6 +84,7 @@ export function runCommand(
   handler: CommandHandler,
   origin: CallOrigin,
   body: unknown,
+  options: RunOptions = {},
 ): ChatAnswer {
   const config = core.config;
   try {
@@ -65,7 +94,7 @@ export function runCommand(
         state: core.state,
         config,
         now: core.now,
-        emit: (callback) => emitCallback(core, config, origin, callback),
+        emit: options.silent ? () => {} : (callback) => emitCallback(core, config, origin, callback),
       },
       body,
     );
@@ -89,11 +118,14 @@ function emitCallback(
   callback: PendingCallback,
 ): void {
   if (config.callbackUrl === null || !config.callbacks[SWITCH_OF[callback.command]]) return;
+  if (config.silentChanges && SWITCH_OF[callback.command] === 'groupInfo') return;
   let body = callback.body;
   if (config.eventTimeFormat === 'string' && typeof body.EventTime === 'number') {
     body = { ...body, EventTime: String(body.EventTime) };
   }
-  core.dispatcher.enqueue({
+  // A draw for every callback, lost or not, so a seed replays the same losses for the same calls.
+  const lost = config.dropCallbacks > 0 && core.random.next() < config.dropCallbacks;
+  const job = {
     ...callback,
     body,
     url: config.callbackUrl,
@@ -101,5 +133,7 @@ function emitCallback(
     sdkAppId: core.sdkAppId,
     optPlatform: origin.optPlatform,
     clientIp: origin.clientIp,
-  });
+  };
+  if (lost) core.dispatcher.drop(job);
+  else core.dispatcher.enqueue(job);
 }

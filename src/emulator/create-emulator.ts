@@ -1,12 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CLIENT_PREFIX, handleClient } from './client-routes.js';
-import {
-  applyConfigPatch,
-  type EmulatorConfig,
-  type EmulatorConfigPatch,
-  parseConfigPatch,
-} from './config.js';
+import { type EmulatorConfig, type EmulatorConfigPatch, parseConfigPatch } from './config.js';
 import {
   CONFIG_PATH,
   DELIVERIES_PATH,
@@ -14,13 +9,16 @@ import {
   handleConfig,
   handleDeliveries,
 } from './console-routes.js';
-import { type ChatAnswer, chatFailure, type EmulatorCore } from './core.js';
+import { type ChatAnswer, chatFailure, type EmulatorCore, updateConfig } from './core.js';
 import { createDeliveryLog, type DeliveryFilter, type DeliveryRecord } from './delivery-log.js';
 import { createDispatcher } from './dispatcher.js';
 import { ErrorCodes } from './errors.js';
 import { sendApiError, sendJson } from './http-io.js';
 import { type EmulatorOptions, resolveEmulatorOptions } from './options.js';
+import { createRateLimiter } from './rate-limits.js';
 import { handleRest, REST_PREFIX } from './rest-routes.js';
+import { createSeededRandom } from './seeded-random.js';
+import { handleSilent, SILENT_PREFIX } from './silent-routes.js';
 import { createState } from './state.js';
 import { createUserSigVerifier, generateUserSig } from './user-sig.js';
 
@@ -51,6 +49,11 @@ export interface Emulator {
   rest(command: string, body: unknown, options?: { identifier?: string }): Promise<ChatAnswer>;
   /** Makes a change as a simulated app user (`Operator_Account` in `body`), over HTTP. */
   client(command: string, body: unknown): Promise<ChatAnswer>;
+  /**
+   * Makes a change with no callback at all (`modify_group_base_info` or `modify_topic`, the REST
+   * body), over HTTP: the truth moves and a recorder's copy silently drifts.
+   */
+  silent(command: string, body: unknown): Promise<ChatAnswer>;
 }
 
 /**
@@ -90,6 +93,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     }),
     maxBodyBytes: resolved.maxBodyBytes,
     log: resolved.log,
+    rateLimiter: createRateLimiter(),
+    random: createSeededRandom(resolved.config.seed),
   };
   const server = createServer(
     { requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 },
@@ -103,6 +108,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     const path = url.pathname;
     if (path.startsWith(REST_PREFIX)) return handleRest(core, req, res, url);
     if (path.startsWith(CLIENT_PREFIX)) return handleClient(core, req, res, url);
+    if (path.startsWith(SILENT_PREFIX)) return handleSilent(core, req, res, url);
     if (path === CONFIG_PATH) return handleConfig(core, req, res);
     if (path === DELIVERIES_PATH) return handleDeliveries(core, req, res, url);
     if (path === '/' && req.method === 'GET') return sendJson(res, 200, describeEndpoints());
@@ -115,7 +121,8 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       res.destroy();
       return;
     }
-    if (req.url?.startsWith(REST_PREFIX) || req.url?.startsWith(CLIENT_PREFIX)) {
+    const chat = [REST_PREFIX, CLIENT_PREFIX, SILENT_PREFIX].some((prefix) => req.url?.startsWith(prefix));
+    if (chat) {
       sendJson(res, 200, chatFailure(ErrorCodes.Internal, 'internal error'), true);
     } else {
       sendApiError(res, 500, 'internal', 'internal error');
@@ -128,6 +135,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
       sdkAppId: core.sdkAppId,
       rest: `POST ${REST_PREFIX}<service>/<command>?sdkappid=&identifier=&usersig=&random=&contenttype=json`,
       client: `POST ${CLIENT_PREFIX}{modify_group_base_info,modify_topic}`,
+      silent: `POST ${SILENT_PREFIX}{modify_group_base_info,modify_topic}`,
       config: `GET, PUT ${CONFIG_PATH}`,
       deliveries: `GET, DELETE ${DELIVERIES_PATH}`,
       console: describeConfig(core),
@@ -202,7 +210,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     configure(patch) {
       const parsed = parseConfigPatch(patch);
       if (!parsed.ok) throw new TypeError(`[timhook] invalid emulator config: ${parsed.problems.join('; ')}`);
-      core.config = applyConfigPatch(core.config, parsed.patch);
+      updateConfig(core, parsed.patch);
       return structuredClone(core.config);
     },
     deliveries: (filter) => deliveries.list(filter),
@@ -212,5 +220,6 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
     restUrl,
     rest: (command, body, opts = {}) => post(restUrl(command, opts.identifier), body),
     client: (command, body) => post(`${requireUrl()}${CLIENT_PREFIX}${command}`, body),
+    silent: (command, body) => post(`${requireUrl()}${SILENT_PREFIX}${command}`, body),
   };
 }

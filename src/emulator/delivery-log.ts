@@ -1,9 +1,10 @@
 /**
  * How one delivery attempt ended: `ok` (HTTP 200, `ActionStatus` OK), `fail` (HTTP 200, `FAIL`),
  * `http-error` (another status), `bad-answer` (200 but not the JSON envelope), `timeout` (no full
- * answer within the timeout), `error` (no answer: connection refused, reset, …).
+ * answer within the timeout), `error` (no answer: connection refused, reset, …), `dropped` (never
+ * sent: lost on purpose by the `dropCallbacks` fault switch).
  */
-export type DeliveryOutcome = 'ok' | 'fail' | 'http-error' | 'bad-answer' | 'timeout' | 'error';
+export type DeliveryOutcome = 'ok' | 'fail' | 'http-error' | 'bad-answer' | 'timeout' | 'error' | 'dropped';
 
 /** One attempt to deliver one callback, as `GET /emulator/deliveries` lists it. */
 export interface DeliveryRecord {

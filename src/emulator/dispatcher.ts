@@ -28,6 +28,8 @@ export interface DeliverySettings {
 /** Sends callbacks: in order per group, groups in parallel, over kept-alive connections. */
 export interface Dispatcher {
   enqueue(job: CallbackJob): void;
+  /** Loses `job` on purpose: it is logged as `dropped` and never sent. */
+  drop(job: CallbackJob): void;
   /** Resolves once every queued callback has been delivered or given up. */
   idle(): Promise<void>;
   /** Callbacks queued or in flight. */
@@ -150,8 +152,30 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     });
   }
 
+  function drop(job: CallbackJob): void {
+    if (closed) return;
+    const target = resolveTarget(job.url, job);
+    options.log.add({
+      id: nextAttemptId++,
+      callbackId: nextCallbackId++,
+      attempt: 1,
+      command: job.command,
+      groupId: job.groupId,
+      url: `${target.origin}${target.path}`,
+      startedAt: new Date(options.now()).toISOString(),
+      latencyMs: 0,
+      status: null,
+      outcome: 'dropped',
+      actionStatus: null,
+      answer: null,
+      error: 'dropped on purpose (dropCallbacks)',
+      body: job.body,
+    });
+  }
+
   return {
     enqueue,
+    drop,
     idle() {
       return pending === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
     },

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   BadSig: 60005,
   /** `sdkappid` is not this app's. */
   InvalidSdkAppId: 60006,
+  /** The REST API was called more often than its per-API limit allows. */
+  RequestRateExceeded: 60007,
   /** `identifier` is not an app admin. */
   NotAdmin: 60010,
   /** `sdkappid` is missing from the URL. */

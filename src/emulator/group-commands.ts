@@ -8,13 +8,7 @@ import {
 } from './callback-bodies.js';
 import type { CommandContext } from './command-context.js';
 import { ErrorCodes, failWith } from './errors.js';
-import {
-  CreateGroupBody,
-  DestroyGroupBody,
-  GetGroupInfoBody,
-  ModifyGroupBody,
-  parseRequest,
-} from './request-schemas.js';
+import { CreateGroupBody, DestroyGroupBody, ModifyGroupBody, parseRequest } from './request-schemas.js';
 import {
   checkByteLimits,
   checkCustomFieldCount,
@@ -52,8 +46,10 @@ export function createGroup(ctx: CommandContext, input: unknown): Record<string,
     if (member.Member_Account !== owner) members.set(member.Member_Account, member.Role ?? 'Member');
   }
   const id = req.GroupId ? claimCustomId(ctx, req.GroupId, kind) : newGroupId(ctx, req.Type);
+  const createTime = Math.floor(ctx.now() / 1000);
   const group: GroupRecord = {
     id,
+    seq: ctx.state.nextGroupSeq++,
     type: req.Type,
     profile: {
       Name: req.Name,
@@ -68,7 +64,9 @@ export function createGroup(ctx: CommandContext, input: unknown): Record<string,
     maxMemberNum: req.MaxMemberNum ?? DEFAULT_MAX_MEMBERS,
     applyJoinOption: req.ApplyJoinOption ?? 'NeedPermission',
     muteAllMember: req.MuteAllMember ?? 'Off',
-    createTime: Math.floor(ctx.now() / 1000),
+    createTime,
+    lastInfoTime: createTime,
+    infoSeq: 1,
     topics: new Map(),
   };
   ctx.state.groups.set(id, group);
@@ -88,39 +86,6 @@ function newGroupId(ctx: CommandContext, type: string): string {
     const id = generateGroupId(groupKindOf(type) === 'Community' ? 'Community' : type);
     if (!ctx.state.groups.has(id)) return id;
   }
-}
-
-/** `group_open_http_svc/get_group_info`: answers `GroupInfo[]`, one entry per id, found or not. */
-export function getGroupInfo(ctx: CommandContext, input: unknown): Record<string, unknown> {
-  const req = parseRequest(GetGroupInfoBody, input);
-  return {
-    GroupInfo: req.GroupIdList.map((groupId) => {
-      const group = ctx.state.groups.get(groupId);
-      if (!group) {
-        return { GroupId: groupId, ErrorCode: ErrorCodes.GroupNotFound, ErrorInfo: 'group not found' };
-      }
-      return describeGroup(group);
-    }),
-  };
-}
-
-function describeGroup(group: GroupRecord): Record<string, unknown> {
-  return {
-    GroupId: group.id,
-    ErrorCode: 0,
-    ErrorInfo: '',
-    Type: group.type,
-    ...group.profile,
-    Owner_Account: group.owner ?? '',
-    CreateTime: group.createTime,
-    MemberNum: group.members.size,
-    MaxMemberNum: group.maxMemberNum,
-    ApplyJoinOption: group.applyJoinOption,
-    MuteAllMember: group.muteAllMember,
-    ...(group.supportTopic ? { SupportTopic: 1 } : {}),
-    AppDefinedData: [...group.customFields].map(([Key, Value]) => ({ Key, Value })),
-    MemberList: [...group.members].map(([Member_Account, Role]) => ({ Member_Account, Role })),
-  };
 }
 
 /**
@@ -151,13 +116,22 @@ export function modifyGroupBaseInfo(ctx: CommandContext, input: unknown): Record
   }
   checkCustomFieldCount(nextCustom.size);
 
+  const before = profileKey(group);
   Object.assign(group.profile, changes.fields);
   group.customFields = nextCustom;
+  if (profileKey(group) !== before) {
+    group.lastInfoTime = Math.floor(ctx.now() / 1000);
+    group.infoSeq++;
+  }
   if (req.MaxMemberNum !== undefined) group.maxMemberNum = req.MaxMemberNum;
   if (req.ApplyJoinOption !== undefined) group.applyJoinOption = req.ApplyJoinOption;
   if (req.MuteAllMember !== undefined) group.muteAllMember = req.MuteAllMember;
   if (!isEmptyChange(changes)) ctx.emit(groupInfoChangedCallback(group, ctx.operator, changes, ctx.now()));
   return {};
+}
+
+function profileKey(group: GroupRecord): string {
+  return JSON.stringify([group.profile, [...group.customFields]]);
 }
 
 /** `group_open_http_svc/destroy_group`; the group's topics go with it, with no topic callback. */

@@ -31,9 +31,29 @@ export const CreateGroupBody = z.looseObject({
   SupportTopic: supportTopic.optional(),
 });
 
-/** `group_open_http_svc/get_group_info`: 1 to 50 ids. */
+const names = z.array(z.string());
+
+/**
+ * `group_open_http_svc/get_group_info`: 1 to 50 ids, and which parts of each group to answer
+ * (Tencent doc 34961).
+ */
 export const GetGroupInfoBody = z.looseObject({
   GroupIdList: z.array(z.string()).min(1, 'lists at least one group').max(50, 'lists at most 50 groups'),
+  ResponseFilter: z
+    .looseObject({
+      GroupBaseInfoFilter: names.optional(),
+      MemberInfoFilter: names.optional(),
+      AppDefinedDataFilter_Group: names.optional(),
+      AppDefinedDataFilter_GroupMember: names.optional(),
+    })
+    .optional(),
+});
+
+/** `group_open_http_svc/get_appid_group_list`: a page of at most 10,000 ids (Tencent doc 34960). */
+export const GetAppidGroupListBody = z.looseObject({
+  Limit: z.number().int().min(1, 'must be at least 1').max(10_000, 'must not exceed 10000').optional(),
+  Next: z.number().int().min(0, 'must not be negative').optional(),
+  GroupType: z.string().min(1, 'must not be empty').optional(),
 });
 
 /** `group_open_http_svc/modify_group_base_info`; `From_Account` names the operator. */
@@ -65,11 +85,15 @@ export const CreateTopicBody = z.looseObject({
   CustomString: text.optional(),
 });
 
-/** `million_group_open_http_svc/get_topic`; every topic when `TopicIdList` is absent. */
+/**
+ * `million_group_open_http_svc/get_topic`; every topic when `TopicIdList` is absent, only the
+ * `TopicInfo` fields named in `ResponseFilter` when it is given.
+ */
 export const GetTopicBody = z.looseObject({
   GroupId: groupId,
   TopicIdList: z.array(z.string()).optional(),
   From_Account: fromAccount,
+  ResponseFilter: names.optional(),
 });
 
 /** `million_group_open_http_svc/modify_topic`. */

@@ -31,9 +31,15 @@ export async function handleRest(
     sendJson(res, 200, refusal, !body.ok);
     return;
   }
-  const handler = REST_COMMANDS.get(url.pathname.slice(REST_PREFIX.length));
+  const command = url.pathname.slice(REST_PREFIX.length);
+  const handler = REST_COMMANDS.get(command);
   if (!handler) {
     sendJson(res, 200, chatFailure(ErrorCodes.InvalidCommand, `unknown command ${url.pathname}`), !body.ok);
+    return;
+  }
+  const refused = checkRate(core, command);
+  if (refused) {
+    sendJson(res, 200, refused, !body.ok);
     return;
   }
   if (!body.ok) {
@@ -62,6 +68,19 @@ export async function handleRest(
       { via: 'rest', operator, optPlatform: 'RESTAPI', clientIp: remoteAddressOf(req) },
       json,
     ),
+  );
+}
+
+/**
+ * Refuses (60007) a call over its API's limit in calls per second. Every call an authenticated
+ * admin makes counts, well-formed or not, as the backend counts requests.
+ */
+function checkRate(core: EmulatorCore, command: string): ChatAnswer | null {
+  const limit = core.config.rateLimits[command];
+  if (limit === undefined || core.rateLimiter.take(command, limit, core.now())) return null;
+  return chatFailure(
+    ErrorCodes.RequestRateExceeded,
+    `${command} was called more than ${limit} times per second: REST API request rate exceeded, call less often`,
   );
 }
 

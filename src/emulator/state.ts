@@ -21,6 +21,8 @@ export interface TopicRecord {
 /** A group, with the members and roles it was created with. */
 export interface GroupRecord {
   id: string;
+  /** Creation order, from 1: the `Next` cursor of get_appid_group_list pages by it. */
+  seq: number;
   /** The type exactly as given at creation (`Private`, `Work`, `Public`, …); sent back as given. */
   type: string;
   profile: BaseProfile;
@@ -34,15 +36,22 @@ export interface GroupRecord {
   muteAllMember: 'On' | 'Off';
   /** Unix seconds. */
   createTime: number;
+  /** Unix seconds of the last change to the profile or custom fields (`LastInfoTime`). */
+  lastInfoTime: number;
+  /** Grows by one with every change to the profile or custom fields (`InfoSeq`). */
+  infoSeq: number;
   topics: Map<string, TopicRecord>;
 }
 
 /** Everything the emulated backend holds: in memory, gone when the process stops. */
 export interface EmulatorState {
+  /** Groups in creation order (a Map keeps insertion order; deleting does not reorder it). */
   groups: Map<string, GroupRecord>;
+  /** The `seq` the next group gets. */
+  nextGroupSeq: number;
 }
 
 /** An empty backend. */
 export function createState(): EmulatorState {
-  return { groups: new Map() };
+  return { groups: new Map(), nextGroupSeq: 1 };
 }

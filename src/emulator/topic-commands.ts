@@ -63,7 +63,10 @@ function newTopicId(group: GroupRecord): string {
   }
 }
 
-/** `million_group_open_http_svc/get_topic`: answers `TopicAndSelfInfo[]`, all topics when no list is given. */
+/**
+ * `million_group_open_http_svc/get_topic`: answers `TopicAndSelfInfo[]`, all topics when no list is
+ * given, each with its own `ErrorCode` (10010 for an unknown topic).
+ */
 export function getTopic(ctx: CommandContext, input: unknown): Record<string, unknown> {
   const req = parseRequest(GetTopicBody, input);
   const group = findTopicGroup(ctx.state, req.GroupId);
@@ -78,9 +81,24 @@ export function getTopic(ctx: CommandContext, input: unknown): Record<string, un
           TopicInfo: { TopicId: topicId },
         };
       }
-      return { ErrorCode: 0, ErrorInfo: '', TopicInfo: describeTopic(topic) };
+      return {
+        ErrorCode: 0,
+        ErrorInfo: '',
+        TopicInfo: pickTopicFields(describeTopic(topic), req.ResponseFilter),
+      };
     }),
   };
+}
+
+// `TopicId` is always answered; with a filter, only the other fields it names.
+function pickTopicFields(
+  info: Record<string, unknown>,
+  names: readonly string[] | undefined,
+): Record<string, unknown> {
+  if (!names) return info;
+  return Object.fromEntries(
+    Object.entries(info).filter(([name]) => name === 'TopicId' || names.includes(name)),
+  );
 }
 
 function describeTopic(topic: TopicRecord): Record<string, unknown> {

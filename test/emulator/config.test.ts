@@ -36,6 +36,14 @@ describe('GET and PUT /emulator/config', () => {
       timeoutMs: 2000,
       retryOnTimeout: 0,
       retryIntervalMs: 1000,
+      rateLimits: {
+        'group_open_http_svc/get_appid_group_list': 1,
+        'group_open_http_svc/get_group_info': 200,
+        'million_group_open_http_svc/get_topic': 200,
+      },
+      dropCallbacks: 0,
+      silentChanges: false,
+      seed: null,
     });
     expect(JSON.stringify(json)).not.toContain('5bd2850fff');
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDefaultConfig } from '../../src/emulator/config.js';
+import { createRateLimiter } from '../../src/emulator/rate-limits.js';
+import { createSeededRandom } from '../../src/emulator/seeded-random.js';
 import { runCommand } from '../../src/emulator/core.js';
 import { createDeliveryLog } from '../../src/emulator/delivery-log.js';
 import { createEmulator, DEFAULT_SECRET_KEY, ErrorCodes, verifyUserSig } from '../../src/emulator/index.js';
@@ -115,6 +117,8 @@ describe('createEmulator', () => {
       dispatcher: null as never,
       maxBodyBytes: 1024,
       log: (_message: string, error: unknown) => errors.push(error),
+      rateLimiter: createRateLimiter(),
+      random: createSeededRandom(1),
     };
     const origin = { via: 'rest', operator: 'a', optPlatform: 'RESTAPI', clientIp: '127.0.0.1' } as const;
     const answer = runCommand(
