@@ -159,7 +159,14 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     throw new TypeError('[timhook] a mirror with an open `log`: pass `mirror.state` too');
   }
   const mirror = options.mirror
-    ? await openMirror(options.mirror, { db, sdkAppId: String(sdkAppId), log, queue, logger })
+    ? await openMirror(options.mirror, {
+        db,
+        sdkAppId: String(sdkAppId),
+        log,
+        queue,
+        logger,
+        registry: metrics.registry,
+      })
     : null;
   if (mirror) hub.subscribe((event) => mirror.mirror.notice(event));
   attachRecorder(callbackDeps);

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { type DeclaredSink, parseSinks, SinkConfigError } from '../../relay/index.js';
 import { createJsonLogger, createRecorder } from '../../server/index.js';
 import { type CliCommand, UsageError } from '../command.js';
+import { createMirrorSetup } from '../mirror-setup.js';
+import { parseDuration, REST_SPECS, readRestSettings, type RestSettings } from '../rest-settings.js';
 import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
 
@@ -77,6 +79,7 @@ const SPECS: readonly SettingSpec[] = [
     default: '65536',
     help: 'Largest callback body, bytes.',
   },
+  ...REST_SPECS,
 ];
 
 const Settings = z.object({
@@ -95,7 +98,11 @@ const Settings = z.object({
   maxBody: z.coerce.number().int().positive('--max-body must be a positive number of bytes'),
 });
 
-export type ServeSettings = z.infer<typeof Settings> & { sinks: DeclaredSink[] };
+export type ServeSettings = z.infer<typeof Settings> & {
+  sinks: DeclaredSink[];
+  rest: RestSettings | null;
+  reconcileEveryMs: number | null;
+};
 
 /** Reads and checks `serve` settings from flags, environment and config file. */
 export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): ServeSettings {
@@ -107,7 +114,15 @@ export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): Serve
       'no callback token: pass --token (or TIMHOOK_TOKEN) with the token from the Chat console, or --insecure-no-token if the console has none',
     );
   }
-  return { ...parsed.data, sinks: readSinks(configFile, env) };
+  const rest = readRestSettings(values);
+  const every = values.reconcileEvery as string | undefined;
+  if (every && !rest) throw new UsageError('--reconcile-every needs the REST settings (--rest-admin, ...)');
+  return {
+    ...parsed.data,
+    sinks: readSinks(configFile, env),
+    rest,
+    reconcileEveryMs: every ? parseDuration(every, 'reconcile-every') : null,
+  };
 }
 
 /** The `sinks` of the config file (issue 6), their secrets read from the variables they name. */
@@ -160,6 +175,13 @@ Examples:
       ...(settings.apiToken ? { apiToken: settings.apiToken } : {}),
       sinks: settings.sinks,
       logger,
+      ...(settings.rest
+        ? {
+            mirror: createMirrorSetup(settings.rest, settings.sdkAppId, {
+              reconcileEveryMs: settings.reconcileEveryMs,
+            }),
+          }
+        : {}),
     });
     // Trap signals before listening, so a Ctrl-C right after start still stops gracefully.
     const starting = recorder.start();
@@ -169,9 +191,12 @@ Examples:
       logger.info('stopped');
     }, starting);
     await starting;
-    const { sinks, ...plain } = settings;
+    const { sinks, rest, reconcileEveryMs: every, ...plain } = settings;
     const shown = {
       ...maskSecrets(SPECS, { ...plain, db: maskUrlPassword(plain.db) }),
+      rest: rest
+        ? { admin: rest.admin, secretKey: '***', target: rest.region ?? rest.baseUrl, every }
+        : 'off (callbacks only)',
       sinks: sinks.map(({ settings: sink }) => `${sink.name} (${sink.type})`),
     };
     process.stdout.write(

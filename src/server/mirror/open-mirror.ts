@@ -1,6 +1,8 @@
+import type { Registry } from 'prom-client';
 import { type ChangeLog, type CommitQueue, type MirrorState, openMirrorState } from '../../store/index.js';
 import type { Logger } from '../logger.js';
 import { createMirror, type Mirror } from './create-mirror.js';
+import { type RestCallCounts, registerMirrorMetrics } from './mirror-metrics.js';
 import type { MirrorSource } from './mirror-source.js';
 import type { PassOptions } from './reconcile-pass.js';
 
@@ -15,6 +17,8 @@ export interface MirrorSetup {
   pass?: PassOptions;
   /** Where pass state is kept. Default: beside the log in the `db` database. */
   state?: MirrorState;
+  /** The REST client's call counters, shown in `/metrics`. */
+  restCounts?: () => RestCallCounts;
   /** Called once the mirror is stopped (closes what the setup opened). */
   close?: () => Promise<void>;
 }
@@ -22,7 +26,14 @@ export interface MirrorSetup {
 /** The mirror of a recorder, with the state store it opened (closed by `close`). */
 export async function openMirror(
   setup: MirrorSetup,
-  context: { db: string; sdkAppId: string; log: ChangeLog; queue: CommitQueue; logger: Logger },
+  context: {
+    db: string;
+    sdkAppId: string;
+    log: ChangeLog;
+    queue: CommitQueue;
+    logger: Logger;
+    registry: Registry;
+  },
 ): Promise<{ mirror: Mirror; close: () => Promise<void> }> {
   const state = setup.state ?? (await openMirrorState(context.db));
   const mirror = createMirror({
@@ -36,6 +47,7 @@ export async function openMirror(
     ...(setup.firstSight !== undefined ? { firstSight: setup.firstSight } : {}),
     ...(setup.pass ? { pass: setup.pass } : {}),
   });
+  mirror.onProgress(registerMirrorMetrics(context.registry, setup.restCounts));
   return {
     mirror,
     async close() {
