@@ -76,7 +76,10 @@ async function runHere(values: RawSettings, show: Progress): Promise<PassState> 
   const parsed = Direct.safeParse(values);
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
   const rest = readRestSettings(values);
-  if (!rest) throw new UsageError('without --url, give the REST settings: --rest-admin, --rest-secret-key, --rest-region or --rest-url');
+  if (!rest)
+    throw new UsageError(
+      'without --url, give the REST settings: --rest-admin, --rest-secret-key, --rest-region or --rest-url',
+    );
   const { sdkAppId, db } = parsed.data;
   const setup = createMirrorSetup(rest, sdkAppId);
   const log = await openChangeLog({ db, writerThread: false });
@@ -128,7 +131,8 @@ async function followRecorder(url: string, apiToken: string | undefined, show: P
       running?: boolean;
       error?: { message: string };
     } | null;
-    if (!response.ok) throw new Error(body?.error?.message ?? `the recorder answered HTTP ${response.status}`);
+    if (!response.ok)
+      throw new Error(body?.error?.message ?? `the recorder answered HTTP ${response.status}`);
     return body ?? {};
   };
   // The recorder marks the pass running before it answers the POST: running until it ends.
@@ -171,7 +175,7 @@ function createProgress(out: NodeJS.WriteStream): Progress {
       const seconds = ((state.finishedAt ?? Date.now()) - state.startedAt) / 1000;
       out.write(
         `reconciliation ${state.status === 'done' ? 'done' : 'FAILED'} in ${seconds.toFixed(1)} s: ` +
-          `scanned ${state.scanned} groups and ${state.topicsScanned} topics, drifted ${state.drifted}, ` +
+          `scanned ${state.scanned} groups and ${state.topicsScanned} topics${state.swept > 0 ? ` (and ${state.swept} groups not in the list)` : ''}, drifted ${state.drifted}, ` +
           `fixed ${state.fixed}, filled ${state.filled}, vanished ${state.vanished}, failed ${state.failed}` +
           (state.resumed > 0 ? ` (resumed ${state.resumed} time${state.resumed > 1 ? 's' : ''})` : '') +
           '\n',

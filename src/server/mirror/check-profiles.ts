@@ -2,7 +2,13 @@ import type { ProfileChange } from '../../protocol/index.js';
 import type { AppendResult, ChangeLog, LogEntry, ProfileView } from '../../store/index.js';
 import { type GroupFacts, isFatalSourceError, type MirrorSource, type TopicFacts } from './mirror-source.js';
 import { type PassCounts, zeroCounts } from './pass-state.js';
-import { differingFields, isEmptyProfileChange, REST_COMMANDS, type RestFact, toRestEntry } from './rest-entry.js';
+import {
+  differingFields,
+  isEmptyProfileChange,
+  REST_COMMANDS,
+  type RestFact,
+  toRestEntry,
+} from './rest-entry.js';
 
 /** What checking profiles against the REST API needs. */
 export interface CheckDeps {

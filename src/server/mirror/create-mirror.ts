@@ -79,10 +79,14 @@ export function createMirror(options: MirrorOptions): Mirror {
   function reconcile(trigger: string, resume = false): { state: PassState; done: Promise<PassState> } {
     if (current) return current;
     const placeholder = readPassState({ id: 'starting', pageCursor: '0', trigger, startedAt: now() })!;
-    const run = runPass({ ...deps, state: options.state, onProgress: publish, isStopping: () => stopping }, trigger, {
-      ...options.pass,
-      resume: resume ? 'unfinished' : 'running',
-    }).then(
+    const run = runPass(
+      { ...deps, state: options.state, onProgress: publish, isStopping: () => stopping },
+      trigger,
+      {
+        ...options.pass,
+        resume: resume ? 'unfinished' : 'running',
+      },
+    ).then(
       (state) => {
         current = null;
         if (state.status === 'failed') logger.error('reconciliation pass failed', { pass: state });

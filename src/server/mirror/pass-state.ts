@@ -15,9 +15,14 @@ export interface PassState {
   pageDone: number;
   /** `TotalCount` of the group list, when known. */
   total: number | null;
-  /** Groups checked against the API. */
+  /** Groups of the app's list checked against the API. */
   scanned: number;
-  /** Topics checked against the API. */
+  /**
+   * Mirrored groups the list did not hold (created since, or gone) checked after the walk; after a
+   * resume, also those listed before the interruption (the pass does not keep every id it saw).
+   */
+  swept: number;
+  /** Topics of the listed communities checked against the API (the sweep's are not counted). */
   topicsScanned: number;
   /** Profiles that differed from the API (fields, or a group or topic that no longer exists). */
   drifted: number;
@@ -51,6 +56,7 @@ export function newPassState(trigger: string, now: number): PassState {
     pageDone: 0,
     total: null,
     scanned: 0,
+    swept: 0,
     topicsScanned: 0,
     drifted: 0,
     fixed: 0,

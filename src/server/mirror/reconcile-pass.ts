@@ -63,7 +63,8 @@ export async function runPass(
   await save();
   try {
     const seen = new Set<string>();
-    if (pass.phase === 'groups') await walkGroups(deps, pass, save, seen, { pageSize, batchSize, concurrency });
+    if (pass.phase === 'groups')
+      await walkGroups(deps, pass, save, seen, { pageSize, batchSize, concurrency });
     pass.phase = 'sweep';
     pass.pageDone = 0;
     await save();
@@ -143,7 +144,8 @@ async function sweepMirror(
     before = page.next;
   }
   await checkInBatches(deps, unlisted, { ...sizes, pageSize: 0 }, (_done, counts) => {
-    addCounts(pass, counts);
+    pass.swept += counts.scanned;
+    addCounts(pass, { ...counts, scanned: 0, topicsScanned: 0 });
     return Promise.resolve();
   });
 }

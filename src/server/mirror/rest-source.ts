@@ -7,9 +7,17 @@ export interface MirrorRestCalls {
     limit?: number;
     next?: string;
   }): Promise<{ totalCount: number; groupIds: string[]; next: string }>;
-  getGroupInfo(groupIds: readonly string[]): Promise<
+  getGroupInfo(
+    groupIds: readonly string[],
+  ): Promise<
     Array<
-      | { groupId: string; found: true; type: string | null; profile: ProfileChange; raw: Record<string, unknown> }
+      | {
+          groupId: string;
+          found: true;
+          type: string | null;
+          profile: ProfileChange;
+          raw: Record<string, unknown>;
+        }
       | { groupId: string; found: false; gone: boolean; errorCode: number; errorInfo: string }
     >
   >;
