@@ -3,13 +3,13 @@ import type { GroupLookup, MirrorSource, TopicFacts } from './mirror-source.js';
 
 /** The calls of the REST client (`timhook/rest`'s `RestClient`) the mirror makes. */
 export interface MirrorRestCalls {
+  /** Where the calls go, named in error messages. */
+  readonly baseUrl: string;
   getAppidGroupList(request?: {
     limit?: number;
     next?: string;
   }): Promise<{ totalCount: number; groupIds: string[]; next: string }>;
-  getGroupInfo(
-    groupIds: readonly string[],
-  ): Promise<
+  getGroupInfo(groupIds: readonly string[]): Promise<
     Array<
       | {
           groupId: string;
@@ -43,11 +43,11 @@ const GONE_CODES = new Set([10010, 10015]);
 export function createRestSource(client: MirrorRestCalls): MirrorSource {
   return {
     async listGroups(next, limit) {
-      const page = await client.getAppidGroupList({ limit, next });
+      const page = await naming(client.baseUrl, client.getAppidGroupList({ limit, next }));
       return { groupIds: page.groupIds, next: page.next, total: page.totalCount };
     },
     async getGroups(groupIds) {
-      const results = await client.getGroupInfo(groupIds);
+      const results = await naming(client.baseUrl, client.getGroupInfo(groupIds));
       return results.map((result): GroupLookup => {
         if (!result.found) {
           return result.gone
@@ -75,13 +75,30 @@ export function createRestSource(client: MirrorRestCalls): MirrorSource {
       } catch (error) {
         const code = (error as { errorCode?: unknown }).errorCode;
         if (typeof code === 'number' && GONE_CODES.has(code)) return null;
-        throw error;
+        throw withTarget(client.baseUrl, error);
       }
       return results.flatMap((result): TopicFacts[] =>
         result.found ? [{ topicId: result.topicId, profile: result.profile, answer: result.raw }] : [],
       );
     },
   };
+}
+
+/** `call`, its error naming the REST API's base URL (an operator's first question). */
+async function naming<T>(baseUrl: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw withTarget(baseUrl, error);
+  }
+}
+
+/** An error saying where the call went, keeping `fatal` and `errorCode` of the REST error it wraps. */
+function withTarget(baseUrl: string, error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(`REST API at ${baseUrl}: ${String(error)}`);
+  const wrapped = new Error(`REST API at ${baseUrl}: ${error.message}`, { cause: error });
+  const { fatal, errorCode } = error as { fatal?: unknown; errorCode?: unknown };
+  return Object.assign(wrapped, { fatal: fatal === true, errorCode });
 }
 
 /** The answer's entry without its member list (a large group's would bloat the log). */
