@@ -96,6 +96,7 @@ export function createRestClient(options: RestClientOptions): RestClient {
   const metrics = createMetricsRecorder(options);
   const limiters = new Map<string, RateLimiter>();
   const closing = new AbortController();
+  let closed: Promise<void> | null = null;
 
   function limiterOf(api: string): RateLimiter {
     let limiter = limiters.get(api);
@@ -111,9 +112,13 @@ export function createRestClient(options: RestClientOptions): RestClient {
     const limiter = limiterOf(api);
     for (let attempt = 1; ; attempt++) {
       if (closing.signal.aborted) throw closedError(api, attempt - 1);
-      const waitedMs = await limiter.acquire();
+      let waitedMs: number;
+      try {
+        waitedMs = await limiter.acquire(closing.signal);
+      } catch {
+        throw closedError(api, attempt - 1);
+      }
       if (waitedMs > 0) metrics.wait({ api, waitedMs });
-      if (closing.signal.aborted) throw closedError(api, attempt - 1);
       const started = now();
       const result = await sendAttempt(
         { dispatcher, baseUrl, sdkAppId: String(sdkAppId), identifier, userSig: sigs.get(), timeoutMs },
@@ -131,13 +136,14 @@ export function createRestClient(options: RestClientOptions): RestClient {
       });
       if (result.outcome === 'ok') return result.answer;
       if (!willRetry) throw errorOf(api, result, attempt, String(sdkAppId), identifier);
-      let delayMs = backoff(retry, attempt, random);
       if (result.outcome === 'over-limit') {
-        delayMs = Math.max(delayMs, OVER_LIMIT_WAIT_MS + random() * OVER_LIMIT_WAIT_MS * 0.25);
-        limiter.holdUntil(now() + delayMs);
+        // Every call of this API waits out the window, and the wait counts as a rate-limit wait.
+        const holdMs = OVER_LIMIT_WAIT_MS * (1 + random() * 0.25);
+        limiter.holdUntil(now() + Math.max(holdMs, backoff(retry, attempt, random)));
+        continue;
       }
       try {
-        await sleep(delayMs, undefined, { signal: closing.signal });
+        await sleep(backoff(retry, attempt, random), undefined, { signal: closing.signal });
       } catch {
         throw closedError(api, attempt);
       }
@@ -194,9 +200,12 @@ export function createRestClient(options: RestClientOptions): RestClient {
       return send(api, JSON.stringify(body));
     },
     metrics: () => metrics.snapshot(),
-    close: async function closeRestClient() {
-      closing.abort();
-      if (ownDispatcher) await dispatcher.close();
+    close: function closeRestClient() {
+      if (!closed) {
+        closing.abort();
+        closed = ownDispatcher ? dispatcher.close() : Promise.resolve();
+      }
+      return closed;
     },
   };
   return client;
