@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { maskConfig, parseConfigPatch } from './config.js';
 import { type EmulatorCore, updateConfig } from './core.js';
-import type { DeliveryFilter } from './delivery-log.js';
+import type { DeliveryFilter, DeliveryOutcome } from './delivery-log.js';
 import { parseJsonObject, readBody, sendApiError, sendJson } from './http-io.js';
 
 // The console's routes are a JSON API (`{ error: { code, message } }`), not the Chat envelope.
@@ -48,8 +48,19 @@ export function describeConfig(core: EmulatorCore): Record<string, unknown> {
   return { sdkAppId: core.sdkAppId, ...maskConfig(core.config) };
 }
 
+const OUTCOMES: ReadonlySet<string> = new Set<DeliveryOutcome>([
+  'ok',
+  'fail',
+  'http-error',
+  'bad-answer',
+  'timeout',
+  'error',
+  'dropped',
+]);
+
 /**
- * `GET /emulator/deliveries?limit=&command=&groupId=` lists delivery attempts, newest first;
+ * `GET /emulator/deliveries?limit=&command=&groupId=&outcome=` lists delivery attempts, newest
+ * first, with the callbacks still pending and the number lost on purpose since the start;
  * `DELETE` empties the log.
  */
 export function handleDeliveries(
@@ -80,5 +91,17 @@ export function handleDeliveries(
   if (command) filter.command = command;
   const groupId = url.searchParams.get('groupId');
   if (groupId) filter.groupId = groupId;
-  sendJson(res, 200, { deliveries: core.deliveries.list(filter), pending: core.dispatcher.pending });
+  const outcome = url.searchParams.get('outcome');
+  if (outcome) {
+    if (!OUTCOMES.has(outcome)) {
+      sendApiError(res, 400, 'invalid_outcome', `outcome must be one of ${[...OUTCOMES].join(', ')}`);
+      return;
+    }
+    filter.outcome = outcome as DeliveryOutcome;
+  }
+  sendJson(res, 200, {
+    deliveries: core.deliveries.list(filter),
+    pending: core.dispatcher.pending,
+    dropped: core.dispatcher.dropped,
+  });
 }

@@ -40,6 +40,7 @@ export interface DeliveryFilter {
   command?: string;
   groupId?: string;
   callbackId?: number;
+  outcome?: DeliveryOutcome;
 }
 
 /** A bounded, newest-first record of delivery attempts, with listeners. */
@@ -76,13 +77,14 @@ export function createDeliveryLog(
       }
     },
     list(filter = {}) {
-      const { limit = 100, command, groupId, callbackId } = filter;
+      const { limit = 100, command, groupId, callbackId, outcome } = filter;
       const out: DeliveryRecord[] = [];
       for (let i = 1; i <= ring.length && out.length < limit; i++) {
         const record = ring[(next - i + ring.length) % ring.length]!;
         if (command !== undefined && record.command !== command) continue;
         if (groupId !== undefined && record.groupId !== groupId) continue;
         if (callbackId !== undefined && record.callbackId !== callbackId) continue;
+        if (outcome !== undefined && record.outcome !== outcome) continue;
         out.push(record);
       }
       return out;

@@ -34,6 +34,8 @@ export interface Dispatcher {
   idle(): Promise<void>;
   /** Callbacks queued or in flight. */
   readonly pending: number;
+  /** Callbacks lost on purpose since the start (the delivery log keeps only the latest). */
+  readonly dropped: number;
   /** Drops queued callbacks, aborts those in flight, closes every connection. */
   close(): void;
 }
@@ -59,6 +61,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const timers = new Set<NodeJS.Timeout>();
   let idleWaiters: Array<() => void> = [];
   let pending = 0;
+  let dropped = 0;
   let nextCallbackId = 1;
   let nextAttemptId = 1;
   let closed = false;
@@ -154,6 +157,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   function drop(job: CallbackJob): void {
     if (closed) return;
+    dropped++;
     const target = resolveTarget(job.url, job);
     options.log.add({
       id: nextAttemptId++,
@@ -181,6 +185,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     get pending() {
       return pending;
+    },
+    get dropped() {
+      return dropped;
     },
     close() {
       if (closed) return;

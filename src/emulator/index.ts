@@ -22,6 +22,7 @@ export {
   type EmulatorOptions,
   type ResolvedEmulatorOptions,
 } from './options.js';
+export { DEFAULT_RATE_LIMITS, resolveCommandName } from './rate-limits.js';
 export {
   generateUserSig,
   type UserSigCheck,

@@ -32,10 +32,15 @@ interface Bucket {
   at: number;
 }
 
+// A call sent on time can arrive a little early after the one before it arrived late (network
+// jitter): up to this share of a token may be borrowed, and is paid back before the next call.
+const EARLY_ALLOWANCE = 0.05;
+
 /**
  * Creates the per-API limiter. A bucket holds one second's worth of calls, so a caller that keeps
- * to the limit is never refused, and one that bursts past it is refused until tokens come back.
- * A bucket whose limit changes starts full at the new limit.
+ * to the limit is never refused (one up to 5% of an interval early included), and one that bursts
+ * past it is refused until tokens come back; over any stretch the rate stays at the limit. A
+ * bucket whose limit changes starts full at the new limit.
  */
 export function createRateLimiter(): RateLimiter {
   const buckets = new Map<string, Bucket>();
@@ -50,7 +55,7 @@ export function createRateLimiter(): RateLimiter {
       const elapsed = Math.max(0, nowMs - bucket.at) / 1000;
       bucket.tokens = Math.min(Math.max(limit, 1), bucket.tokens + elapsed * limit);
       bucket.at = nowMs;
-      if (bucket.tokens < 1) return false;
+      if (bucket.tokens < 1 - EARLY_ALLOWANCE) return false;
       bucket.tokens -= 1;
       return true;
     },

@@ -26,13 +26,17 @@ async function startCli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('timhook emulator (spawned as a user runs it)', () => {
-  it('teaches with --help: the three faces, every flag, and a worked example', async () => {
+  it('teaches with --help: the four faces, the reads and their limits, every flag, and a worked example', async () => {
     const { code, stdout } = await runCli(['emulator', '--help']);
     expect(code).toBe(0);
     for (const text of [
       'Usage: timhook emulator',
       '/v4/<service>/<command>',
       '/emulator/client/modify_group_base_info',
+      '/emulator/silent/modify_group_base_info',
+      'get_appid_group_list',
+      'ResponseFilter',
+      '60007',
       'GET/PUT /emulator/config',
       'tls-sig-api-v2',
       '2 s timeout',
@@ -58,6 +62,11 @@ describe('timhook emulator (spawned as a user runs it)', () => {
       '--event-time',
       '--retry-on-timeout',
       '--timeout-ms',
+      '--rate-limit',
+      '--no-rate-limits',
+      '--drop-callbacks',
+      '--silent-changes',
+      '--seed',
     ]) {
       expect(stdout).toContain(flag);
     }
@@ -91,6 +100,40 @@ describe('timhook emulator (spawned as a user runs it)', () => {
     await spawned.waitFor(/callback CreateGroup @TGS#\S+ → HTTP 200 OK/);
     expect(spawned.stdout()).not.toContain('cli-token-value');
     expect(spawned.stdout()).toContain('"callbackToken":"***"');
+  });
+
+  it('drops callbacks as asked, says so per delivery and at start, and serves reads without limits', async () => {
+    const receiver = await startReceiver();
+    const { spawned, url } = await startCli([
+      '--callback-url',
+      receiver.url,
+      '--drop-callbacks',
+      '1',
+      '--seed',
+      '3',
+      '--no-rate-limits',
+    ]);
+    await spawned.waitFor(/faults: +100% of callbacks dropped \(seed 3\)/);
+    const sig = officialSigApi(1400000000, DEFAULT_SECRET_KEY).genUserSig('administrator', 600);
+    const call = async (command: string, body: unknown) =>
+      (await (
+        await fetch(
+          `${url}/v4/${command}?sdkappid=1400000000&identifier=administrator&usersig=${sig}&random=7&contenttype=json`,
+          { method: 'POST', body: JSON.stringify(body) },
+        )
+      ).json()) as Record<string, unknown>;
+    expect(await call('group_open_http_svc/create_group', { Type: 'Public', Name: 'Ops' })).toMatchObject({
+      ActionStatus: 'OK',
+    });
+    await spawned.waitFor(/callback CreateGroup @TGS#\S+ → dropped on purpose/);
+    for (let i = 0; i < 3; i++) {
+      expect(await call('group_open_http_svc/get_appid_group_list', {})).toMatchObject({ TotalCount: 1 });
+    }
+    const { deliveries } = (await (await fetch(`${url}/emulator/deliveries`)).json()) as {
+      deliveries: Array<{ outcome: string }>;
+    };
+    expect(deliveries.map((record) => record.outcome)).toEqual(['dropped']);
+    expect(receiver.received).toHaveLength(0);
   });
 
   it('prints a working UserSig and curl line when it runs with the public default key', async () => {
@@ -157,6 +200,50 @@ describe('readEmulatorSettings and toEmulatorOptions', () => {
       timeoutMs: 2000,
       retryOnTimeout: 0,
       retryIntervalMs: 1000,
+      rateLimits: 'default',
+      dropCallbacks: 0,
+      silentChanges: false,
+      seed: null,
+    });
+  });
+
+  it('reads the rate limits and the drift faults: --rate-limit, --no-rate-limits, --drop-callbacks, --silent-changes, --seed', () => {
+    const options = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      toEmulatorOptions(readEmulatorSettings(args, env));
+    expect(
+      options([
+        '--rate-limit',
+        'get_group_info=50,million_group_open_http_svc/get_topic=off',
+        '--rate-limit',
+        'get_appid_group_list=0.5',
+        '--drop-callbacks',
+        '0.2',
+        '--silent-changes',
+        '--seed',
+        '42',
+      ]),
+    ).toMatchObject({
+      rateLimits: {
+        'group_open_http_svc/get_group_info': 50,
+        'million_group_open_http_svc/get_topic': 'off',
+        'group_open_http_svc/get_appid_group_list': 0.5,
+      },
+      dropCallbacks: 0.2,
+      silentChanges: true,
+      seed: 42,
+    });
+    expect(options(['--no-rate-limits']).rateLimits).toEqual({
+      'group_open_http_svc/get_appid_group_list': 'off',
+      'group_open_http_svc/get_group_info': 'off',
+      'million_group_open_http_svc/get_topic': 'off',
+    });
+    expect(options(['--no-rate-limits', '--rate-limit', 'get_topic=5']).rateLimits).toMatchObject({
+      'group_open_http_svc/get_group_info': 'off',
+      'million_group_open_http_svc/get_topic': 5,
+    });
+    expect(options([], { TIMHOOK_DROP_CALLBACKS: '0.5', TIMHOOK_SEED: '9' })).toMatchObject({
+      dropCallbacks: 0.5,
+      seed: 9,
     });
   });
 
@@ -232,5 +319,18 @@ describe('readEmulatorSettings and toEmulatorOptions', () => {
     expect(refuse(['--retry-on-timeout', '11'])).toThrow(/--retry-on-timeout/);
     expect(refuse(['--topic-body', 'weird'])).toThrow(/--topic-body/);
     expect(refuse(['--callbacks', 'info,nope'])).toThrow(/--callbacks/);
+    for (const entry of [
+      'get_group_info',
+      'get_everything=1',
+      'get_group_info=0',
+      'get_group_info=-1',
+      '=5',
+    ]) {
+      expect(refuse(['--rate-limit', entry]), entry).toThrow(/--rate-limit/);
+    }
+    expect(refuse(['--drop-callbacks', '1.5'])).toThrow(/--drop-callbacks/);
+    expect(refuse(['--drop-callbacks', 'some'])).toThrow(/--drop-callbacks/);
+    expect(refuse(['--seed', '-1'])).toThrow(/--seed/);
+    expect(refuse(['--seed', '1.5'])).toThrow(/--seed/);
   });
 });

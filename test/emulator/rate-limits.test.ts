@@ -118,6 +118,16 @@ describe('createRateLimiter', () => {
     ]);
   });
 
+  it('takes a call up to 5% of an interval early, and makes the next one wait for the borrowed share', () => {
+    const limiter = createRateLimiter();
+    expect(limiter.take('x', 1, 0)).toBe(true);
+    expect(limiter.take('x', 1, 940)).toBe(false);
+    expect(limiter.take('x', 1, 960)).toBe(true);
+    // 0.96 s after the previous call, the borrowed 0.04 still has to be paid back.
+    expect(limiter.take('x', 1, 1_920)).toBe(false);
+    expect(limiter.take('x', 1, 1_990)).toBe(true);
+  });
+
   it('refills nothing when the clock steps back, and starts a bucket full when its limit changes', () => {
     const limiter = createRateLimiter();
     expect(limiter.take('x', 1, 5_000)).toBe(true);

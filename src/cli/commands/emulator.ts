@@ -2,9 +2,11 @@ import { z } from 'zod';
 import {
   type CallbackSwitches,
   createEmulator,
+  DEFAULT_RATE_LIMITS,
   DEFAULT_SECRET_KEY,
   type DeliveryRecord,
   type EmulatorOptions,
+  resolveCommandName,
 } from '../../emulator/index.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
@@ -145,6 +147,39 @@ const SPECS: readonly SettingSpec[] = [
     help: 'Wait before each re-send.',
   },
   {
+    key: 'rateLimit',
+    flag: 'rate-limit',
+    type: 'list',
+    help: 'Change one API’s limit: COMMAND=N (calls per second) or COMMAND=off, e.g. get_group_info=50. Defaults as documented: get_appid_group_list 1, get_group_info 200, get_topic 200; over it the API answers 60007.',
+  },
+  {
+    key: 'noRateLimits',
+    flag: 'no-rate-limits',
+    type: 'boolean',
+    default: false,
+    help: 'No per-API limit at all (each --rate-limit still applies).',
+  },
+  {
+    key: 'dropCallbacks',
+    flag: 'drop-callbacks',
+    type: 'string',
+    default: '0',
+    help: 'Lose this fraction of callbacks (0 to 1, e.g. 0.2): never sent, logged as "dropped" in the deliveries.',
+  },
+  {
+    key: 'silentChanges',
+    flag: 'silent-changes',
+    type: 'boolean',
+    default: false,
+    help: 'Profile changes fire no callback at all (creations and destructions still do).',
+  },
+  {
+    key: 'seed',
+    flag: 'seed',
+    type: 'string',
+    help: 'Seed the randomness of --drop-callbacks (a whole number), so a run loses the same callbacks again. Default: a random seed.',
+  },
+  {
     key: 'quiet',
     flag: 'quiet',
     type: 'boolean',
@@ -200,6 +235,14 @@ const Settings = z.object({
   timeoutMs: whole('timeout-ms', 1, 60_000),
   retryOnTimeout: whole('retry-on-timeout', 0, 10),
   retryIntervalMs: whole('retry-interval-ms', 0, 60_000),
+  rateLimit: z.array(z.string()).default([]),
+  noRateLimits: z.boolean(),
+  dropCallbacks: z.coerce
+    .number({ error: '--drop-callbacks must be a fraction from 0 to 1' })
+    .min(0, '--drop-callbacks must be a fraction from 0 to 1')
+    .max(1, '--drop-callbacks must be a fraction from 0 to 1'),
+  silentChanges: z.boolean(),
+  seed: whole('seed', 0, 4_294_967_295).optional(),
   quiet: z.boolean(),
 });
 
@@ -209,7 +252,7 @@ export type EmulatorSettings = z.infer<typeof Settings>;
 /** Reads and checks `emulator` settings from flags and the `TIMHOOK_*` environment. */
 export function readEmulatorSettings(args: string[], env: NodeJS.ProcessEnv): EmulatorSettings {
   const { values } = resolveSettings(SPECS, args, env);
-  for (const key of ['admins', 'callbacks', 'customFieldKeys'] as const) {
+  for (const key of ['admins', 'callbacks', 'customFieldKeys', 'rateLimit'] as const) {
     const list = values[key];
     if (Array.isArray(list)) values[key] = list.flatMap((item) => item.split(',').map((s) => s.trim()));
   }
@@ -239,7 +282,32 @@ export function toEmulatorOptions(settings: EmulatorSettings): EmulatorOptions {
     timeoutMs: settings.timeoutMs,
     retryOnTimeout: settings.retryOnTimeout,
     retryIntervalMs: settings.retryIntervalMs,
+    rateLimits: readRateLimits(settings.rateLimit, settings.noRateLimits),
+    dropCallbacks: settings.dropCallbacks,
+    silentChanges: settings.silentChanges,
+    seed: settings.seed ?? null,
   };
+}
+
+/** `--no-rate-limits` and each `--rate-limit COMMAND=N|off`, as the emulator's `rateLimits`. */
+function readRateLimits(entries: string[], none: boolean): EmulatorOptions['rateLimits'] {
+  const limits: Record<string, number | 'off'> = {};
+  if (none) for (const command of Object.keys(DEFAULT_RATE_LIMITS)) limits[command] = 'off';
+  for (const entry of entries) {
+    const match = /^([\w/]+)=(off|\d+(?:\.\d+)?)$/.exec(entry);
+    const command = match ? resolveCommandName(match[1]!) : undefined;
+    if (!match || command === undefined) {
+      throw new UsageError(
+        `--rate-limit ${JSON.stringify(entry)}: use COMMAND=N or COMMAND=off with a REST command, e.g. get_group_info=50`,
+      );
+    }
+    const limit = match[2] === 'off' ? 'off' : Number(match[2]);
+    if (limit === 0)
+      throw new UsageError(`--rate-limit ${entry}: a limit is more than 0 calls per second (or off)`);
+    limits[command] = limit;
+  }
+  if (Object.keys(limits).length === 0) return 'default';
+  return limits;
 }
 
 function readSwitches(names: string[]): CallbackSwitches {
@@ -278,27 +346,39 @@ export const command: CliCommand = {
   help: `Usage: timhook emulator [--callback-url URL] [--callback-token T] [options]
 
 A stand-in for the Tencent Cloud Chat backend, to develop and test a callback receiver with no
-cloud account. It keeps groups and topics in memory and has three faces:
+cloud account. It keeps groups and topics in memory and has four faces:
 
   REST API     POST /v4/<service>/<command>?sdkappid=&identifier=&usersig=&random=&contenttype=json
-               create_group, get_group_info, modify_group_base_info, destroy_group
-               (group_open_http_svc); create_topic, get_topic, modify_topic, destroy_topic
-               (million_group_open_http_svc). identifier must be an app admin (--admin) and usersig
-               a TLSSigAPIv2 UserSig made with --secret-key, e.g. with the official npm package:
+               create_group, get_appid_group_list, get_group_info, modify_group_base_info,
+               destroy_group (group_open_http_svc); create_topic, get_topic, modify_topic,
+               destroy_topic (million_group_open_http_svc). identifier must be an app admin
+               (--admin) and usersig a TLSSigAPIv2 UserSig made with --secret-key, e.g. with the
+               official npm package:
                  new (require('tls-sig-api-v2').Api)(1400000000, KEY).genUserSig('administrator', 86400)
                Answers are HTTP 200 with ActionStatus/ErrorCode/ErrorInfo and the documented codes
                (60003 bad JSON, 70001 expired UserSig, 10004 a limit broken, 10010 no such group, …).
+  reading      get_appid_group_list pages every group id (Limit ≤ 10000, Next cursor until 0,
+               optional GroupType); get_group_info answers up to 50 groups, each with its own
+               ErrorCode, narrowed by ResponseFilter {GroupBaseInfoFilter, AppDefinedDataFilter_Group};
+               get_topic answers a community's topics with their profiles. Each API keeps its
+               documented limit (get_appid_group_list 1 call/s, get_group_info and get_topic
+               200 calls/s) and answers 60007 over it: see --rate-limit, --no-rate-limits.
   client face  POST /emulator/client/modify_group_base_info and /emulator/client/modify_topic with
                the REST body plus Operator_Account (the user), OptPlatform and ClientIP: a change
                made from an app, under the group's permission rules (Work: any member;
                Public/Community: owner or admin; Meeting/AVChatRoom: owner; 10007 otherwise).
-  console      GET/PUT /emulator/config changes every setting below while running;
+  silent face  POST /emulator/silent/modify_group_base_info and /emulator/silent/modify_topic with
+               the REST body: the change is made and no callback fires, so a recorder drifts.
+  console      GET/PUT /emulator/config changes every setting below while running (rateLimits,
+               dropCallbacks, silentChanges and seed included);
                GET /emulator/deliveries lists each callback attempt, newest first.
 
 After each change the documented callbacks go to --callback-url, carrying only the fields that
 changed, with SdkAppid, CallbackCommand, contenttype, ClientIP, OptPlatform (and Sign, RequestTime
 with a token) in the URL, over kept-alive connections with a 2 s timeout; per group in the order
-the changes were made.
+the changes were made. To make a mirror drift for real, --drop-callbacks 0.2 loses a fifth of them
+(each logged as "dropped"; --seed N loses the same ones again) and --silent-changes sends none for
+profile changes.
 
 Options (flags > TIMHOOK_* environment > defaults):
 ${describeSettings(SPECS)}
@@ -312,6 +392,11 @@ Examples:
        -d '{"Type":"Public","Name":"Ops","Owner_Account":"leckie"}'
   # Switch the topic body to the documented one while running:
   curl -X PUT http://127.0.0.1:8788/emulator/config -d '{"topicBody":"documented"}'
+  # Lose 20% of callbacks, the same ones every run, and let get_group_info take 50 calls/s:
+  timhook emulator --callback-url http://127.0.0.1:8787/callback --drop-callbacks 0.2 --seed 1 \\
+                   --rate-limit get_group_info=50
+  # Or while running:
+  curl -X PUT http://127.0.0.1:8788/emulator/config -d '{"dropCallbacks":0.2,"seed":1}'
 `,
   async run(args) {
     const settings = readEmulatorSettings(args, process.env);
@@ -335,7 +420,9 @@ function describeStart(settings: EmulatorSettings, url: string, adminSig: string
     `settings: ${JSON.stringify(shown)}`,
     `REST API:    POST ${url}/v4/<service>/<command>?sdkappid=${settings.sdkAppId}&identifier=${admin}&usersig=<UserSig>&random=<n>&contenttype=json`,
     `client face: POST ${url}/emulator/client/modify_group_base_info   (body: REST body + Operator_Account)`,
+    `silent face: POST ${url}/emulator/silent/modify_group_base_info   (REST body; no callback fires)`,
     `console:     GET/PUT ${url}/emulator/config   deliveries: GET ${url}/emulator/deliveries`,
+    describeFaults(settings),
     settings.callbackUrl
       ? `callbacks → ${settings.callbackUrl}${settings.callbackToken ? ' (signed)' : ' (unsigned: no --callback-token)'}`
       : 'callbacks: none until a URL is set (--callback-url, or PUT /emulator/config {"callbackUrl": …})',
@@ -361,6 +448,16 @@ function describeStart(settings: EmulatorSettings, url: string, adminSig: string
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+function describeFaults(settings: EmulatorSettings): string {
+  const faults = [
+    settings.dropCallbacks > 0
+      ? `${Math.round(settings.dropCallbacks * 1000) / 10}% of callbacks dropped${settings.seed === undefined ? '' : ` (seed ${settings.seed})`}`
+      : null,
+    settings.silentChanges ? 'profile changes silent' : null,
+  ].filter((fault) => fault !== null);
+  return `faults:      ${faults.length > 0 ? faults.join(', ') : 'none'} (dropCallbacks, silentChanges in /emulator/config)`;
 }
 
 function isLoopback(host: string): boolean {
