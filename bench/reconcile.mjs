@@ -30,7 +30,21 @@ const sig = new Api(SDK_APP_ID, SECRET_KEY).genUserSig(ADMIN, 86_400);
 const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-reconcile-'));
 const emulator = await startServer(
   'emulator',
-  [CLI, 'emulator', '--port', '0', '--sdk-appid', String(SDK_APP_ID), '--secret-key', SECRET_KEY, '--admin', ADMIN, '--custom-field', 'Level', '--quiet'],
+  [
+    CLI,
+    'emulator',
+    '--port',
+    '0',
+    '--sdk-appid',
+    String(SDK_APP_ID),
+    '--secret-key',
+    SECRET_KEY,
+    '--admin',
+    ADMIN,
+    '--custom-field',
+    'Level',
+    '--quiet',
+  ],
   { ready: /listening on http:\/\/127\.0\.0\.1:(\d+)/ },
 );
 try {
@@ -79,7 +93,18 @@ try {
 
 /** Runs `timhook reconcile` on `db`; its summary gives groups scanned and seconds. */
 async function pass(db) {
-  const args = [CLI, 'reconcile', '--sdk-appid', String(SDK_APP_ID), '--db', db, '--rest-admin', ADMIN, '--rest-url', emulator.url];
+  const args = [
+    CLI,
+    'reconcile',
+    '--sdk-appid',
+    String(SDK_APP_ID),
+    '--db',
+    db,
+    '--rest-admin',
+    ADMIN,
+    '--rest-url',
+    emulator.url,
+  ];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, TIMHOOK_REST_SECRET_KEY: SECRET_KEY },
     stdio: ['ignore', 'pipe', 'inherit'],
