@@ -67,7 +67,9 @@ function withoutNewerFields(
   row: ProfileView,
 ): { changes: LogEntry['changes']; newer: string[] } {
   const asOf = entry.eventTime;
-  if (!entry.command.startsWith('timhook.') || asOf === null) return { changes: entry.changes, newer: [] };
+  // A malformed entry (no command) is left for the database to refuse.
+  const rest = typeof entry.command === 'string' && entry.command.startsWith('timhook.');
+  if (!rest || asOf === null) return { changes: entry.changes, newer: [] };
   const isNewer = (field: string) => {
     const state = row.fields[field];
     return state !== undefined && (state.changedAt > asOf || (state.eventTime ?? 0) > asOf);
