@@ -90,7 +90,7 @@ export async function checkTopics(
   try {
     topics = await deps.source.getTopics(groupId);
   } catch (error) {
-    if (isFatal(error)) throw error;
+    if (isFatalSourceError(error)) throw error;
     counts.failed++;
     return;
   }
@@ -225,9 +225,8 @@ function tally(counts: PassCounts, outcome: Outcome): void {
 async function settleAll(work: Array<Promise<void>>): Promise<void> {
   const results = await Promise.allSettled(work);
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-  const fatal = errors.find(isFatal);
+  const fatal = errors.find(isFatalSourceError);
   if (fatal !== undefined) throw fatal;
   if (errors.length > 0) throw errors[0];
 }
 
-const isFatal = isFatalSourceError;

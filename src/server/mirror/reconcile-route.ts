@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, sendJson } from '../http.js';
 import type { Mirror } from './create-mirror.js';
+import type { PassState } from './pass-state.js';
 
 /** The path of the reconciliation API. */
 export const RECONCILE_PATH = '/api/reconcile';
@@ -24,8 +25,10 @@ export async function serveReconcile(
       );
     }
     const before = await mirror.status();
-    const { state } = mirror.reconcile('api');
-    sendJson(res, 202, { started: !before.running, pass: state });
+    const { state, done } = mirror.reconcile('api');
+    // A pass just asked for is named once it has read (or resumed) its stored state.
+    const named = before.running ? state : await firstProgress(mirror, done);
+    sendJson(res, 202, { started: !before.running, pass: named });
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -36,4 +39,15 @@ export async function serveReconcile(
     return;
   }
   sendJson(res, 200, { configured: true, ...(await mirror.status()) });
+}
+
+/** The first progress a new pass reports (it reports at once), or its end. */
+function firstProgress(mirror: Mirror, done: Promise<PassState>): Promise<PassState> {
+  return new Promise((resolve, reject) => {
+    const off = mirror.onProgress((state) => {
+      off();
+      resolve(state);
+    });
+    done.then(resolve, reject).finally(off);
+  });
 }
