@@ -43,7 +43,7 @@ async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
 
 /** A recorder whose mirror calls `baseUrl` with `client` settings (the emulator's, unless changed). */
 async function startRecorder(baseUrl: string, client: Partial<RestClientOptions> = {}): Promise<Recorder> {
-  dir = mkdtempSync(join(tmpdir(), 'timhook-mirror-'));
+  dir ??= mkdtempSync(join(tmpdir(), 'timhook-mirror-'));
   const rest = createRestClient({
     sdkAppId: SDK_APP_ID,
     identifier: ADMIN,
@@ -260,5 +260,34 @@ describe('errors of the REST API', () => {
     expect(pass.failed).toBeGreaterThan(0);
     expect(pass.scanned + pass.failed).toBe(150);
     expect(await restEvents()).toHaveLength(pass.filled);
+  });
+});
+
+describe('a pass and the recorder’s life', () => {
+  it('stops between batches when the recorder stops, and the next start resumes it to its end', async () => {
+    await startEmulator();
+    for (let i = 0; i < 200; i++)
+      await rest('group_open_http_svc/create_group', { Type: 'Public', Name: `g${i}` });
+    const slow = { rateLimits: { 'group_open_http_svc/get_group_info': 2 } };
+    await startRecorder(emulator!.url, slow);
+    const stopped = new Promise<PassState>((resolve) => {
+      recorder!.mirror!.onProgress((state) => {
+        if (state.scanned >= 50) resolve(state);
+      });
+    });
+    const { done } = recorder!.mirror!.reconcile('test');
+    const partway = await stopped;
+    await recorder!.stop();
+    const interrupted = await done;
+    expect(interrupted).toMatchObject({ id: partway.id, status: 'running' });
+    expect(interrupted.scanned).toBeLessThan(200);
+
+    await startRecorder(emulator!.url, slow);
+    const finished = await new Promise<PassState>((resolve) => {
+      recorder!.mirror!.onProgress((state) => {
+        if (state.status !== 'running') resolve(state);
+      });
+    });
+    expect(finished).toMatchObject({ id: partway.id, status: 'done', scanned: 200, filled: 200, resumed: 1 });
   });
 });

@@ -51,9 +51,12 @@ export async function openMirror(
   return {
     mirror,
     async close() {
-      await mirror.stop();
-      if (!setup.state) await state.close();
+      // Stopping first, then closing the client ends the calls waiting for a rate limit: a pass
+      // stops within one call's time, not after every batch in flight got its turn.
+      const stopped = mirror.stop();
       await setup.close?.();
+      await stopped;
+      if (!setup.state) await state.close();
     },
   };
 }

@@ -185,6 +185,8 @@ async function checkInBatches(
       try {
         results[index] = await checkGroups(deps, batch);
       } catch (error) {
+        // A call cut short by the recorder stopping is not a failure: the batch is done again on resume.
+        if (deps.isStopping()) return;
         if (isFatalSourceError(error)) {
           fatal = error;
           return;
