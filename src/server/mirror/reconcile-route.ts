@@ -25,7 +25,7 @@ export async function serveReconcile(
       );
     }
     const before = await mirror.status();
-    const { state, done } = mirror.reconcile('api');
+    const { state, done } = mirror.reconcile('api', true);
     // A pass just asked for is named once it has read (or resumed) its stored state.
     const named = before.running ? state : await firstProgress(mirror, done);
     sendJson(res, 202, { started: !before.running, pass: named });
