@@ -26,7 +26,11 @@ export interface RestClient {
   getGroupInfo(groupIds: readonly string[], request?: GroupInfoRequest): Promise<GroupInfoResult[]>;
   /** A community's topics with their profiles (`million_group_open_http_svc/get_topic`). */
   getTopic(groupId: string, request?: TopicRequest): Promise<TopicInfoResult[]>;
-  /** Any REST command with a JSON body; resolves to the whole answer when it is `OK`. */
+  /**
+   * Any REST command with a JSON body; resolves to the whole answer when it is `OK`. It is retried
+   * like the reads after a timeout or a lost connection, when the backend may already have acted:
+   * give it commands that are safe to repeat.
+   */
   call(api: string, body: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>>;
   /** Calls by API and outcome, and rate-limit waits, since the client was made. */
   metrics(): RestMetrics;

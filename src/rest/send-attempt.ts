@@ -90,7 +90,7 @@ function failedTransport(error: unknown, signal: AbortSignal, timeoutMs: number)
     return { outcome: 'timeout', retryable: true, reason: `no answer within ${timeoutMs} ms`, cause: error };
   }
   const detail = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-  return { outcome: 'network', retryable: true, reason: `the connection failed (${detail})`, cause: error };
+  return { outcome: 'network', retryable: true, reason: `the connection failed: ${detail}`, cause: error };
 }
 
 function classifyAnswer(status: number, text: string): Attempt {

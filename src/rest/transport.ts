@@ -205,11 +205,16 @@ function errorOf(
   result: Exclude<Attempt, { outcome: 'ok' }>,
   attempts: number,
 ): RestError {
-  const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+  const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   if (!('errorCode' in result)) {
+    // Only the origin: a base URL's path and the call's query (the UserSig) stay out of messages.
+    const where =
+      result.outcome === 'answer'
+        ? result.reason
+        : `could not reach ${originOf(state.baseUrl)} (${result.reason})`;
     return new RestError(
       { kind: result.outcome, api, errorCode: 0, errorInfo: result.reason, attempts },
-      `${api}: ${result.reason}${tries}`,
+      `${api}: ${where}${tries}`,
       { cause: result.cause },
     );
   }
@@ -226,4 +231,8 @@ function errorOf(
     );
   }
   return new RestError({ kind: 'chat', ...init }, `${api} failed: ${said}${tries}`);
+}
+
+function originOf(baseUrl: string): string {
+  return new URL(baseUrl).origin;
 }
