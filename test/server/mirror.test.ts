@@ -291,3 +291,26 @@ describe('a pass and the recorder’s life', () => {
     expect(finished).toMatchObject({ id: partway.id, status: 'done', scanned: 200, filled: 200, resumed: 1 });
   });
 });
+
+it('answers /api/reconcile without REST settings: not configured, and 409 to start a pass', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'timhook-mirror-'));
+  recorder = await createRecorder({
+    sdkAppId: SDK_APP_ID,
+    tokens: [TOKEN],
+    port: 0,
+    db: join(dir, 'plain.db'),
+    logger: silentLogger,
+  });
+  await recorder.start();
+  const status = await fetch(`${recorder.url}/api/reconcile`);
+  expect(await status.json()).toEqual({ configured: false, running: false, pass: null });
+  const start = await fetch(`${recorder.url}/api/reconcile`, { method: 'POST' });
+  expect(start.status).toBe(409);
+  expect(await start.json()).toEqual({
+    error: {
+      code: 'no_rest_settings',
+      message:
+        'reconciliation needs the REST API: start the recorder with --rest-admin, --rest-secret-key and --rest-region or --rest-url',
+    },
+  });
+});
