@@ -225,7 +225,7 @@ describe('errors of the REST API', () => {
   it('fails the pass with a clear message naming the REST URL when it cannot be reached, and keeps it to resume', async () => {
     const pass = await failedPass({}, `http://127.0.0.1:${await closedPort()}`);
     expect(pass.error).toMatch(
-      /^REST API at http:\/\/127\.0\.0\.1:\d+: .*get_appid_group_list: the connection failed \(ECONNREFUSED\)/,
+      /get_appid_group_list: could not reach http:\/\/127\.0\.0\.1:\d+ \(the connection failed: ECONNREFUSED\)/,
     );
     expect((await recorder!.mirror!.status()).pass).toMatchObject({ status: 'failed', id: pass.id });
   });

@@ -96,6 +96,7 @@ async function naming<T>(baseUrl: string, call: Promise<T>): Promise<T> {
 /** An error saying where the call went, keeping `fatal` and `errorCode` of the REST error it wraps. */
 function withTarget(baseUrl: string, error: unknown): Error {
   if (!(error instanceof Error)) return new Error(`REST API at ${baseUrl}: ${String(error)}`);
+  if (error.message.includes(baseUrl)) return error;
   const wrapped = new Error(`REST API at ${baseUrl}: ${error.message}`, { cause: error });
   const { fatal, errorCode } = error as { fatal?: unknown; errorCode?: unknown };
   return Object.assign(wrapped, { fatal: fatal === true, errorCode });
