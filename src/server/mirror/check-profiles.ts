@@ -229,4 +229,3 @@ async function settleAll(work: Array<Promise<void>>): Promise<void> {
   if (fatal !== undefined) throw fatal;
   if (errors.length > 0) throw errors[0];
 }
-
