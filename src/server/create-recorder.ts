@@ -18,6 +18,7 @@ import { createLogFollower } from './log-follower.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createRecorderMetrics, createRelayMetrics } from './metrics.js';
 import { type Mirror, type MirrorSetup, openMirror } from './mirror/index.js';
+import { progressFrames } from './mirror/progress-frames.js';
 import { RECONCILE_PATH, serveReconcile } from './mirror/reconcile-route.js';
 import { buildOpenApi } from './openapi.js';
 import { createRecentRefusals, type RecentRefusals } from './recent-refusals.js';
@@ -211,7 +212,14 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
       }
       if (pathname === '/api/stream')
         return await serveStream(
-          { log, hub, heartbeatMs, maxBufferedBytes: maxStreamBufferBytes, clients: streams },
+          {
+            log,
+            hub,
+            heartbeatMs,
+            maxBufferedBytes: maxStreamBufferBytes,
+            clients: streams,
+            ...(mirror ? { extraFrames: (write) => progressFrames(mirror.mirror, write) } : {}),
+          },
           req,
           res,
           params,

@@ -314,3 +314,34 @@ it('answers /api/reconcile without REST settings: not configured, and 409 to sta
     },
   });
 });
+
+it('shows a pass’s progress on /api/stream as `event: reconcile` frames, the last one its end', async () => {
+  await startEmulator();
+  for (let i = 0; i < 120; i++)
+    await rest('group_open_http_svc/create_group', { Type: 'Public', Name: `g${i}` });
+  await startRecorder(emulator!.url, { rateLimits: { 'group_open_http_svc/get_group_info': 1 } });
+  const controller = new AbortController();
+  const response = await fetch(`${recorder!.url}/api/stream`, { signal: controller.signal });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  expect((await fetch(`${recorder!.url}/api/reconcile`, { method: 'POST' })).status).toBe(202);
+  let text = '';
+  const frames: Array<{ status: string; scanned: number }> = [];
+  while (!frames.some((frame) => frame.status === 'done')) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended: ${text}`);
+    text += value;
+    const parts = text.split('\n\n');
+    text = parts.pop()!;
+    for (const part of parts) {
+      if (!part.startsWith('event: reconcile\n')) continue;
+      expect(part).toMatch(/^event: reconcile\ndata: \{.*\}$/);
+      frames.push(
+        JSON.parse(part.slice('event: reconcile\ndata: '.length)) as { status: string; scanned: number },
+      );
+    }
+  }
+  controller.abort();
+  expect(frames[0]).toMatchObject({ status: 'running', scanned: 0 });
+  expect(frames.at(-1)).toMatchObject({ status: 'done', scanned: 120 });
+  expect(frames.length).toBeGreaterThan(2);
+});
