@@ -42,7 +42,11 @@ async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
 }
 
 /** A recorder whose mirror calls `baseUrl` with `client` settings (the emulator's, unless changed). */
-async function startRecorder(baseUrl: string, client: Partial<RestClientOptions> = {}): Promise<Recorder> {
+async function startRecorder(
+  baseUrl: string,
+  client: Partial<RestClientOptions> = {},
+  reconcileEveryMs: number | null = null,
+): Promise<Recorder> {
   dir ??= mkdtempSync(join(tmpdir(), 'timhook-mirror-'));
   const rest = createRestClient({
     sdkAppId: SDK_APP_ID,
@@ -59,7 +63,12 @@ async function startRecorder(baseUrl: string, client: Partial<RestClientOptions>
     port: 0,
     db: join(dir, 'mirror.db'),
     logger: silentLogger,
-    mirror: { source: createRestSource(rest), restCounts: () => rest.metrics(), close: () => rest.close() },
+    mirror: {
+      source: createRestSource(rest),
+      restCounts: () => rest.metrics(),
+      close: () => rest.close(),
+      reconcileEveryMs,
+    },
   });
   await recorder.start();
   return recorder;
@@ -344,4 +353,23 @@ it('shows a pass’s progress on /api/stream as `event: reconcile` frames, the l
   expect(frames[0]).toMatchObject({ status: 'running', scanned: 0 });
   expect(frames.at(-1)).toMatchObject({ status: 'done', scanned: 120 });
   expect(frames.length).toBeGreaterThan(2);
+});
+
+it('starts a pass every --reconcile-every, and none meanwhile', async () => {
+  await startEmulator();
+  await rest('group_open_http_svc/create_group', { Type: 'Public', Name: 'Timed' });
+  await startRecorder(emulator!.url, {}, 300);
+  const passes: PassState[] = [];
+  await new Promise<void>((resolve) => {
+    recorder!.mirror!.onProgress((state) => {
+      if (state.status === 'done') passes.push(state);
+      if (passes.length === 2) resolve();
+    });
+  });
+  expect(passes.map((pass) => pass.trigger)).toEqual(['timer', 'timer']);
+  expect(passes[0]!.id).not.toBe(passes[1]!.id);
+  expect(passes.map((pass) => [pass.filled, pass.drifted])).toEqual([
+    [1, 0],
+    [0, 0],
+  ]);
 });
