@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   demo: () => import('./commands/demo.js'),
   emulator: () => import('./commands/emulator.js'),
   relay: () => import('./commands/relay.js'),
+  reconcile: () => import('./commands/reconcile.js'),
 };
 
 const HELP = `timhook — receive, record, relay and emulate Tencent Cloud Chat group/topic profile callbacks

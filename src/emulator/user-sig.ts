@@ -1,6 +1,10 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { timingSafeEqual } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
+import { userSigHmac } from '../rest/user-sig.js';
 import { ErrorCodes } from './errors.js';
+
+// The emulator makes sigs with the REST client's generator, the one REST callers use.
+export { generateUserSig, type UserSigInput } from '../rest/user-sig.js';
 
 /** What a UserSig must match: the request's app and identifier, and the app's secret key. */
 export interface UserSigExpectation {
@@ -81,56 +85,8 @@ export function verifyUserSig(userSig: string, expect: UserSigExpectation): User
   return { ok: true, expiresAtMs };
 }
 
-/** What {@link generateUserSig} signs. */
-export interface UserSigInput {
-  sdkAppId: string | number;
-  secretKey: string;
-  identifier: string;
-  /** Lifetime in seconds. Default 86400 (one day). */
-  expireSeconds?: number;
-  /** The clock, ms since the epoch. Default `Date.now()`. */
-  nowMs?: number;
-}
-
-/**
- * Makes a UserSig exactly as the official `tls-sig-api-v2` generator does (PROTOCOL.md §4), for
- * tests and tools that call the emulator's REST API.
- *
- * @example generateUserSig({ sdkAppId: 1400000000, secretKey, identifier: 'administrator' })
- */
-export function generateUserSig(input: UserSigInput): string {
-  const { sdkAppId, secretKey, identifier, expireSeconds = 86_400, nowMs = Date.now() } = input;
-  const doc: SigDoc = {
-    'TLS.ver': '2.0',
-    'TLS.identifier': identifier,
-    'TLS.sdkappid': Number(sdkAppId),
-    'TLS.time': Math.floor(nowMs / 1000),
-    'TLS.expire': expireSeconds,
-    'TLS.sig': '',
-  };
-  doc['TLS.sig'] = signDoc(doc, secretKey);
-  return deflateSync(Buffer.from(JSON.stringify(doc)))
-    .toString('base64')
-    .replace(/[+/=]/g, escapeChar);
-}
-
-function escapeChar(c: string): string {
-  return c === '+' ? '*' : c === '/' ? '-' : '_';
-}
-
 function unescapeChar(c: string): string {
   return c === '*' ? '+' : c === '-' ? '/' : '=';
-}
-
-/** The string to sign, one `TLS.<name>:<value>` line each (PROTOCOL.md §4), HMAC'd and base64'd. */
-function signDoc(doc: SigDoc, secretKey: string): string {
-  let content =
-    `TLS.identifier:${doc['TLS.identifier']}\n` +
-    `TLS.sdkappid:${doc['TLS.sdkappid']}\n` +
-    `TLS.time:${doc['TLS.time']}\n` +
-    `TLS.expire:${doc['TLS.expire']}\n`;
-  if (doc['TLS.userbuf'] !== undefined) content += `TLS.userbuf:${doc['TLS.userbuf']}\n`;
-  return createHmac('sha256', secretKey).update(content).digest('base64');
 }
 
 /** The sig's document, or why it cannot be read. */
@@ -152,6 +108,19 @@ function decodeSigDoc(userSig: string): SigDoc | string {
     return 'the UserSig does not hold a JSON document';
   }
   return isSigDoc(value) ? value : 'the UserSig document lacks a TLS field or has one of the wrong type';
+}
+
+function signDoc(doc: SigDoc, secretKey: string): string {
+  return userSigHmac(
+    {
+      identifier: doc['TLS.identifier'],
+      sdkAppId: doc['TLS.sdkappid'],
+      time: doc['TLS.time'],
+      expire: doc['TLS.expire'],
+      ...(doc['TLS.userbuf'] !== undefined ? { userbuf: doc['TLS.userbuf'] } : {}),
+    },
+    secretKey,
+  );
 }
 
 function isSigDoc(value: unknown): value is SigDoc {

@@ -17,7 +17,7 @@ export interface Batch {
  */
 export async function readBatch(
   log: ChangeLog,
-  settings: Pick<SinkSettings, 'batchSize' | 'filter' | 'payload'>,
+  settings: Pick<SinkSettings, 'batchSize' | 'filter' | 'payload' | 'rest'>,
   sdkAppIdOf: (seq: number) => Promise<string>,
   after: number,
 ): Promise<Batch> {
@@ -27,6 +27,8 @@ export async function readBatch(
   if (events.length > 0) {
     const sdkAppId = await sdkAppIdOf(events[0]!.seq);
     for (const event of events) {
+      // The recorder's own entries from the REST API are the commands under `timhook.`.
+      if (!settings.rest && event.command.startsWith('timhook.')) continue;
       if (matchesSinkFilter(settings.filter, event))
         messages.push(toRelayMessage(event, settings.payload, sdkAppId));
     }

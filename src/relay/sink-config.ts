@@ -58,6 +58,11 @@ const common = {
   batchSize: z.int().min(1).max(5000).default(500),
   /** Where a sink seen for the first time starts: the whole log, or only new events. */
   from: z.enum(['beginning', 'end']).default('beginning'),
+  /**
+   * Relay what the recorder learnt from the REST API (commands `timhook.Snapshot`,
+   * `timhook.Reconciled`, `timhook.Vanished`) besides the callbacks; false: callbacks only.
+   */
+  rest: z.boolean().default(true),
 };
 
 const HttpSink = z

@@ -17,6 +17,7 @@ import { createLiveHub, type LiveHub } from './live-hub.js';
 import { createLogFollower } from './log-follower.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createRecorderMetrics, createRelayMetrics } from './metrics.js';
+import { type Mirror, type MirrorSetup, openMirror } from './mirror/index.js';
 import { buildOpenApi } from './openapi.js';
 import { createRecentRefusals, type RecentRefusals } from './recent-refusals.js';
 import { attachRecorder } from './routes/callback.js';
@@ -61,6 +62,8 @@ export interface RecorderOptions {
   /** Where the relay keeps cursors and dead letters. Default: beside the log in the `db` file. */
   relayState?: RelayState;
   relayTiming?: RelayTiming;
+  /** Fill and reconcile profiles from the Chat REST API; the recorder closes what it opened. */
+  mirror?: MirrorSetup;
 }
 
 /** A running (or ready to run) recorder. */
@@ -77,6 +80,8 @@ export interface Recorder {
   readonly server: Server;
   /** The relay to the configured sinks; null when there are none. */
   readonly relay: Relay | null;
+  /** Fill and reconciliation from the REST API; null without REST settings. */
+  readonly mirror: Mirror | null;
 }
 
 /**
@@ -151,6 +156,20 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     () => queue.depth() >= 100,
   );
   if (relay) hub.subscribe(() => relay.wake());
+  if (options.mirror && options.log && !options.mirror.state) {
+    throw new TypeError('[timhook] a mirror with an open `log`: pass `mirror.state` too');
+  }
+  const mirror = options.mirror
+    ? await openMirror(options.mirror, {
+        db,
+        sdkAppId: String(sdkAppId),
+        log,
+        queue,
+        logger,
+        registry: metrics.registry,
+      })
+    : null;
+  if (mirror) hub.subscribe((event) => mirror.mirror.notice(event));
   attachRecorder(callbackDeps);
 
   const routeRequest = createRouter({
@@ -163,6 +182,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     metrics,
     refusals,
     relay,
+    mirror: mirror?.mirror ?? null,
     openApi: JSON.stringify(buildOpenApi(path)),
     heartbeatMs,
     maxStreamBufferBytes,
@@ -192,6 +212,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
       const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
       address = `http://${shown}:${info.port}`;
       relay?.start();
+      mirror?.mirror.start();
     },
     async stop() {
       if (stopping) return;
@@ -200,6 +221,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
         ? new Promise<void>((resolve) => server.close(() => resolve()))
         : Promise.resolve();
       for (const stream of streams) stream.end();
+      await mirror?.close();
       await queue.drain();
       await relay?.stop();
       follower.stop();
@@ -223,6 +245,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     refusals,
     server,
     relay,
+    mirror: mirror?.mirror ?? null,
   };
 }
 

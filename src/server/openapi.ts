@@ -171,6 +171,18 @@ export function buildOpenApi(callbackPath: string): Record<string, unknown> {
           responses: { 200: { description: 'text/event-stream of `event: change` frames' } },
         },
       },
+      '/api/reconcile': {
+        get: {
+          summary:
+            'The running reconciliation pass, else the last one: `{ configured, running, pass }` (README "Complete profiles")',
+          responses: ok({ type: 'object' }),
+        },
+        post: {
+          summary:
+            'Start a reconciliation pass against the REST API, or resume the unfinished one (202); 409 without REST settings',
+          responses: { 202: { description: '`{ started, pass }`' } },
+        },
+      },
       '/api/relay': {
         get: {
           summary:

@@ -8,6 +8,9 @@ import { ApiError, isLoopback, sendApiError } from './http.js';
 import type { LiveHub } from './live-hub.js';
 import type { Logger } from './logger.js';
 import type { RecorderMetrics } from './metrics.js';
+import type { Mirror } from './mirror/index.js';
+import { progressFrames } from './mirror/progress-frames.js';
+import { RECONCILE_PATH, serveReconcile } from './mirror/reconcile-route.js';
 import { isReadMethod, isReadRoute } from './read-routes.js';
 import type { RecentRefusals } from './recent-refusals.js';
 import { serveApi } from './routes/api.js';
@@ -31,6 +34,8 @@ export interface RouterDeps {
   metrics: RecorderMetrics;
   refusals: RecentRefusals;
   relay: Relay | null;
+  /** Fill and reconciliation from the REST API; null without REST settings. */
+  mirror: Mirror | null;
   /** The OpenAPI document, serialised. */
   openApi: string;
   heartbeatMs: number;
@@ -80,17 +85,20 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     const params = new URLSearchParams(query);
     if (pathname.startsWith('/api/relay') && (await serveRelay(deps.relay, req, pathname, params, res)))
       return;
+    if (pathname === RECONCILE_PATH) return serveReconcile(deps.mirror, req, res);
     if (!isReadMethod(req.method)) {
       if (!isReadRoute(pathname)) throw new ApiError(404, 'not_found', `no route ${pathname}`);
       throw new ApiError(405, 'method_not_allowed', 'the API is read-only: use GET');
     }
     if (pathname === '/api/stream') {
+      const mirror = deps.mirror;
       const stream = {
         log: deps.log,
         hub: deps.hub,
         heartbeatMs: deps.heartbeatMs,
         maxBufferedBytes: deps.maxStreamBufferBytes,
         clients: deps.streams,
+        ...(mirror ? { extraFrames: (write: (frame: string) => void) => progressFrames(mirror, write) } : {}),
       };
       return serveStream(stream, req, res, params);
     }

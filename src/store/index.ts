@@ -3,6 +3,7 @@ export * from './change-log.js';
 export * from './commit-queue.js';
 export * from './database-setting-error.js';
 export * from './log-entry.js';
+export * from './mirror-state.js';
 export * from './open-change-log.js';
 export * from './postgres.js';
 export * from './project-entry.js';

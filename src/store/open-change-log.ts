@@ -1,4 +1,5 @@
 import type { ChangeLog } from './change-log.js';
+import { type MirrorState, openPostgresMirrorState, openSqliteMirrorState } from './mirror-state.js';
 import type { PostgresConnectOptions } from './postgres-connect.js';
 import { openPostgresChangeLog } from './postgres.js';
 import type { RelayState } from './relay-state.js';
@@ -62,4 +63,11 @@ export async function openRelayState(db: string): Promise<RelayState> {
   const target = parseDatabaseSetting(db);
   if (target.kind === 'postgres') return openPostgresRelayState(readPostgresUrl(target.url));
   return openSqliteRelayState({ path: target.path });
+}
+
+/** Opens the mirror's state where the `db` setting keeps the log: beside it, in the same database. */
+export async function openMirrorState(db: string): Promise<MirrorState> {
+  const target = parseDatabaseSetting(db);
+  if (target.kind === 'postgres') return openPostgresMirrorState(readPostgresUrl(target.url));
+  return openSqliteMirrorState({ path: target.path });
 }

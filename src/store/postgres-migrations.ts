@@ -84,6 +84,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // it (store/topic-destroys.ts). Only those events are indexed.
   `CREATE INDEX events_topic_destroys ON events (group_id, seq)
      WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';`,
+  // As SQLite's version 7: the mirror's reconciliation pass state (server/mirror).
+  `CREATE TABLE mirror_state (
+     name       text PRIMARY KEY,
+     state      text NOT NULL,
+     updated_at bigint NOT NULL
+   );`,
 ];
 
 /**

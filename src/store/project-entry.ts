@@ -1,4 +1,10 @@
-import { applyChange, changeEntries, type FieldDiff } from '../protocol/index.js';
+import {
+  applyChange,
+  type BaseField,
+  changeEntries,
+  CUSTOM_PREFIX,
+  type FieldDiff,
+} from '../protocol/index.js';
 import type { LogEntry, ProfileView } from './change-log.js';
 
 /** What one log entry does to the projection: its diff, the fields it lost, the rows to write. */
@@ -35,8 +41,9 @@ export function projectEntry(entry: LogEntry, seq: number, load: LoadProfile): P
     return { diff, superseded: [], writes: [] };
   }
   const row = load(entry.kind, id) ?? emptyRow(entry, id, seq);
+  const { changes, newer } = withoutNewerFields(entry, row);
   const result = applyChange(row, {
-    changes: entry.changes,
+    changes,
     eventTime: entry.eventTime,
     operator: entry.operator,
     receivedAt: entry.receivedAt,
@@ -47,7 +54,38 @@ export function projectEntry(entry: LogEntry, seq: number, load: LoadProfile): P
     next.createdAt = when;
     next.destroyedAt = null;
   }
-  return { diff: result.diff, superseded: result.superseded, writes: [next] };
+  return { diff: result.diff, superseded: [...newer, ...result.superseded], writes: [next] };
+}
+
+/**
+ * A REST answer (command `timhook.*`) is true as of its request time, its `eventTime`: a field a
+ * callback set after that moment (by its `EventTime`, or by its arrival when it had none) keeps the
+ * callback's value. Callbacks are merged by `applyChange` alone.
+ */
+function withoutNewerFields(
+  entry: LogEntry,
+  row: ProfileView,
+): { changes: LogEntry['changes']; newer: string[] } {
+  const asOf = entry.eventTime;
+  // A malformed entry (no command) is left for the database to refuse.
+  const rest = typeof entry.command === 'string' && entry.command.startsWith('timhook.');
+  if (!rest || asOf === null) return { changes: entry.changes, newer: [] };
+  const isNewer = (field: string) => {
+    const state = row.fields[field];
+    return state !== undefined && (state.changedAt > asOf || (state.eventTime ?? 0) > asOf);
+  };
+  const newer: string[] = [];
+  const changes: LogEntry['changes'] = {};
+  for (const [field, value] of changeEntries(entry.changes)) {
+    if (isNewer(field)) {
+      newer.push(field);
+    } else if (field.startsWith(CUSTOM_PREFIX)) {
+      changes.customFields = { ...changes.customFields, [field.slice(CUSTOM_PREFIX.length)]: value };
+    } else {
+      changes[field as BaseField] = value;
+    }
+  }
+  return { changes, newer };
 }
 
 function touch(row: ProfileView, entry: LogEntry, seq: number): ProfileView {

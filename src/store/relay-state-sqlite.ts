@@ -53,7 +53,7 @@ export function openSqliteRelayState(options: SqliteRelayStateOptions): RelaySta
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  migrateSqlite(db);
 
   const selectSink = db.prepare<[string], SinkRow>(`${SINK_SELECT} WHERE s.sink = ?`);
   const selectSinks = db.prepare<[], SinkRow>(`${SINK_SELECT} ORDER BY s.sink`);
@@ -213,7 +213,7 @@ function toState(row: SinkRow): RelaySinkState {
  * database the recorder never opened, or `:memory:`): the same list and `user_version` as the
  * change log's own migration, so whichever opens first migrates, once.
  */
-function migrate(db: Database.Database): void {
+export function migrateSqlite(db: Database.Database): void {
   const known = SQLITE_MIGRATIONS.length;
   const version = () => db.pragma('user_version', { simple: true }) as number;
   if (version() > known) {

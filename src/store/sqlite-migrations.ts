@@ -89,4 +89,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // history finds it here (store/topic-destroys.ts). Only those events are indexed.
   `CREATE INDEX events_topic_destroys ON events (group_id, seq)
      WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';`,
+  // The mirror's reconciliation pass (server/mirror): its progress, so a pass resumes after a restart.
+  `CREATE TABLE mirror_state (
+     name       TEXT PRIMARY KEY,
+     state      TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
+   );`,
 ];

@@ -33,6 +33,7 @@ describe('the sinks of the config file', () => {
         retry: { maxAttempts: 8, initialDelayMs: 500, maxDelayMs: 60_000 },
         batchSize: 500,
         from: 'beginning',
+        rest: true,
       },
       secrets: { secret: SECRET },
     });

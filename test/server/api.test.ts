@@ -380,6 +380,7 @@ describe('service routes', () => {
         '/api/refusals',
         '/api/export',
         '/api/stats/rate',
+        '/api/reconcile',
         '/api/relay',
         '/api/relay/{sink}',
         '/api/relay/{sink}/dead-letters',

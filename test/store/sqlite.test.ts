@@ -138,6 +138,7 @@ describe('the SQLite change log', () => {
     await first.close();
     const db = new Database(path);
     db.exec('DROP INDEX events_topic_destroys');
+    db.exec('DROP TABLE mirror_state');
     db.pragma('user_version = 5');
     db.close();
     const second = openLog(path);

@@ -4,6 +4,7 @@ import { type DeclaredSink, parseSinks, SinkConfigError } from '../../relay/inde
 import { parseHost } from '../../server/host-policy.js';
 import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
+import { parseDuration, REST_SPECS, readRestSettings, type RestSettings } from '../rest-settings.js';
 import {
   type ConfigFileShape,
   describeSettings,
@@ -96,6 +97,7 @@ const SPECS: readonly SettingSpec[] = [
     default: '65536',
     help: 'Largest callback body, in bytes; a positive whole number.',
   },
+  ...REST_SPECS,
 ];
 
 /** What the config file holds: these settings, and the `sinks` to relay to. */
@@ -120,7 +122,11 @@ const Settings = z.object({
   maxBody: z.coerce.number().int().positive('--max-body must be a positive number of bytes'),
 });
 
-export type ServeSettings = z.infer<typeof Settings> & { sinks: DeclaredSink[] };
+export type ServeSettings = z.infer<typeof Settings> & {
+  sinks: DeclaredSink[];
+  rest: RestSettings | null;
+  reconcileEveryMs: number | null;
+};
 
 /** Reads and checks `serve` settings from flags, environment and config file. */
 export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): ServeSettings {
@@ -135,7 +141,15 @@ export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): Serve
       'no callback token: pass --token (or TIMHOOK_TOKEN) with the token from the Chat console, or --insecure-no-token if the console has none',
     );
   }
-  return { ...parsed.data, sinks: readSinks(configFile, env) };
+  const rest = readRestSettings(values);
+  const every = values.reconcileEvery as string | undefined;
+  if (every && !rest) throw new UsageError('--reconcile-every needs the REST settings (--rest-admin, ...)');
+  return {
+    ...parsed.data,
+    sinks: readSinks(configFile, env),
+    rest,
+    reconcileEveryMs: every ? parseDuration(every, 'reconcile-every') : null,
+  };
 }
 
 /** The `sinks` of the config file (issue 6), their secrets read from the variables they name. */
@@ -176,6 +190,7 @@ Examples:
     const settings = readServeSettings(args, process.env);
     // Loaded here, not above: `timhook relay` reads SERVE_CONFIG_FILE without loading the recorder.
     const { createJsonLogger, createRecorder } = await import('../../server/index.js');
+    const { createMirrorSetup } = await import('../mirror-setup.js');
     const logger = createJsonLogger();
     const recorder = await createRecorder({
       sdkAppId: settings.sdkAppId,
@@ -192,6 +207,13 @@ Examples:
       publicHosts: settings.publicHosts,
       sinks: settings.sinks,
       logger,
+      ...(settings.rest
+        ? {
+            mirror: createMirrorSetup(settings.rest, settings.sdkAppId, {
+              reconcileEveryMs: settings.reconcileEveryMs,
+            }),
+          }
+        : {}),
     });
     // Trap signals before listening, so a Ctrl-C right after start still stops gracefully.
     const starting = recorder.start();
@@ -203,9 +225,12 @@ Examples:
     await awaitListening(starting, { host: settings.host, port: settings.port, portFlag: '--port' }, () =>
       recorder.stop(),
     );
-    const { sinks, ...plain } = settings;
+    const { sinks, rest, reconcileEveryMs: every, ...plain } = settings;
     const shown = {
       ...maskSecrets(SPECS, { ...plain, db: maskUrlPassword(plain.db) }),
+      rest: rest
+        ? { admin: rest.admin, secretKey: '***', target: rest.region ?? rest.baseUrl, every }
+        : 'off (callbacks only)',
       sinks: sinks.map(({ settings: sink }) => `${sink.name} (${sink.type})`),
     };
     process.stdout.write(

@@ -15,6 +15,8 @@ export interface StreamDeps {
   maxBufferedBytes: number;
   /** Open streams, so a stop can end them. */
   clients: Set<ServerResponse>;
+  /** Other frames to send live (reconciliation progress): subscribes, returns the unsubscribe. */
+  extraFrames?: (write: (frame: string) => void) => () => void;
 }
 
 const PAGE = 500;
@@ -58,10 +60,12 @@ export async function serveStream(
     else if (pending.push(event) > 10_000) close(true);
   });
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let unsubscribeExtra = () => {};
   function close(slow: boolean) {
     if (closed) return;
     closed = true;
     unsubscribe();
+    unsubscribeExtra();
     clearInterval(heartbeat);
     deps.clients.delete(res);
     if (slow) res.destroy();
@@ -85,6 +89,7 @@ export async function serveStream(
   if (!closed) {
     heartbeat = setInterval(() => res.write(': ping\n\n'), deps.heartbeatMs);
     heartbeat.unref();
+    unsubscribeExtra = deps.extraFrames?.((frame) => res.write(frame)) ?? unsubscribeExtra;
   }
 
   let cursor: number | null = from;

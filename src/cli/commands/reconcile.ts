@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { createMirrorSetup } from '../mirror-setup.js';
+import { type PassState, runPass } from '../../server/index.js';
+import { createCommitQueue, openChangeLog, openMirrorState } from '../../store/index.js';
+import { type CliCommand, UsageError } from '../command.js';
+import { REST_SPECS, readRestSettings } from '../rest-settings.js';
+import { describeSettings, type RawSettings, resolveSettings, type SettingSpec } from '../settings.js';
+
+const SPECS: readonly SettingSpec[] = [
+  {
+    key: 'url',
+    flag: 'url',
+    type: 'string',
+    help: 'A running recorder to run the pass: its base URL, e.g. http://127.0.0.1:8787 (it needs its own REST settings).',
+  },
+  {
+    key: 'apiToken',
+    flag: 'api-token',
+    type: 'string',
+    secret: true,
+    help: 'The recorder’s --api-token, when it has one (with --url).',
+  },
+  {
+    key: 'sdkAppId',
+    flag: 'sdk-appid',
+    type: 'string',
+    help: "Your app's SDKAppID (without --url).",
+  },
+  {
+    key: 'db',
+    flag: 'db',
+    type: 'string',
+    default: './data/timhook.db',
+    help: 'The change log to reconcile (without --url): a SQLite file no recorder has open, or a PostgreSQL URL.',
+  },
+  ...REST_SPECS.filter((spec) => spec.key !== 'reconcileEvery'),
+];
+
+const Direct = z.object({
+  sdkAppId: z
+    .string({ error: '--sdk-appid is required without --url' })
+    .regex(/^\d{1,20}$/, '--sdk-appid must be the numeric SDKAppID'),
+  db: z.string().min(1),
+});
+
+export const command: CliCommand = {
+  summary: 'Run one reconciliation pass: check every group and topic against the REST API, then exit',
+  help: `Usage: timhook reconcile --url <recorder> [--api-token <token>]
+       timhook reconcile --sdk-appid <id> --db <log> --rest-admin <id> --rest-secret-key <key> --rest-region <r>
+
+Walks every group of the app (get_appid_group_list), reads their profiles (get_group_info, 50 at a
+time) and the topics of communities (get_topic), and records each field that differs from the
+mirror (timhook.Reconciled), each profile it had never seen (timhook.Snapshot) and each group or
+topic that no longer exists (timhook.Vanished). A pass that was interrupted resumes where it
+stopped. Shows progress, then a summary: scanned, drifted, fixed, failed. Exit code 0 when the
+pass finished, 1 when it failed.
+
+With --url, the running recorder does the pass (POST /api/reconcile) and this follows it. Without,
+this process opens the change log itself: only when no recorder has that SQLite file open.
+
+Options (flags > TIMHOOK_* environment > config file > defaults):
+${describeSettings(SPECS)}
+`,
+  async run(args) {
+    const { values } = resolveSettings(SPECS, args, process.env, { configFlag: true });
+    const show = createProgress(process.stdout);
+    const final = values.url
+      ? await followRecorder(values.url as string, values.apiToken as string | undefined, show)
+      : await runHere(values, show);
+    show.end(final);
+    return final.status === 'done' ? 0 : 1;
+  },
+};
+
+async function runHere(values: RawSettings, show: Progress): Promise<PassState> {
+  const parsed = Direct.safeParse(values);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
+  const rest = readRestSettings(values);
+  if (!rest)
+    throw new UsageError(
+      'without --url, give the REST settings: --rest-admin, --rest-secret-key, --rest-region or --rest-url',
+    );
+  const { sdkAppId, db } = parsed.data;
+  const setup = createMirrorSetup(rest, sdkAppId);
+  const log = await openChangeLog({ db, writerThread: false });
+  const state = await openMirrorState(db);
+  const queue = createCommitQueue(log, { maxWaitMs: 60_000, maxAnswerMs: 120_000 });
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await runPass(
+      {
+        source: setup.source,
+        log,
+        submit: (entry) => queue.submit(entry),
+        sdkAppId,
+        now: Date.now,
+        state,
+        onProgress: show.update,
+        isStopping: () => stopping,
+      },
+      'cli',
+      { ...setup.pass, resume: 'unfinished' },
+    );
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await queue.drain();
+    await state.close();
+    await log.close();
+    await setup.close?.();
+  }
+}
+
+async function followRecorder(url: string, apiToken: string | undefined, show: Progress): Promise<PassState> {
+  const base = url.replace(/\/+$/, '');
+  const headers: Record<string, string> = apiToken ? { authorization: `Bearer ${apiToken}` } : {};
+  const ask = async (method: 'GET' | 'POST') => {
+    let response: Response;
+    try {
+      response = await fetch(`${base}/api/reconcile`, { method, headers });
+    } catch (error) {
+      throw new Error(`cannot reach the recorder at ${base}: ${(error as Error).message}`);
+    }
+    const body = (await response.json().catch(() => null)) as {
+      pass?: PassState | null;
+      running?: boolean;
+      error?: { message: string };
+    } | null;
+    if (!response.ok)
+      throw new Error(body?.error?.message ?? `the recorder answered HTTP ${response.status}`);
+    return body ?? {};
+  };
+  // The recorder marks the pass running before it answers the POST: running until it ends.
+  await ask('POST');
+  for (;;) {
+    const status = await ask('GET');
+    if (status.pass && status.pass.id !== 'starting') show.update(status.pass);
+    if (!status.running && status.pass) return status.pass;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+interface Progress {
+  update: (state: PassState) => void;
+  end: (state: PassState) => void;
+}
+
+/** A progress bar on a terminal, a line every few seconds otherwise. */
+function createProgress(out: NodeJS.WriteStream): Progress {
+  const tty = out.isTTY === true;
+  let lastLine = 0;
+  const line = (s: PassState) => {
+    const total = s.total ?? 0;
+    const ratio = total > 0 ? Math.min(1, s.scanned / total) : 0;
+    const bar = `${'#'.repeat(Math.round(ratio * 30))}${'-'.repeat(30 - Math.round(ratio * 30))}`;
+    return `[${bar}] ${s.scanned}/${s.total ?? '?'} groups, ${s.topicsScanned} topics  drifted ${s.drifted}  fixed ${s.fixed}  filled ${s.filled}  failed ${s.failed}`;
+  };
+  return {
+    update(state) {
+      if (tty) {
+        out.write(`\r${line(state)}`);
+        return;
+      }
+      if (Date.now() - lastLine < 2000) return;
+      lastLine = Date.now();
+      out.write(`${line(state)}\n`);
+    },
+    end(state) {
+      if (tty) out.write('\n');
+      const seconds = ((state.finishedAt ?? Date.now()) - state.startedAt) / 1000;
+      out.write(
+        `reconciliation ${state.status === 'done' ? 'done' : 'FAILED'} in ${seconds.toFixed(1)} s: ` +
+          `scanned ${state.scanned} groups and ${state.topicsScanned} topics${state.swept > 0 ? ` (and ${state.swept} groups not in the list)` : ''}, drifted ${state.drifted}, ` +
+          `fixed ${state.fixed}, filled ${state.filled}, vanished ${state.vanished}, failed ${state.failed}` +
+          (state.resumed > 0 ? ` (resumed ${state.resumed} time${state.resumed > 1 ? 's' : ''})` : '') +
+          '\n',
+      );
+      if (state.error) process.stderr.write(`timhook reconcile: ${state.error}\n`);
+    },
+  };
+}
