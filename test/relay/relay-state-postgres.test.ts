@@ -30,6 +30,7 @@ it('lives in the change log’s schema: whichever opens it first migrates it, on
   expect(tables.map((t) => t.name)).toEqual([
     'event_fields',
     'events',
+    'mirror_state',
     'profiles',
     'relay_dead_letters',
     'relay_sinks',

@@ -147,6 +147,7 @@ describe('a schema written before appends were one call', () => {
     await before.append([await groupChanged(G1, { Name: 'old' })]);
     await before.close();
     // As version 1 left it.
+    await pg.admin().unsafe(`DROP TABLE "${schema}".mirror_state`);
     await pg.admin().unsafe(`DROP INDEX "${schema}".events_topic_destroys`);
     await pg.admin().unsafe(`DROP FUNCTION "${schema}".timhook_append`);
     await pg.admin().unsafe(`UPDATE "${schema}".timhook_schema_version SET version = 1`);
