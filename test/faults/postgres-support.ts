@@ -9,7 +9,11 @@ import { TEST_PG_URL } from '../store/postgres-support.js';
  * A database of its own for one test, created now, dropped (its sessions ended) by `drop`: a test
  * that ends every session of its database must not touch the other tests' sessions.
  */
-export async function createFreshDatabase(): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+export async function createFreshDatabase(): Promise<{
+  name: string;
+  url: string;
+  drop: () => Promise<void>;
+}> {
   const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   const name = `timhook_fault_${process.pid}_${randomBytes(4).toString('hex')}`;
   try {
@@ -44,33 +48,47 @@ export async function readLoggedNames(url: string): Promise<string[]> {
   }
 }
 
-/** Spawns `timhook serve` for the test; SIGKILLed (and awaited) after it. */
-export function useServe(): { start(db: string): Promise<{ serve: Spawned; url: string }> } {
-  const running: Spawned[] = [];
+/**
+ * Cleanups run after each test, the last added first: a recorder is stopped before the database
+ * it uses is dropped.
+ */
+export function useCleanups(): (cleanup: () => Promise<unknown>) => void {
+  const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
-    for (const serve of running.splice(0)) {
-      if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
-      await serve.exited;
-    }
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
-  return {
-    async start(db) {
-      const serve = spawnCli([
-        'serve',
-        '--sdk-appid',
-        '1400000001',
-        '--token',
-        'tok',
-        '--port',
-        '0',
-        '--db',
-        db,
-      ]);
-      running.push(serve);
-      const [, url] = await serve.waitFor(/listening on (http:\/\/\S+)/);
-      return { serve, url: url! };
-    },
-  };
+  return (cleanup) => cleanups.push(cleanup);
+}
+
+/** Spawns `timhook serve` on `db`; `cleanup` SIGKILLs it (and waits for it to end). */
+export function startServe(
+  db: string,
+  cleanup: (cleanup: () => Promise<unknown>) => void,
+): Promise<{ serve: Spawned; url: string }> {
+  return (async () => {
+    const serve = spawnCli([
+      'serve',
+      '--sdk-appid',
+      '1400000001',
+      '--token',
+      'tok',
+      '--port',
+      '0',
+      '--db',
+      db,
+    ]);
+    cleanup(async () => {
+      if (isAlive(serve)) serve.child.kill('SIGKILL');
+      await serve.exited;
+    });
+    const [, url] = await serve.waitFor(/listening on (http:\/\/\S+)/);
+    return { serve, url: url! };
+  })();
+}
+
+/** What `tally` holds, for a failure message. */
+export function describeTally(tally: Tally): string {
+  return `${tally.ok.size} OK, refused ${JSON.stringify([...tally.refused])}, ${tally.unanswered} unanswered`;
 }
 
 /** Whether `serve` is still running. */

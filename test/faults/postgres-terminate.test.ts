@@ -1,20 +1,18 @@
 import postgres from 'postgres';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { TEST_PG_URL } from '../store/postgres-support.js';
 import {
   createFreshDatabase,
+  describeTally,
   isAlive,
   newTally,
   readLoggedNames,
   sendUntil,
-  useServe,
+  startServe,
+  useCleanups,
 } from './postgres-support.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-const serves = useServe();
+const cleanup = useCleanups();
 
 /** Ends every session of `database` but the caller's own; resolves with how many it ended. */
 async function terminateAll(admin: postgres.Sql, database: string): Promise<number> {
@@ -26,10 +24,10 @@ async function terminateAll(admin: postgres.Sql, database: string): Promise<numb
 
 it('stays up, loses no OK-answered event and answers OK again when PostgreSQL ends its sessions under load', async () => {
   const database = await createFreshDatabase();
-  cleanups.push(database.drop);
-  const { serve, url } = await serves.start(database.url);
+  cleanup(database.drop);
+  const { serve, url } = await startServe(database.url, cleanup);
   const admin = postgres(TEST_PG_URL, { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  cleanups.push(() => admin.end({ timeout: 1 }));
+  cleanup(() => admin.end({ timeout: 1 }));
 
   // 8 senders for the whole test; every backend of the database ended every 100 ms for 6 s.
   const during = newTally();
@@ -57,7 +55,10 @@ it('stays up, loses no OK-answered event and answers OK again when PostgreSQL en
     stop: () => after.ok.size >= 40 || Date.now() > deadline || !isAlive(serve),
   });
   expect(isAlive(serve)).toBe(true);
-  expect(after.ok.size).toBeGreaterThanOrEqual(40);
+  expect(
+    after.ok.size,
+    `after: ${describeTally(after)}; during: ${describeTally(during)}; ${serve.stderr().slice(-1500)}`,
+  ).toBeGreaterThanOrEqual(40);
 
   const logged = new Set(await readLoggedNames(database.url));
   const lost = [...during.ok, ...after.ok].filter((name) => !logged.has(name));

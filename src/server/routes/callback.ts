@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleNodeRequest, type Receiver, ReceiverError, writeResult } from '../../receiver/index.js';
-import { type CommitQueue, QueueOverloadedError, toLogEntry } from '../../store/index.js';
+import {
+  type CommitQueue,
+  PostgresUnavailableError,
+  QueueOverloadedError,
+  toLogEntry,
+} from '../../store/index.js';
 import type { Logger } from '../logger.js';
 import type { RecorderMetrics } from '../metrics.js';
 import type { RecentRefusals } from '../recent-refusals.js';
@@ -27,6 +32,12 @@ export function attachRecorder(deps: CallbackDeps): void {
     } catch (error) {
       if (error instanceof QueueOverloadedError)
         throw new ReceiverError('Overloaded', error.message, { cause: error });
+      // The database's address stays out of the answer.
+      if (error instanceof PostgresUnavailableError) {
+        throw new ReceiverError('Overloaded', 'the database is unavailable: the event was not recorded', {
+          cause: error,
+        });
+      }
       throw error;
     }
     deps.metrics.accepted.inc({ command: event.command });
