@@ -51,6 +51,10 @@ export function connectPostgres(options: PostgresConnectOptions): PostgresPool {
     // meanwhile, is a promise postgres.js (3.4.x) leaves unhandled, which ends the process. Array
     // parameters are cast in the SQL (`::text[]`), and no array column is read.
     fetch_types: false,
+    // A lost connection is tried again after a delay that grows with each failure in a row; the
+    // driver's own grows to 10–20 s, so a recorder took that long to record again after a short
+    // outage. At most 1–2 s: one connection attempt is cheap for the server.
+    backoff: (failures: number) => (0.5 + Math.random() / 2) * Math.min(3 ** failures / 100, 2),
     // `CREATE … IF NOT EXISTS` and friends speak NOTICEs; nothing in them needs telling.
     onnotice: () => {},
   });

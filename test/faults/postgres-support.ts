@@ -104,6 +104,8 @@ export interface Tally {
   refused: Map<string, number>;
   /** Requests that got no answer (connection refused or reset). */
   unanswered: number;
+  /** When the first OK came, ms since 1970. */
+  firstOkAt: number | null;
 }
 
 /**
@@ -124,8 +126,10 @@ export async function sendUntil(
           Name: name,
           EventTime: Date.now(),
         });
-        if (status === 200 && answer.ActionStatus === 'OK') tally.ok.add(name);
-        else {
+        if (status === 200 && answer.ActionStatus === 'OK') {
+          tally.ok.add(name);
+          tally.firstOkAt ??= Date.now();
+        } else {
           const key = `${status} ${answer.ActionStatus}`;
           tally.refused.set(key, (tally.refused.get(key) ?? 0) + 1);
         }
@@ -139,7 +143,7 @@ export async function sendUntil(
 }
 
 export function newTally(): Tally {
-  return { ok: new Set(), refused: new Map(), unanswered: 0 };
+  return { ok: new Set(), refused: new Map(), unanswered: 0, firstOkAt: null };
 }
 
 /**
