@@ -6,6 +6,7 @@ export * from './log-entry.js';
 export * from './mirror-state.js';
 export * from './open-change-log.js';
 export * from './postgres.js';
+export { isConnectionLost, PostgresUnavailableError } from './postgres-reserve.js';
 export * from './project-entry.js';
 export * from './relay-state.js';
 export * from './relay-state-postgres.js';

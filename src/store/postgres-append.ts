@@ -2,6 +2,7 @@ import type { AppendResult, LogEntry, TakeEntries } from './change-log.js';
 import { type BatchPlan, listProfileKeys, planBatch, settlePlan } from './postgres-append-plan.js';
 import { type AppendTx, appendPlanned, lockAppends, readBatch } from './postgres-append-sql.js';
 import type { PostgresPool } from './postgres-connect.js';
+import { withReserved } from './postgres-reserve.js';
 import { toStorableEntry } from './postgres-text.js';
 
 export { PROFILE_COLUMNS } from './postgres-append-sql.js';
@@ -46,47 +47,40 @@ export async function appendEntries(
 ): Promise<AppendResult[]> {
   const entries = take().map(toStorableEntry);
   if (entries.length === 0) return [];
-  const tx = await sql.reserve();
-  try {
+  // A lost connection rejects with PostgresUnavailableError (postgres-reserve.ts); the batch is
+  // then not known to be committed, and its callbacks are answered FAIL.
+  return withReserved(sql, async (tx) => {
     const plan = planBatch(entries, await readBatch(tx, entries.map(keyOf), listProfileKeys(entries)));
     // Every entry a duplicate: nothing to write, and a logged key stays logged.
     if (plan.writes.events.length === 0) return plan.results;
     const top = await appendPlanned(tx, scope.schema, plan.writes, plan.basis, notifyOf(scope));
     if (top !== null) return settlePlan(plan, top);
     return await appendLocked(tx, scope, [...entries, ...take().map(toStorableEntry)]);
-  } finally {
-    tx.release();
-  }
+  });
 }
 
-/** Appends `entries`, read and planned under the lock: the basis then always holds. */
+/**
+ * Appends `entries`, read and planned under the lock: the basis then always holds. A failure
+ * leaves the transaction to `withReserved`, which rolls it back if its connection still stands.
+ */
 async function appendLocked(tx: AppendTx, scope: AppendScope, entries: LogEntry[]): Promise<AppendResult[]> {
-  // True from BEGIN until COMMIT has answered: a failure in between rolls back before release.
-  let open = true;
-  try {
-    // BEGIN (READ COMMITTED: the read after the lock sees every earlier append), the lock, the
-    // read: pipelined, the server runs them in order, the read once the lock is held.
-    const begun = quiet(tx`BEGIN ISOLATION LEVEL READ COMMITTED`.execute());
-    const locked = quiet(lockAppends(tx, scope.schema));
-    const plan: BatchPlan = planBatch(
-      entries,
-      await readBatch(tx, entries.map(keyOf), listProfileKeys(entries)),
-    );
-    const written =
-      plan.writes.events.length === 0
-        ? Promise.resolve(0)
-        : appendPlanned(tx, scope.schema, plan.writes, plan.basis, notifyOf(scope));
-    // A statement that failed rejects this; COMMIT, sent right after it, then answers ROLLBACK.
-    const [, , top, commit] = await Promise.all([begun, locked, written, tx`COMMIT`.execute()]);
-    open = false;
-    if (commit.command !== 'COMMIT') throw new Error(`the append's COMMIT answered ${commit.command}`);
-    if (top === null) throw new Error('an append planned under the lock found its basis changed');
-    return settlePlan(plan, top);
-  } catch (error) {
-    // After a failed statement COMMIT (already sent) has rolled back; ROLLBACK then only warns.
-    if (open) await tx`ROLLBACK`.catch(() => {});
-    throw error;
-  }
+  // BEGIN (READ COMMITTED: the read after the lock sees every earlier append), the lock, the
+  // read: pipelined, the server runs them in order, the read once the lock is held.
+  const begun = quiet(tx`BEGIN ISOLATION LEVEL READ COMMITTED`.execute());
+  const locked = quiet(lockAppends(tx, scope.schema));
+  const plan: BatchPlan = planBatch(
+    entries,
+    await readBatch(tx, entries.map(keyOf), listProfileKeys(entries)),
+  );
+  const written =
+    plan.writes.events.length === 0
+      ? Promise.resolve(0)
+      : appendPlanned(tx, scope.schema, plan.writes, plan.basis, notifyOf(scope));
+  // A statement that failed rejects this; COMMIT, sent right after it, then answers ROLLBACK.
+  const [, , top, commit] = await Promise.all([begun, locked, written, tx`COMMIT`.execute()]);
+  if (commit.command !== 'COMMIT') throw new Error(`the append's COMMIT answered ${commit.command}`);
+  if (top === null) throw new Error('an append planned under the lock found its basis changed');
+  return settlePlan(plan, top);
 }
 
 /** `promise`, marked handled: awaited later, it must not count as unhandled should a step between fail. */

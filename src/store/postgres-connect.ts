@@ -43,10 +43,30 @@ export function connectPostgres(options: PostgresConnectOptions): PostgresPool {
         serialize: (value: number) => String(value),
         parse: (raw: string) => Number(raw),
       },
+      // Array parameters, written as postgres.js writes them once it has read the catalog.
+      textArray: { to: 1009, from: [], serialize: toArrayLiteral, parse: (raw: string) => raw },
+      bigintArray: { to: 1016, from: [], serialize: toArrayLiteral, parse: (raw: string) => raw },
     },
+    // No catalog read when a connection starts: its failure, should the server end the session
+    // meanwhile, is a promise postgres.js (3.4.x) leaves unhandled, which ends the process. Array
+    // parameters are cast in the SQL (`::text[]`), and no array column is read.
+    fetch_types: false,
+    // A lost connection is tried again after a delay that grows with each failure in a row; the
+    // driver's own grows to 10–20 s, so a recorder took that long to record again after a short
+    // outage. At most 1–2 s: one connection attempt is cheap for the server.
+    backoff: (failures: number) => (0.5 + Math.random() / 2) * Math.min(3 ** failures / 100, 2),
     // `CREATE … IF NOT EXISTS` and friends speak NOTICEs; nothing in them needs telling.
     onnotice: () => {},
   });
+}
+
+/** `values` as a PostgreSQL array literal of quoted elements (`{"a","b\\"c"}`), nulls as NULL. */
+function toArrayLiteral(values: unknown): string {
+  if (!Array.isArray(values)) return String(values);
+  const items = values.map((value) =>
+    value === null ? 'NULL' : `"${String(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+  );
+  return `{${items.join(',')}}`;
 }
 
 /** Quotes a name for SQL text, for the few places a name cannot be a parameter. */

@@ -1,5 +1,6 @@
 import { connectPostgres, type PostgresConnectOptions } from './postgres-connect.js';
 import { migratePostgres } from './postgres-migrations.js';
+import { inTransaction } from './postgres-reserve.js';
 import type { DeadLetter, RelaySinkState, RelayState } from './relay-state.js';
 
 /** Settings of the PostgreSQL relay state: the change log's database and schema. */
@@ -90,7 +91,7 @@ export async function openPostgresRelayState(options: PostgresRelayStateOptions)
         WHERE sink = ${sink} AND lease_owner = ${owner}`;
     },
     async commitProgress(sink, claim, progress) {
-      return sql.begin(async (tx) => {
+      return inTransaction(sql, async (tx) => {
         const advanced = await tx`
           UPDATE relay_sinks SET cursor = ${progress.cursor}, delivered = delivered + ${progress.delivered},
             last_delivered_at = coalesce(${progress.deliveredAt}::bigint, last_delivered_at)
@@ -121,7 +122,7 @@ export async function openPostgresRelayState(options: PostgresRelayStateOptions)
       return read(sink);
     },
     async redrive(sink) {
-      return sql.begin(async (tx) => {
+      return inTransaction(sql, async (tx) => {
         const [marked] = await Promise.all([
           tx`UPDATE relay_dead_letters SET redrive = true WHERE sink = ${sink} AND NOT redrive`,
           tx`UPDATE relay_sinks SET epoch = epoch + 1 WHERE sink = ${sink}`,

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleNodeRequest, type Receiver, ReceiverError, writeResult } from '../../receiver/index.js';
 import {
   type CommitQueue,
+  PostgresUnavailableError,
   QueueOverloadedError,
   StoreUnavailableError,
   toLogEntry,
@@ -21,8 +22,8 @@ export interface CallbackDeps {
 
 /**
  * Wires the receiver to the log: every accepted callback is committed (group commit) before it is
- * answered OK. A full queue answers 503 FAIL at once (issue 3: never hang past
- * the IM backend's 2 s timeout); so does a log that cannot write (a full disk, a lost file).
+ * answered OK. A full queue answers 503 FAIL at once (never hang past the IM backend's 2 s
+ * timeout); so does a log that cannot write (a full disk, a lost file, a lost database connection).
  */
 export function attachRecorder(deps: CallbackDeps): void {
   deps.receiver.onAny(async (event) => {
@@ -34,6 +35,16 @@ export function attachRecorder(deps: CallbackDeps): void {
         throw new ReceiverError('Overloaded', error.message, { cause: error });
       if (error instanceof StoreUnavailableError)
         throw new ReceiverError('StoreUnavailable', error.message, { cause: error });
+      // The database's address stays out of the answer.
+      if (error instanceof PostgresUnavailableError) {
+        throw new ReceiverError(
+          'StoreUnavailable',
+          'the database is unavailable: the event was not recorded',
+          {
+            cause: error,
+          },
+        );
+      }
       throw error;
     }
     deps.metrics.accepted.inc({ command: event.command });
