@@ -98,7 +98,7 @@ keeps making realistic changes: REST calls by the admin, and app users on severa
 changing names, notices, photos and custom fields.
 
 The emulator loses a share of the callbacks (--drop-callbacks) and now and then changes a profile
-with no callback at all, as a real backend does after a network blip or a restart. The recorder
+with no callback at all: the drift a network blip or a restart leaves behind. The recorder
 has the emulator's REST API (its admin and secret key) and reconciles every --reconcile-every: each
 pass finds the drift and repairs it from the REST API, and the demo prints a line when it ends. The
 dashboard's Health page shows the passes live and has a "Reconcile now" button; repaired values are
