@@ -123,6 +123,11 @@ describe('the profile mirror on the health page', () => {
     await page
       .locator('li.change.snapshot .badge.rest', { hasText: 'snapshot from REST' })
       .waitFor({ timeout: 10_000 });
+    // The current profile says where each value came from too.
+    await page
+      .locator('.field-row[data-field="Name"] .provenance .badge.rest', { hasText: 'snapshot from REST' })
+      .waitFor({ timeout: 10_000 });
+    expect(await page.locator('.field-row[data-field="Name"] dd').first().textContent()).toBe('Lost');
     expect(errors).toEqual([]);
   });
 
