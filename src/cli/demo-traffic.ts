@@ -42,7 +42,9 @@ export interface DemoWorld {
 export async function createDemoWorld(
   emulator: Emulator,
   random: () => number = Math.random,
+  options: { silentShare?: number } = {},
 ): Promise<DemoWorld> {
+  const silentShare = options.silentShare ?? 0;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const members = [
     { Member_Account: USERS.admin, Role: 'Admin' },
@@ -94,7 +96,9 @@ export async function createDemoWorld(
     async step() {
       counter++;
       const target = pick(targets);
-      const viaClient = random() < 0.6;
+      // A share of the changes is made with no callback at all: drift only a reconciliation finds.
+      const silent = silentShare > 0 && random() < silentShare;
+      const viaClient = !silent && random() < 0.6;
       // Within the documented rules (issue 4): Work/Private any member, ChatRoom the owner, else owner or admin.
       const operator =
         target.type === 'Private'
@@ -115,17 +119,24 @@ export async function createDemoWorld(
       const command = target.topicId
         ? 'million_group_open_http_svc/modify_topic'
         : 'group_open_http_svc/modify_group_base_info';
-      const answer = viaClient
-        ? await emulator.client(command.slice(command.indexOf('/') + 1), {
-            ...body,
-            Operator_Account: operator,
-            OptPlatform: pick(PLATFORMS),
-            ClientIP: `203.0.113.${1 + (counter % 250)}`,
-          })
-        : await emulator.rest(command, { ...body, From_Account: operator });
+      const answer = silent
+        ? await emulator.silent(command.slice(command.indexOf('/') + 1), { ...body, From_Account: operator })
+        : viaClient
+          ? await emulator.client(command.slice(command.indexOf('/') + 1), {
+              ...body,
+              Operator_Account: operator,
+              OptPlatform: pick(PLATFORMS),
+              ClientIP: `203.0.113.${1 + (counter % 250)}`,
+            })
+          : await emulator.rest(command, { ...body, From_Account: operator });
       const what = Object.keys(change).join(', ');
       const where = target.topicId ?? target.groupId;
-      return `${viaClient ? operator : `REST as ${operator}`} changed ${what} of ${where}: ${answer.ActionStatus}${
+      const who = silent
+        ? `silently (no callback), ${operator}`
+        : viaClient
+          ? operator
+          : `REST as ${operator}`;
+      return `${who} changed ${what} of ${where}: ${answer.ActionStatus}${
         answer.ActionStatus === 'OK' ? '' : ` ${answer.ErrorCode} ${answer.ErrorInfo}`
       }`;
     },

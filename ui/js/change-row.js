@@ -8,6 +8,7 @@ import {
   fieldLabel,
   formatShortTime,
   formatTime,
+  isFromRest,
   profilePath,
 } from './format.js';
 import { nameSlot } from './names.js';
@@ -42,8 +43,8 @@ export function renderValue(field, value, side) {
 
 function renderDiff(event) {
   const diff = [...event.diff].sort((a, b) => compareFields(a.field, b.field));
-  // A creation sets its fields: there is no "before" to show.
-  const created = commandLabel(event.command) === 'created';
+  // A creation sets its fields, a snapshot records a profile never seen: no "before" to show.
+  const created = ['created', 'snapshot'].includes(commandLabel(event.command));
   return h(
     'ul',
     { class: 'diff' },
@@ -72,6 +73,9 @@ function renderDiff(event) {
 /** What to say when a change changed no field. */
 function noDiffNote(event) {
   const label = commandLabel(event.command);
+  if (label === 'destroyed' && event.command === 'timhook.Vanished') {
+    return `${event.kind} no longer exists (the REST API does not know it)`;
+  }
   if (label === 'destroyed') {
     const ids = Array.isArray(event.raw?.TopicIdList) ? event.raw.TopicIdList : null;
     if (event.kind === 'topic' && ids && ids.length !== 1) {
@@ -123,6 +127,18 @@ export function renderTarget(event) {
   return h('span', { class: 'targets' }, parts);
 }
 
+/** Where a change from the REST API came from, for its badge's tooltip. */
+function restTitle(event) {
+  const api = typeof event.raw?.api === 'string' ? ` (${event.raw.api})` : '';
+  const what = {
+    snapshot: 'The profile as the Chat REST API answered it the first time the recorder saw this',
+    repaired:
+      'A reconciliation pass found these values differing from the Chat REST API (a lost callback, or a change with none) and set them',
+    destroyed: 'A reconciliation pass found that the Chat REST API no longer has it',
+  }[commandLabel(event.command)];
+  return `${what ?? 'Read from the Chat REST API'}${api}; no callback told it, so there is no operator.`;
+}
+
 /** A row of the feed or of a timeline. */
 export function renderChange(event) {
   const label = commandLabel(event.command);
@@ -139,7 +155,19 @@ export function renderChange(event) {
   const who = h(
     'span',
     { class: 'who' },
-    event.operator ? ['by ', h('b', { class: 'operator' }, event.operator)] : h('em', {}, 'operator unknown'),
+    isFromRest(event)
+      ? h(
+          'span',
+          { class: 'badge rest', title: restTitle(event) },
+          label === 'snapshot'
+            ? 'snapshot from REST'
+            : label === 'repaired'
+              ? 'repaired from REST'
+              : 'per REST',
+        )
+      : event.operator
+        ? ['by ', h('b', { class: 'operator' }, event.operator)]
+        : h('em', {}, 'operator unknown'),
     event.optPlatform
       ? h('span', { class: 'platform', title: event.clientIp ?? '' }, event.optPlatform)
       : null,
@@ -153,7 +181,10 @@ export function renderChange(event) {
       { class: 'meta' },
       when,
       h('span', { class: `badge kind ${event.kind}` }, event.kind),
-      label === 'changed' ? null : h('span', { class: `badge ${label}` }, label),
+      // A change from REST says what it is in its source badge.
+      ['changed', 'snapshot', 'repaired'].includes(label)
+        ? null
+        : h('span', { class: `badge ${label}` }, label),
       renderTarget(event),
       who,
       h('span', { class: 'seq', title: event.command }, `#${event.seq}`),

@@ -35,11 +35,19 @@ const COMMANDS = {
   'Group.CallbackAfterCreateTopic': 'created',
   'Group.CallbackAfterGroupDestroyed': 'destroyed',
   'Group.CallbackAfterTopicDestroyed': 'destroyed',
+  'timhook.Snapshot': 'snapshot',
+  'timhook.Reconciled': 'repaired',
+  'timhook.Vanished': 'destroyed',
 };
 
-/** `changed`, `created`, `destroyed`, or the command itself. */
+/** `changed`, `created`, `destroyed`, `snapshot`, `repaired`, or the command itself. */
 export function commandLabel(command) {
   return COMMANDS[command] ?? command.replace(/^Group\.CallbackAfter/, '');
+}
+
+/** True for a change the recorder read from the Chat REST API (its mirror), not from a callback. */
+export function isFromRest(event) {
+  return event.command.startsWith('timhook.') || event.raw?.source === 'rest';
 }
 
 /** Known commands, for the filter. */

@@ -5,6 +5,7 @@
 import { apiGet } from './api.js';
 import { h, svg } from './dom.js';
 import { formatAgo, formatTime } from './format.js';
+import { createMirrorPanel } from './mirror.js';
 
 /** What to check for each refusal code (src/receiver/errors.ts). */
 const HINTS = {
@@ -170,6 +171,7 @@ export function mountHealth(main) {
   const chart = h('div', { class: 'chart-box' }, 'Loading…');
   const totals = h('p', { class: 'totals' });
   const refusals = h('div', {}, 'Loading…');
+  const mirror = createMirrorPanel();
   main.append(
     h(
       'section',
@@ -178,6 +180,7 @@ export function mountHealth(main) {
       h('h2', {}, 'Callbacks per minute, last hour'),
       totals,
       chart,
+      mirror.element,
       h('h2', {}, 'Recent refused callbacks'),
       h(
         'p',
@@ -196,5 +199,8 @@ export function mountHealth(main) {
   const failed = (error) => main.dispatchEvent(new CustomEvent('failure', { detail: error }));
   refresh().catch(failed);
   const timer = setInterval(() => refresh().catch(failed), 10_000);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    mirror.stop();
+  };
 }

@@ -29,7 +29,11 @@ function renderFields(body) {
         ),
         h(
           'dd',
-          { class: 'provenance' },
+          {
+            class: 'provenance',
+            // A value with no operator may have come from the REST API: see markRestFields.
+            dataset: !state.operator && state.seq !== null ? { noOperatorSeq: state.seq } : {},
+          },
           h(
             'time',
             {
@@ -38,12 +42,46 @@ function renderFields(body) {
             },
             formatTime(state.changedAt),
           ),
-          state.operator ? [' by ', h('b', {}, state.operator)] : ' (operator unknown)',
+          state.operator
+            ? [' by ', h('b', {}, state.operator)]
+            : h('span', { class: 'who' }, ' (operator unknown)'),
           state.seq !== null ? h('span', { class: 'seq' }, ` #${state.seq}`) : null,
         ),
       );
     }),
   );
+}
+
+/** The commands of the values the recorder read from the REST API. */
+const REST_VALUE_COMMANDS = ['timhook.Snapshot', 'timhook.Reconciled'];
+
+/** Marks the fields whose value was read from the REST API (no operator: no callback told it). */
+async function markRestFields(container, kind, id) {
+  const rows = [...container.querySelectorAll('.provenance[data-no-operator-seq]')];
+  if (rows.length === 0) return;
+  const scope = kind === 'topic' ? { topicId: id } : { groupId: id };
+  const pages = await Promise.all(
+    REST_VALUE_COMMANDS.map((command) =>
+      apiGet('/api/events', { ...scope, command, order: 'desc', limit: 1000 }),
+    ),
+  );
+  const fromRest = new Map(pages.flatMap((page) => page.events.map((event) => [event.seq, event])));
+  for (const row of rows) {
+    const event = fromRest.get(Number(row.dataset.noOperatorSeq));
+    if (!event) continue;
+    row.querySelector('.who')?.replaceWith(
+      ' ',
+      h(
+        'span',
+        {
+          class: 'badge rest',
+          title:
+            'Read from the Chat REST API by the recorder’s mirror; no callback told it, so there is no operator.',
+        },
+        event.command === 'timhook.Snapshot' ? 'snapshot from REST' : 'repaired from REST',
+      ),
+    );
+  }
 }
 
 function renderTopics(topics) {
@@ -128,8 +166,11 @@ export function mountProfile(main, kind, id) {
     }
     head.replaceChildren(renderHead(kind, id, body));
     clear(profile).append(h('h2', {}, 'Current profile'));
-    if (body) profile.append(renderFields(body));
-    else {
+    if (body) {
+      profile.append(renderFields(body));
+      // Without the marks the rows still say what is known: no operator.
+      await markRestFields(profile, kind, id).catch(() => {});
+    } else {
       profile.append(
         h(
           'p',

@@ -52,11 +52,12 @@ export function createSseParser(onMessage, onRetry = () => {}) {
 }
 
 /**
- * Follows `/api/stream` with `params`, from after `lastId`. Calls `onEvent(recordedEvent)` for
- * each change (each seq once, in order), `onState('live' | 'reconnecting' | 'connecting')`.
+ * Follows `/api/stream` with `params`, from after `lastId` (null: from now). Calls
+ * `onEvent(recordedEvent)` for each change (each seq once, in order), `onReconcile(passState)` for
+ * each progress frame of a reconciliation pass, `onState('live' | 'reconnecting' | 'connecting')`.
  * Reconnects after a drop or a recorder restart, resuming from the last id seen. Returns `stop()`.
  */
-export function followStream({ params, lastId, onEvent, onState }) {
+export function followStream({ params, lastId, onEvent, onState, onReconcile = () => {} }) {
   let stopped = false;
   let controller = null;
   let last = lastId;
@@ -69,9 +70,13 @@ export function followStream({ params, lastId, onEvent, onState }) {
     let idle = setTimeout(() => controller.abort(), IDLE_MS);
     const parser = createSseParser(
       (message) => {
+        if (message.event === 'reconcile') {
+          onReconcile(JSON.parse(message.data));
+          return;
+        }
         if (message.event !== 'change') return;
         const event = JSON.parse(message.data);
-        if (event.seq <= last) return;
+        if (last !== null && event.seq <= last) return;
         last = event.seq;
         onEvent(event);
       },
@@ -81,7 +86,7 @@ export function followStream({ params, lastId, onEvent, onState }) {
     );
     try {
       const response = await fetch(withQuery('/api/stream', params), {
-        headers: { ...authHeaders(), 'last-event-id': String(last) },
+        headers: { ...authHeaders(), ...(last === null ? {} : { 'last-event-id': String(last) }) },
         signal: controller.signal,
         cache: 'no-store',
       });

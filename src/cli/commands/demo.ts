@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { createEmulator } from '../../emulator/index.js';
-import { createJsonLogger, createRecorder } from '../../server/index.js';
+import { createJsonLogger, createRecorder, type Recorder } from '../../server/index.js';
 import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
+import { onPassEnd } from '../demo-mirror.js';
 import { createDemoWorld } from '../demo-traffic.js';
+import { createMirrorSetup } from '../mirror-setup.js';
+import { parseDuration } from '../rest-settings.js';
 import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
 
@@ -42,6 +45,22 @@ const SPECS: readonly SettingSpec[] = [
     help: 'Changes per second, 0 to 1000; 0 makes only the initial groups and topics.',
   },
   {
+    key: 'dropCallbacks',
+    flag: 'drop-callbacks',
+    type: 'string',
+    flagOnly: true,
+    default: '0.1',
+    help: 'The share of callbacks the emulator loses, 0 to 1; above 0 it also makes some changes with no callback. 0: no drift.',
+  },
+  {
+    key: 'reconcileEvery',
+    flag: 'reconcile-every',
+    type: 'string',
+    flagOnly: true,
+    default: '30s',
+    help: 'How often the recorder reconciles its profiles with the emulator’s REST API: 30s, 5m.',
+  },
+  {
     key: 'quiet',
     flag: 'quiet',
     type: 'boolean',
@@ -56,20 +75,37 @@ const Settings = z.object({
   emulatorPort: z.coerce.number().int().min(0).max(65_535, '--emulator-port must be 0 to 65535'),
   db: z.string().min(1),
   rate: z.coerce.number().min(0).max(1000, '--rate must be 0 to 1000 changes per second'),
+  dropCallbacks: z.coerce
+    .number({ message: '--drop-callbacks must be a number from 0 to 1' })
+    .min(0, '--drop-callbacks must be 0 to 1')
+    .max(1, '--drop-callbacks must be 0 to 1'),
+  reconcileEvery: z.string(),
   quiet: z.boolean(),
 });
 
 const SDK_APP_ID = '1400000000';
+/** The share of changes the demo makes with no callback at all, when drift is on. */
+const SILENT_SHARE = 0.05;
 
 export const command: CliCommand = {
   summary: 'Run the recorder and the emulator wired together, with live sample traffic',
-  help: `Usage: timhook demo [--port 8787] [--emulator-port 8788] [--rate 2]
+  help: `Usage: timhook demo [--port 8787] [--emulator-port 8788] [--rate 2] [--drop-callbacks 0.1]
+                   [--reconcile-every 30s]
 
 Starts the recorder and a local Chat backend (the emulator) that calls it with signed callbacks
 (a token generated for this run), creates groups of each type and a community with topics, then
 keeps making realistic changes: REST calls by the admin, and app users on several platforms
-changing names, notices, photos and custom fields. Open the printed URLs, or follow the changes
-with the printed 'timhook tail' command. Ctrl-C stops both.
+changing names, notices, photos and custom fields.
+
+The emulator loses a share of the callbacks (--drop-callbacks) and now and then changes a profile
+with no callback at all: the drift a network blip or a restart leaves behind. The recorder
+has the emulator's REST API (its admin and secret key) and reconciles every --reconcile-every: each
+pass finds the drift and repairs it from the REST API, and the demo prints a line when it ends. The
+dashboard's Health page shows the passes live and has a "Reconcile now" button; repaired values are
+marked "from REST" in the feed. --drop-callbacks 0 turns the drift off.
+
+Open the printed URLs, or follow the changes with the printed 'timhook tail' command. Ctrl-C stops
+both.
 
 Options:
 ${describeSettings(SPECS)}
@@ -79,54 +115,88 @@ ${describeSettings(SPECS)}
     const parsed = Settings.safeParse(values);
     if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
     const settings = parsed.data;
+    const reconcileEveryMs = parseDuration(settings.reconcileEvery, 'reconcile-every');
     const token = randomBytes(16).toString('hex');
+    const secretKey = randomBytes(24).toString('hex');
     const logger = createJsonLogger();
-    const recorder = await createRecorder({
+    const emulator = createEmulator({
       sdkAppId: SDK_APP_ID,
-      tokens: [token],
-      port: settings.port,
-      db: settings.db,
-      logger,
+      secretKey,
+      port: settings.emulatorPort,
+      customFieldKeys: ['Level', 'Region', 'Theme'],
+      dropCallbacks: settings.dropCallbacks,
+      log: (message, error) => logger.error(message, { error }),
     });
+    let recorder: Recorder | undefined;
     let timer: NodeJS.Timeout | undefined;
-    let emulatorStarted = false;
-    const starting = recorder.start();
+    let offPassEnd = () => {};
+    let started!: () => void;
+    const starting = new Promise<void>((resolve) => {
+      started = resolve;
+    });
     const stopped = waitForStop(
       async () => {
         if (timer) clearInterval(timer);
-        if (emulatorStarted) await emulator.stop();
-        await recorder.stop();
+        offPassEnd();
+        // The recorder first: its mirror calls the emulator until it stops.
+        await recorder?.stop();
+        await emulator.stop();
       },
       starting,
       { stopWhenOutputCloses: true },
     );
-    await awaitListening(starting, { host: '127.0.0.1', port: settings.port, portFlag: '--port' }, () =>
-      recorder.stop(),
-    );
-    const emulator = createEmulator({
-      sdkAppId: SDK_APP_ID,
-      port: settings.emulatorPort,
-      callbackUrl: recorder.callbackUrl,
-      callbackToken: token,
-      customFieldKeys: ['Level', 'Region', 'Theme'],
-      log: (message, error) => logger.error(message, { error }),
-    });
-    await awaitListening(
-      emulator.start(),
-      { host: '127.0.0.1', port: settings.emulatorPort, portFlag: '--emulator-port' },
-      async () => {
+    try {
+      await awaitListening(
+        emulator.start(),
+        { host: '127.0.0.1', port: settings.emulatorPort, portFlag: '--emulator-port' },
+        () => emulator.stop(),
+      );
+      // The recorder's REST settings are the emulator's: its URL, its admin and its secret key.
+      const mirror = createMirrorSetup(
+        { admin: emulator.config().admins[0]!, secretKey, baseUrl: emulator.url, rateLimits: {} },
+        SDK_APP_ID,
+        { reconcileEveryMs },
+      );
+      const made = await createRecorder({
+        sdkAppId: SDK_APP_ID,
+        tokens: [token],
+        port: settings.port,
+        db: settings.db,
+        logger,
+        mirror,
+      }).catch(async (error: unknown) => {
+        await mirror.close?.();
         await emulator.stop();
-        await recorder.stop();
-      },
-    );
-    emulatorStarted = true;
-    const world = await createDemoWorld(emulator);
+        throw error;
+      });
+      recorder = made;
+      await awaitListening(
+        made.start(),
+        { host: '127.0.0.1', port: settings.port, portFlag: '--port' },
+        async () => {
+          await made.stop();
+          await emulator.stop();
+        },
+      );
+    } finally {
+      started();
+    }
+    emulator.configure({ callbackUrl: recorder.callbackUrl, callbackToken: token });
+    offPassEnd = onPassEnd(recorder, (line) => process.stdout.write(`  ${line}\n`));
+    const drift =
+      settings.dropCallbacks > 0
+        ? `loses ${Math.round(settings.dropCallbacks * 100)}% of callbacks and makes some changes silently`
+        : 'loses no callback';
+    const world = await createDemoWorld(emulator, Math.random, {
+      silentShare: settings.dropCallbacks > 0 ? SILENT_SHARE : 0,
+    });
     process.stdout.write(
       `timhook demo is running\n` +
-        `  dashboard   ${recorder.url}/\n` +
+        `  dashboard   ${recorder.url}/   (reconciliation: ${recorder.url}/health)\n` +
         `  API         ${recorder.url}/api/groups   ${recorder.url}/api/events\n` +
         `  live        timhook tail --url ${recorder.url}   (or: node dist/cli/bin.js tail --url ${recorder.url})\n` +
         `  emulator    ${emulator.url}/v4/...  (REST; see 'timhook emulator --help')   deliveries: ${emulator.url}/emulator/deliveries\n` +
+        `  drift       the emulator ${drift}; the recorder reconciles every ${settings.reconcileEvery}\n` +
         `  made ${world.targets.length} groups and topics; now ${settings.rate} change(s) per second. Ctrl-C stops.\n`,
     );
     let busy = false;
