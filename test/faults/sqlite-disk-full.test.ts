@@ -84,8 +84,13 @@ it('answers FAIL while the disk is full, stays up, says so on /readyz, and recor
   }
   expect((await readyz(recorder.url)).status).toBe(200);
   const log = recorder.serve.stderr();
-  expect(log.match(/"msg":"the change log cannot be written/g)).toHaveLength(1);
-  expect(log.match(/"msg":"the change log can be written again/g)).toHaveLength(1);
+  // One line when writing stops, one when it can again. Space the log frees itself while full (a
+  // checkpoint truncating the WAL) is real room: it may write, fill and stop again, each time saying
+  // so once; what counts is that every stop is followed by its recovery.
+  const stops = log.match(/"msg":"the change log cannot be written[^\n]*/g) ?? [];
+  const recoveries = log.match(/"msg":"the change log can be written again/g) ?? [];
+  expect(stops.length, stops.join('\n')).toBeGreaterThanOrEqual(1);
+  expect(recoveries.length, stops.join('\n')).toBe(stops.length);
 
   await recorder.stop();
   const again = await startRecorder(db);
