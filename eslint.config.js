@@ -21,6 +21,16 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Promise mistakes the type checker can see: a promise nobody awaits or catches (its rejection
+    // would end the process), and a promise passed where a callback's result is ignored.
+    files: ['src/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
   { files: ['ui/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
 );

@@ -42,7 +42,7 @@ export function groupInfoChangedCallback(
 
 /**
  * Seed 000: `GroupId`, `Type`, `Operator_Account` and the changed fields. The `extended` shape adds
- * `TopicId` and `EventTime` (PROTOCOL.md §2, UNSETTLED); `topic-as-group-id` puts the topic id in
+ * `TopicId` and `EventTime` (docs/protocol.md §2, UNSETTLED); `topic-as-group-id` puts the topic id in
  * `GroupId`, the reading some receivers expect.
  */
 export function topicInfoChangedCallback(
@@ -63,7 +63,7 @@ export function topicInfoChangedCallback(
   return { command: Commands.TopicInfoChanged, groupId: group.id, body };
 }
 
-/** `Group.CallbackAfterCreateGroup` with the fields PROTOCOL.md §2 lists. */
+/** `Group.CallbackAfterCreateGroup` with the fields docs/protocol.md §2 lists. */
 export function createGroupCallback(
   group: GroupRecord,
   operator: string,
@@ -85,7 +85,7 @@ export function createGroupCallback(
   return { command: Commands.CreateGroup, groupId: group.id, body };
 }
 
-/** `Group.CallbackAfterGroupDestroyed` with the fields PROTOCOL.md §2 lists. */
+/** `Group.CallbackAfterGroupDestroyed` with the fields docs/protocol.md §2 lists. */
 export function groupDestroyedCallback(group: GroupRecord, eventTime: number): PendingCallback {
   return {
     command: Commands.GroupDestroyed,
@@ -101,7 +101,7 @@ export function groupDestroyedCallback(group: GroupRecord, eventTime: number): P
   };
 }
 
-/** `Group.CallbackAfterCreateTopic` with the fields PROTOCOL.md §2 lists (no `EventTime` there). */
+/** `Group.CallbackAfterCreateTopic` with the fields docs/protocol.md §2 lists (no `EventTime` there). */
 export function createTopicCallback(
   group: GroupRecord,
   topic: TopicRecord,

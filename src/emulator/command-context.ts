@@ -8,7 +8,7 @@ export interface CallOrigin {
   via: 'rest' | 'client';
   /** `Operator_Account` of the callbacks: the admin or `From_Account` (REST), or the user (client). */
   operator: string;
-  /** `OptPlatform` of the callback URL: `RESTAPI` for REST calls (PROTOCOL.md §1). */
+  /** `OptPlatform` of the callback URL: `RESTAPI` for REST calls (docs/protocol.md §1). */
   optPlatform: string;
   /** `ClientIP` of the callback URL. */
   clientIp: string;

@@ -3,7 +3,7 @@ import { createGroup, destroyGroup, modifyGroupBaseInfo } from './group-commands
 import { getAppidGroupList, getGroupInfo } from './group-reads.js';
 import { createTopic, destroyTopic, getTopic, modifyTopic } from './topic-commands.js';
 
-/** The REST commands the emulator serves, by `<service>/<command>` (PROTOCOL.md §4). */
+/** The REST commands the emulator serves, by `<service>/<command>` (docs/protocol.md §4). */
 export const REST_COMMANDS: ReadonlyMap<string, CommandHandler> = new Map([
   ['group_open_http_svc/create_group', createGroup],
   ['group_open_http_svc/get_appid_group_list', getAppidGroupList],

@@ -18,7 +18,7 @@ export interface CallbackSwitches {
 }
 
 /**
- * How the topic-change callback is shaped (PROTOCOL.md §2, UNSETTLED): `extended` adds `TopicId`
+ * How the topic-change callback is shaped (docs/protocol.md §2, UNSETTLED): `extended` adds `TopicId`
  * and `EventTime`; `documented` is exactly the seed 000 body (community id in `GroupId`, neither
  * field); `topic-as-group-id` is the documented body with the topic id in `GroupId`.
  */
@@ -28,10 +28,10 @@ export type TopicBodyShape = 'extended' | 'documented' | 'topic-as-group-id';
 export interface EmulatorConfig {
   /** Where callbacks go; `null` sends none. */
   callbackUrl: string | null;
-  /** The console's callback token: adds `Sign` and `RequestTime` to the URL (PROTOCOL.md §1). */
+  /** The console's callback token: adds `Sign` and `RequestTime` to the URL (docs/protocol.md §1). */
   callbackToken: string | null;
   callbacks: CallbackSwitches;
-  /** Byte limits of group fields (PROTOCOL.md §3, UNSETTLED): 30/240/300/100 by default. */
+  /** Byte limits of group fields (docs/protocol.md §3, UNSETTLED): 30/240/300/100 by default. */
   limits: GroupLimits;
   /** Custom-field keys declared in the console; any other key is refused (10004). */
   customFieldKeys: string[];
@@ -39,14 +39,14 @@ export interface EmulatorConfig {
   admins: string[];
   /** A modify that sets a field to its current value: `omit` leaves it out (and sends nothing when nothing changed); `send` sends it. */
   unchangedFields: 'omit' | 'send';
-  /** A custom field set to `""`: `set` keeps it as empty, `delete` removes it (PROTOCOL.md §3, UNSETTLED). */
+  /** A custom field set to `""`: `set` keeps it as empty, `delete` removes it (docs/protocol.md §3, UNSETTLED). */
   emptyCustomValue: 'set' | 'delete';
   topicBody: TopicBodyShape;
-  /** `EventTime` as a JSON number or a numeric string; public pages show both (PROTOCOL.md §2). */
+  /** `EventTime` as a JSON number or a numeric string; public pages show both (docs/protocol.md §2). */
   eventTimeFormat: 'number' | 'string';
   /** A `Content-Type` header on callbacks; `null` sends none, as the documented example shows. */
   callbackContentType: string | null;
-  /** How long a callback waits for its answer: 2000 ms, as documented (PROTOCOL.md §1). */
+  /** How long a callback waits for its answer: 2000 ms, as documented (docs/protocol.md §1). */
   timeoutMs: number;
   /** Re-sends after a timeout, like the console's retry option; 0 (no retry) by default. */
   retryOnTimeout: number;

@@ -52,7 +52,7 @@ export interface RunOptions {
   silent?: boolean;
 }
 
-/** A REST or client answer: the Chat envelope plus the command's own fields (PROTOCOL.md §4). */
+/** A REST or client answer: the Chat envelope plus the command's own fields (docs/protocol.md §4). */
 export interface ChatAnswer {
   ActionStatus: 'OK' | 'FAIL';
   ErrorInfo: string;

@@ -59,7 +59,7 @@ export interface Emulator {
 /**
  * Creates a local Chat backend: the REST API with UserSig auth, limits and error codes, a client
  * face for simulated users, and a dispatcher that fires the documented callbacks, signed, with
- * the 2 s timeout (PROTOCOL.md).
+ * the 2 s timeout (docs/protocol.md).
  *
  * @example
  * const emulator = createEmulator({ callbackUrl: 'http://127.0.0.1:8080/callback', callbackToken: 'tok' });
@@ -98,7 +98,9 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   };
   const server = createServer(
     { requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 },
-    (req, res) => route(req, res).catch((error: unknown) => answerUnexpected(req, res, error)),
+    (req, res) => {
+      route(req, res).catch((error: unknown) => answerUnexpected(req, res, error));
+    },
   );
   let baseUrl: string | null = null;
   let state: 'new' | 'started' | 'stopped' = 'new';

@@ -50,7 +50,7 @@ export interface DispatcherOptions {
 }
 
 /**
- * Creates the callback dispatcher (PROTOCOL.md §1): persistent connections, a 2 s timeout by
+ * Creates the callback dispatcher (docs/protocol.md §1): persistent connections, a 2 s timeout by
  * default, no retry unless `retryOnTimeout` is set, and per group one callback at a time, in the
  * order the changes were made; different groups go in parallel.
  */
@@ -107,14 +107,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (let attempt = 1; !closed; attempt++) {
       const settings = options.settings();
       const started = options.now();
-      // Every attempt, a retry too, is signed with its own RequestTime (PROTOCOL.md §1).
+      // Every attempt, a retry too, is signed with its own RequestTime (docs/protocol.md §1).
       const requestTime = Math.floor(started / 1000);
       const signed = job.token ? `&Sign=${sign(job.token, requestTime)}&RequestTime=${requestTime}` : '';
       const t0 = performance.now();
       const result = await poster.post(target, target.path + signed, text, settings);
       const latency = performance.now() - t0;
       options.log.add(recordOf(job, callbackId, attempt, target, requestTime, started, latency, result));
-      // Only a timeout is retried, as the console's retry-on-timeout option does (PROTOCOL.md §1).
+      // Only a timeout is retried, as the console's retry-on-timeout option does (docs/protocol.md §1).
       if (result.outcome !== 'timeout' || attempt > settings.retryOnTimeout) return;
       if (settings.retryIntervalMs > 0) await delay(settings.retryIntervalMs);
     }

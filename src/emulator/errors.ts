@@ -1,5 +1,5 @@
 /**
- * The REST error codes the emulator answers with (PROTOCOL.md §4; Tencent Cloud Chat error codes,
+ * The REST error codes the emulator answers with (docs/protocol.md §4; Tencent Cloud Chat error codes,
  * doc 34348). Every REST answer is HTTP 200; the code is in the body's `ErrorCode`.
  */
 export const ErrorCodes = {

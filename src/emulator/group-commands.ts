@@ -90,7 +90,7 @@ function newGroupId(ctx: CommandContext, type: string): string {
 
 /**
  * `group_open_http_svc/modify_group_base_info`. Only Name, Introduction, Notification, FaceUrl and
- * custom fields fire the callback (PROTOCOL.md §3); it carries only the fields that changed.
+ * custom fields fire the callback (docs/protocol.md §3); it carries only the fields that changed.
  */
 export function modifyGroupBaseInfo(ctx: CommandContext, input: unknown): Record<string, unknown> {
   const req = parseRequest(ModifyGroupBody, input);
@@ -100,7 +100,7 @@ export function modifyGroupBaseInfo(ctx: CommandContext, input: unknown): Record
   checkByteLimits(req, { ...ctx.config.limits });
   const updates = readCustomFieldUpdates(req.AppDefinedData ?? [], ctx.config);
   const changes: ProfileChanges = { fields: {}, custom: [] };
-  // UNSETTLED (PROTOCOL.md §3): a field set to its current value is left out unless `send`.
+  // UNSETTLED (docs/protocol.md §3): a field set to its current value is left out unless `send`.
   const sendAll = ctx.config.unchangedFields === 'send';
   for (const field of BASE_FIELDS) {
     const value = req[field];
@@ -109,7 +109,7 @@ export function modifyGroupBaseInfo(ctx: CommandContext, input: unknown): Record
   const nextCustom = new Map(group.customFields);
   for (const [key, value] of updates) {
     const current = group.customFields.get(key);
-    // UNSETTLED (PROTOCOL.md §3): an empty Value sets the field to "" unless `delete` is chosen.
+    // UNSETTLED (docs/protocol.md §3): an empty Value sets the field to "" unless `delete` is chosen.
     if (value === '' && ctx.config.emptyCustomValue === 'delete') nextCustom.delete(key);
     else nextCustom.set(key, value);
     if (sendAll || current !== nextCustom.get(key)) changes.custom.push([key, value]);

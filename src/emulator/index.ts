@@ -2,7 +2,7 @@
  * `timhook/emulator`: a local stand-in for the Tencent Cloud Chat backend — the REST API that
  * creates and modifies groups and topics (UserSig auth, documented limits and error codes), a
  * client face for simulated app users, and a dispatcher that fires the documented callbacks,
- * signed, with the 2 s timeout (PROTOCOL.md). Node only.
+ * signed, with the 2 s timeout (docs/protocol.md). Node only.
  */
 export type { PendingCallback } from './callback-bodies.js';
 export {

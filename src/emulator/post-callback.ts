@@ -23,7 +23,7 @@ export interface CallbackTarget {
   secure: boolean;
   hostname: string;
   port: number;
-  /** Path and the unsigned query (PROTOCOL.md §1): `…?SdkAppid=…&…&OptPlatform=…`. */
+  /** Path and the unsigned query (docs/protocol.md §1): `…?SdkAppid=…&…&OptPlatform=…`. */
   path: string;
   /** `http://host:port`, to show the URL in the log. */
   origin: string;
@@ -43,7 +43,7 @@ export function resolveTarget(base: string, parts: Omit<CallbackUrlParts, 'sign'
 }
 
 /**
- * `Sign` = hex SHA-256 of token + RequestTime (PROTOCOL.md §1; the protocol layer's `computeSign`),
+ * `Sign` = hex SHA-256 of token + RequestTime (docs/protocol.md §1; the protocol layer's `computeSign`),
  * with node:crypto, kept for the rest of the second: every callback of one second has the same.
  */
 export function createSigner(): (token: string, requestTime: number) => string {
@@ -77,7 +77,7 @@ export interface PostOptions {
 const MAX_ANSWER_BYTES = 65_536;
 const MAX_ANSWER_TEXT = 1024;
 
-/** A poster keeping at most `maxSockets` connections per receiver (PROTOCOL.md §1: kept alive). */
+/** A poster keeping at most `maxSockets` connections per receiver (docs/protocol.md §1: kept alive). */
 export function createCallbackPoster(maxSockets: number): CallbackPoster {
   const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
   const httpAgent = new HttpAgent(agentOptions);
@@ -150,7 +150,7 @@ function failure(outcome: 'timeout' | 'error', error: string): AttemptResult {
   return { outcome, status: null, answer: null, actionStatus: null, error };
 }
 
-/** Reads the receiver's answer (up to 64 KiB) and judges it against the envelope (PROTOCOL.md §1). */
+/** Reads the receiver's answer (up to 64 KiB) and judges it against the envelope (docs/protocol.md §1). */
 function readAnswer(res: IncomingMessage, finish: (result: AttemptResult) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -171,7 +171,7 @@ function readAnswer(res: IncomingMessage, finish: (result: AttemptResult) => voi
     } catch {
       // Not JSON: kept as text, judged below.
     }
-    // A non-200 status or a non-JSON body is a failure on the IM side (PROTOCOL.md §1).
+    // A non-200 status or a non-JSON body is a failure on the IM side (docs/protocol.md §1).
     const outcome: DeliveryOutcome =
       status !== 200
         ? 'http-error'

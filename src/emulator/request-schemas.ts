@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes, failWith } from './errors.js';
 
-// The request bodies of the REST commands (PROTOCOL.md §4). Unknown fields are ignored, as the
+// The request bodies of the REST commands (docs/protocol.md §4). Unknown fields are ignored, as the
 // real API does; a known field of the wrong type is refused with 10004.
 
 const text = z.string();

@@ -4,12 +4,12 @@ import { type ChatAnswer, chatFailure, type EmulatorCore, runCommand } from './c
 import { ErrorCodes } from './errors.js';
 import { parseJsonObject, readBody, remoteAddressOf, sendJson } from './http-io.js';
 
-/** The REST path prefix: `/v4/<service>/<command>` (PROTOCOL.md §4). */
+/** The REST path prefix: `/v4/<service>/<command>` (docs/protocol.md §4). */
 export const REST_PREFIX = '/v4/';
 
 /**
  * Serves `POST /v4/<service>/<command>?sdkappid=&identifier=&usersig=&random=&contenttype=json`.
- * The HTTP status is 200 whatever happens; the outcome is in the body (PROTOCOL.md §4).
+ * The HTTP status is 200 whatever happens; the outcome is in the body (docs/protocol.md §4).
  */
 export async function handleRest(
   core: EmulatorCore,

@@ -9,7 +9,7 @@ import type { EmulatorConfig } from './config.js';
 import { ErrorCodes, failWith } from './errors.js';
 import type { EmulatorState, GroupRecord, MemberRole, TopicRecord } from './state.js';
 
-/** The five kinds of group, whatever name (old or new) they were created under (PROTOCOL.md §3). */
+/** The five kinds of group, whatever name (old or new) they were created under (docs/protocol.md §3). */
 export type GroupKind = 'Work' | 'Public' | 'Meeting' | 'AVChatRoom' | 'Community';
 
 const KINDS: Readonly<Record<string, GroupKind>> = {
@@ -83,7 +83,7 @@ export function checkName(field: string, value: string | undefined): void {
 }
 
 /**
- * Validates `AppDefinedData` entries (PROTOCOL.md §3): a key of letters, digits and `_` up to 16
+ * Validates `AppDefinedData` entries (docs/protocol.md §3): a key of letters, digits and `_` up to 16
  * bytes, declared in the console; a value up to 512 bytes; at most 10 in one request. Later
  * entries for the same key win.
  */

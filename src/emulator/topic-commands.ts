@@ -44,7 +44,7 @@ export function createTopic(ctx: CommandContext, input: unknown): Record<string,
   return { TopicId: id };
 }
 
-// A custom topic id is the community id, `@TOPIC#_`, then a printable part (PROTOCOL.md §3).
+// A custom topic id is the community id, `@TOPIC#_`, then a printable part (docs/protocol.md §3).
 function claimCustomTopicId(group: GroupRecord, topicId: string): string {
   const prefix = `${group.id}${TOPIC_MARKER}`;
   if (!topicId.startsWith(prefix) || topicId.length === prefix.length) {
@@ -133,7 +133,7 @@ export function modifyTopic(ctx: CommandContext, input: unknown): Record<string,
     FaceUrl: req.FaceUrl,
   };
   const changed: Partial<BaseProfile> = {};
-  // UNSETTLED (PROTOCOL.md §3): a field set to its current value is left out unless `send`.
+  // UNSETTLED (docs/protocol.md §3): a field set to its current value is left out unless `send`.
   const sendAll = ctx.config.unchangedFields === 'send';
   for (const field of BASE_FIELDS) {
     const value = requested[field];

@@ -29,7 +29,7 @@ export type UserSigCheck =
       reason: string;
     };
 
-/** The JSON document inside a TLSSigAPIv2 UserSig (PROTOCOL.md §4). */
+/** The JSON document inside a TLSSigAPIv2 UserSig (docs/protocol.md §4). */
 interface SigDoc {
   'TLS.ver': string;
   'TLS.identifier': string;
@@ -40,7 +40,7 @@ interface SigDoc {
   'TLS.userbuf'?: string;
 }
 
-// A UserSig is base64 with `+`→`*`, `/`→`-`, `=`→`_` (PROTOCOL.md §4).
+// A UserSig is base64 with `+`→`*`, `/`→`-`, `=`→`_` (docs/protocol.md §4).
 const SIG_ALPHABET = /^[A-Za-z0-9*\-_]+$/;
 // The deflated document is a few hundred bytes; refuse to inflate anything that grows past this.
 const MAX_DOC_BYTES = 8192;

@@ -1,5 +1,5 @@
 /**
- * The callback commands timhook understands (PROTOCOL.md §2). Any other command is still a valid
+ * The callback commands timhook understands (docs/protocol.md §2). Any other command is still a valid
  * Chat callback: the receiver passes it on untyped.
  */
 export const Commands = {

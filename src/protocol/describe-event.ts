@@ -25,7 +25,7 @@ export interface EventFacts {
 
 /**
  * Extracts {@link EventFacts} from a verified callback. A topic callback names its topic by
- * `TopicId`, or by a `GroupId` that is itself a topic id (PROTOCOL.md §2); without either the change
+ * `TopicId`, or by a `GroupId` that is itself a topic id (docs/protocol.md §2); without either the change
  * belongs to the community with the topic unknown.
  */
 export function describeEvent(event: AnyEvent): EventFacts {
@@ -94,7 +94,7 @@ function readChange(body: Record<string, unknown>): ProfileChange {
   }
   if (Array.isArray(body.UserDefinedDataList) && body.UserDefinedDataList.length > 0) {
     // fromEntries defines own properties: a key `__proto__` (letters and `_`, so a valid key,
-    // PROTOCOL.md §3) stays a field instead of being swallowed as the object's prototype.
+    // docs/protocol.md §3) stays a field instead of being swallowed as the object's prototype.
     const list = body.UserDefinedDataList as Array<{ Key: string; Value: string }>;
     change.customFields = Object.fromEntries(list.map((entry) => [entry.Key, entry.Value]));
   }

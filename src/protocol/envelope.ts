@@ -1,4 +1,4 @@
-/** The answer every callback gets (PROTOCOL.md §1): HTTP 200 with this JSON when accepted. */
+/** The answer every callback gets (docs/protocol.md §1): HTTP 200 with this JSON when accepted. */
 export interface CallbackAnswer {
   ActionStatus: 'OK' | 'FAIL';
   ErrorInfo: string;

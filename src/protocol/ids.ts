@@ -1,4 +1,4 @@
-/** What separates a community id from a topic's own part (PROTOCOL.md §3). */
+/** What separates a community id from a topic's own part (docs/protocol.md §3). */
 export const TOPIC_MARKER = '@TOPIC#_';
 /** Prefix of every generated group id. */
 export const GROUP_ID_PREFIX = '@TGS#';

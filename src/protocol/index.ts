@@ -1,6 +1,6 @@
 /**
  * `timhook/protocol`: the pure wire contract of Tencent Cloud Chat's group and topic profile
- * callbacks (PROTOCOL.md). No I/O and no Node-only API: it runs on any JavaScript runtime.
+ * callbacks (docs/protocol.md). No I/O and no Node-only API: it runs on any JavaScript runtime.
  */
 export * from './apply-change.js';
 export * from './commands.js';

@@ -6,7 +6,7 @@ export interface GroupLimits {
   FaceUrl: number;
 }
 
-/** The documented set (PROTOCOL.md §3): the default. */
+/** The documented set (docs/protocol.md §3): the default. */
 export const DEFAULT_GROUP_LIMITS: Readonly<GroupLimits> = Object.freeze({
   Name: 30,
   Introduction: 240,
@@ -14,7 +14,7 @@ export const DEFAULT_GROUP_LIMITS: Readonly<GroupLimits> = Object.freeze({
   FaceUrl: 100,
 });
 
-/** The set of a newer Web SDK page (UNSETTLED in PROTOCOL.md §3): an option. */
+/** The set of a newer Web SDK page (UNSETTLED in docs/protocol.md §3): an option. */
 export const NEWER_GROUP_LIMITS: Readonly<GroupLimits> = Object.freeze({
   Name: 100,
   Introduction: 400,

@@ -1,4 +1,4 @@
-/** Documented `OptPlatform` values (Webhook Overview, PROTOCOL.md §1). */
+/** Documented `OptPlatform` values (Webhook Overview, docs/protocol.md §1). */
 export const OptPlatforms = [
   'RESTAPI',
   'Web',
@@ -21,7 +21,7 @@ const aliases: ReadonlyMap<string, OptPlatform> = new Map([
 
 /**
  * Normalises an `OptPlatform` query value: `macOS` → `Mac`, `IOS` → `iOS`; an unknown value is kept
- * exactly as sent (PROTOCOL.md §1: never reject it). Missing or empty gives `null`.
+ * exactly as sent (docs/protocol.md §1: never reject it). Missing or empty gives `null`.
  */
 export function normalizeOptPlatform(value: string | null | undefined): string | null {
   if (value === undefined || value === null || value === '') return null;

@@ -1,7 +1,7 @@
 import { normalizeOptPlatform } from './platform.js';
 
 /**
- * The query of a callback URL (PROTOCOL.md §1). Names are case-sensitive (`SdkAppid`); every value
+ * The query of a callback URL (docs/protocol.md §1). Names are case-sensitive (`SdkAppid`); every value
  * is `null` when absent.
  */
 export interface CallbackQuery {

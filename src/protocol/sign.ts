@@ -2,12 +2,12 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { constantTimeEqual } from './constant-time.js';
 
-/** Default accepted distance between `RequestTime` and the receiver's clock (PROTOCOL.md §1). */
+/** Default accepted distance between `RequestTime` and the receiver's clock (docs/protocol.md §1). */
 export const DEFAULT_MAX_SKEW_SECONDS = 60;
 
 /**
  * The webhook `Sign`: lowercase hex of SHA-256(token + RequestTime), the two strings joined with
- * nothing between; not an HMAC, and the body is not signed (PROTOCOL.md §1).
+ * nothing between; not an HMAC, and the body is not signed (docs/protocol.md §1).
  *
  * @example computeSign('xxxxyyyy', '1669872112') // '17773bc3…484061'
  */

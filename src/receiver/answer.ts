@@ -18,7 +18,7 @@ export const OK_RESULT: Readonly<ReceiveResult> = Object.freeze({
   body: OK_ANSWER_JSON,
 });
 
-/** The answer to a refused callback, in the documented envelope (PROTOCOL.md §1). */
+/** The answer to a refused callback, in the documented envelope (docs/protocol.md §1). */
 export function refusalResult(error: ReceiverError): ReceiveResult {
   const answer = failAnswer(error.errorCode, error.message);
   return { status: error.status, answer, body: JSON.stringify(answer), error };

@@ -41,7 +41,7 @@ export interface Receiver {
 /**
  * Creates a callback receiver: it verifies `SdkAppid`, `Sign` and `RequestTime`, limits and parses
  * the body, validates it against its command's schema, runs the handlers, and answers in the Chat
- * envelope (PROTOCOL.md §1).
+ * envelope (docs/protocol.md §1).
  *
  * @example
  * const receiver = createReceiver({ sdkAppId: 1400000000, tokens: [process.env.TIM_TOKEN!] });

@@ -32,7 +32,7 @@ const METHODS: Method[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPT
  * A Fastify route for a receiver. Its `onRequest` hook hijacks the reply and hands the raw Node
  * request and response to {@link toNodeHandler}, so Fastify's body parsers, content-type checks,
  * body limit and error format never touch a callback: the body may come with no `Content-Type`
- * (PROTOCOL.md §1), and every answer is the Chat envelope. Nothing of Fastify is imported, not even
+ * (docs/protocol.md §1), and every answer is the Chat envelope. Nothing of Fastify is imported, not even
  * its types.
  *
  * @example

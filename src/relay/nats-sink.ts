@@ -68,7 +68,8 @@ export function createNatsSink(settings: NatsSinkSettings, secrets: SinkSecrets)
         } else if (status.type === 'reconnect') link.up = true;
       }
     })().catch(() => {});
-    nc.closed().then(() => {
+    // closed() never rejects: it resolves with the error that closed the connection, if any.
+    void nc.closed().then(() => {
       link.up = false;
       if (current === link) current = null;
       failWaiting(link, new Error('connection closed'));

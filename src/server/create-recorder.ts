@@ -194,7 +194,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     { keepAlive: true, headersTimeout: 10_000, requestTimeout: 15_000 },
     routeRequest,
   );
-  // The IM backend keeps connections alive (PROTOCOL.md §1); outlast common proxy idle timeouts.
+  // The IM backend keeps connections alive (docs/protocol.md §1); outlast common proxy idle timeouts.
   server.keepAliveTimeout = 65_000;
   server.maxConnections = 10_000;
   let address = '';

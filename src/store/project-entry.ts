@@ -20,7 +20,7 @@ export type LoadProfile = (kind: 'group' | 'topic', id: string) => ProfileView |
 /**
  * Plans the projection of `entry` (logged as `seq`), the same for every store: per-field merge with
  * `applyChange`, lifecycle callbacks open and close profiles, and a topic change that names no
- * topic is logged against its community but changes no profile (PROTOCOL.md §2, UNSETTLED).
+ * topic is logged against its community but changes no profile (docs/protocol.md §2, UNSETTLED).
  */
 export function projectEntry(entry: LogEntry, seq: number, load: LoadProfile): Projection {
   const when = entry.eventTime ?? entry.receivedAt;

@@ -6,7 +6,7 @@ import { afterEach, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createRecorder, type Recorder, silentLogger } from '../../src/server/index.js';
 
-// The official UserSig generator, used as a real app backend would (PROTOCOL.md §4).
+// The official UserSig generator, used as a real app backend would (docs/protocol.md §4).
 const { Api } = createRequire(import.meta.url)('tls-sig-api-v2') as {
   Api: new (sdkAppId: number, key: string) => { genUserSig(userId: string, expireSeconds: number): string };
 };
@@ -130,7 +130,7 @@ it('records exactly the changes made through the emulator, with from/to, operato
       operator: 'administrator',
       optPlatform: 'RESTAPI',
       clientIp: expect.any(String),
-      // The create callback lists every base field (PROTOCOL.md §2), empty ones as "".
+      // The create callback lists every base field (docs/protocol.md §2), empty ones as "".
       diff: [
         { field: 'Name', from: null, to: 'Ops' },
         { field: 'Introduction', from: null, to: '' },

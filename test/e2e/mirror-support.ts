@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { type Spawned, spawnCli } from '../cli/support.js';
 
-// The official UserSig generator, as a real app backend uses it (PROTOCOL.md §4).
+// The official UserSig generator, as a real app backend uses it (docs/protocol.md §4).
 const { Api } = createRequire(import.meta.url)('tls-sig-api-v2') as {
   Api: new (sdkAppId: number, key: string) => { genUserSig(userId: string, expireSeconds: number): string };
 };

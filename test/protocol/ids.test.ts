@@ -17,7 +17,7 @@ const COMMUNITY = '@TGS#_@TGS#cQVLVHIM62CJ';
 const TOPIC = `${COMMUNITY}@TOPIC#_@TOPIC#cYWHVHIM62CP`;
 
 describe('the id constants', () => {
-  it('match PROTOCOL.md §3', () => {
+  it('match docs/protocol.md §3', () => {
     expect(GROUP_ID_PREFIX).toBe('@TGS#');
     expect(COMMUNITY_ID_PREFIX).toBe('@TGS#_');
     expect(TOPIC_MARKER).toBe('@TOPIC#_');

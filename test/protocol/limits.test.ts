@@ -52,7 +52,7 @@ describe('utf8ByteLength', () => {
 });
 
 describe('the limit sets', () => {
-  it('default to 30/240/300/100 bytes for a group (PROTOCOL.md §3)', () => {
+  it('default to 30/240/300/100 bytes for a group (docs/protocol.md §3)', () => {
     expect(DEFAULT_GROUP_LIMITS).toEqual({ Name: 30, Introduction: 240, Notification: 300, FaceUrl: 100 });
   });
 

@@ -152,7 +152,7 @@ describe('parseBody forward compatibility', () => {
     expect(body.UserDefinedDataList).toEqual([{ Key: 'K', Value: 'V', Extra: 1 }]);
   });
 
-  it('accepts an empty custom field value (set to empty, PROTOCOL.md §3)', () => {
+  it('accepts an empty custom field value (set to empty, docs/protocol.md §3)', () => {
     const body = parsed(Commands.GroupInfoChanged, {
       ...minimal,
       UserDefinedDataList: [{ Key: 'K', Value: '' }],

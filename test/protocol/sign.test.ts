@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { computeSign, DEFAULT_MAX_SKEW_SECONDS, verifySign } from '../../src/protocol/sign.js';
 
-// PROTOCOL.md §1, from the public Webhook Overview.
+// docs/protocol.md §1, from the public Webhook Overview.
 const VECTOR = {
   token: 'xxxxyyyy',
   requestTime: '1669872112',

@@ -265,7 +265,7 @@ export function describeChangeLogContract(name: string, open: () => Promise<Chan
         ['in one batch', true],
       ])('keeps the newer EventTime when an older change arrives later, %s', async (_, oneBatch) => {
         const newer = await groupChanged(G1, { Name: 'Newer' }, { at: T0 + 10, eventTime: T0 - 1000 });
-        // EventTime as a numeric string, as some public pages send it (PROTOCOL.md §2).
+        // EventTime as a numeric string, as some public pages send it (docs/protocol.md §2).
         const older = await groupChanged(
           G1,
           { Name: 'Older', Introduction: 'Intro' },

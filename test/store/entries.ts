@@ -11,7 +11,7 @@ export const T0 = 1_700_000_000_000;
 /** The group of the seed documents, and a second plain group. */
 export const G1 = '@TGS#2J4SZEAEL';
 export const G2 = '@TGS#2OTHERGRP';
-/** Two communities and their topics (PROTOCOL.md §3 id shapes). */
+/** Two communities and their topics (docs/protocol.md §3 id shapes). */
 export const C1 = '@TGS#_@TGS#COMMUNITY1';
 export const C2 = '@TGS#_@TGS#COMMUNITY2';
 export const T1 = `${C1}@TOPIC#_@TOPIC#TOPICONE`;

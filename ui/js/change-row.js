@@ -118,7 +118,7 @@ export function renderTarget(event) {
         {
           class: 'badge warn',
           title:
-            'The callback carried no TopicId (as documented, PROTOCOL.md §2): the change belongs to a topic of this community, but which one is not known.',
+            'The callback carried no TopicId (as documented, docs/protocol.md §2): the change belongs to a topic of this community, but which one is not known.',
         },
         'topic unknown',
       ),

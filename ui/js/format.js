@@ -53,7 +53,7 @@ export function isFromRest(event) {
 /** Known commands, for the filter. */
 export const COMMAND_NAMES = Object.keys(COMMANDS);
 
-/** Platforms of PROTOCOL.md §1, for the filter. */
+/** Platforms of docs/protocol.md §1, for the filter. */
 export const PLATFORMS = ['RESTAPI', 'Web', 'Android', 'iOS', 'Windows', 'Mac', 'iPad', 'Unknown'];
 
 /** The base fields, in the order profiles show them. */
