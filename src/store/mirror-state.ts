@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { connectPostgres, type PostgresConnectOptions } from './postgres-connect.js';
 import { migratePostgres } from './postgres-migrations.js';
-import { migrateSqlite } from './relay-state-sqlite.js';
+import { openSideConnection } from './sqlite-side-connection.js';
 
 /**
  * What the mirror keeps beside the change log (table `mirror_state`): named JSON documents, such as
@@ -21,12 +18,7 @@ export interface MirrorState {
 /** Opens the mirror state in the change log's SQLite file (migrating it when it is the first to open it). */
 export function openSqliteMirrorState(options: { path: string; now?: () => number }): MirrorState {
   const { path, now = Date.now } = options;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  migrateSqlite(db);
+  const db = openSideConnection(path);
   const select = db.prepare<[string], { state: string }>('SELECT state FROM mirror_state WHERE name = ?');
   const upsert = db.prepare<[string, string, number]>(
     `INSERT INTO mirror_state (name, state, updated_at) VALUES (?, ?, ?)

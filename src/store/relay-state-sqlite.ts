@@ -1,8 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { RelayClaim, RelayProgress, RelaySinkState, RelayState } from './relay-state.js';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { openSideConnection } from './sqlite-side-connection.js';
 
 /** Settings of the SQLite relay state. */
 export interface SqliteRelayStateOptions {
@@ -48,12 +45,7 @@ const SINK_SELECT = `SELECT s.*,
  */
 export function openSqliteRelayState(options: SqliteRelayStateOptions): RelayState {
   const { path, now = Date.now } = options;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  migrateSqlite(db);
+  const db = openSideConnection(path);
 
   const selectSink = db.prepare<[string], SinkRow>(`${SINK_SELECT} WHERE s.sink = ?`);
   const selectSinks = db.prepare<[], SinkRow>(`${SINK_SELECT} ORDER BY s.sink`);
@@ -206,26 +198,4 @@ function toState(row: SinkRow): RelaySinkState {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
   };
-}
-
-/**
- * Brings the file's schema up to date when this connection is the first to open it (the CLI on a
- * database the recorder never opened, or `:memory:`): the same list and `user_version` as the
- * change log's own migration, so whichever opens first migrates, once.
- */
-export function migrateSqlite(db: Database.Database): void {
-  const known = SQLITE_MIGRATIONS.length;
-  const version = () => db.pragma('user_version', { simple: true }) as number;
-  if (version() > known) {
-    throw new Error(
-      `the database is at schema version ${version()}, newer than this timhook knows (${known}): upgrade timhook`,
-    );
-  }
-  if (version() === known) return;
-  db.transaction(() => {
-    for (let at = version(); at < known; at++) {
-      db.exec(SQLITE_MIGRATIONS[at]!);
-      db.pragma(`user_version = ${at + 1}`);
-    }
-  }).immediate();
 }
