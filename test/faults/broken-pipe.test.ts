@@ -3,21 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Spawned, sendChange, spawnCli, startServe, tempDir } from '../cli/support.js';
+import { createCleanups } from './support.js';
 
-const cleanups: Array<() => void | Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function track(spawned: Spawned): Spawned {
-  cleanups.push(async () => {
-    if (spawned.child.exitCode === null && spawned.child.signalCode === null) {
-      spawned.child.kill('SIGKILL');
-      await spawned.exited;
-    }
-  });
-  return spawned;
-}
+const cleanups = createCleanups();
+afterEach(() => cleanups.run());
+const track = (spawned: Spawned): Spawned => cleanups.track(spawned);
 
 async function startRecorderWithEvents(count: number): Promise<string> {
   const dir = tempDir();

@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Spawned, spawnCli, tempDir } from '../cli/support.js';
+import { createCleanups } from './support.js';
 
-const cleanups: Array<() => void | Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = createCleanups();
+afterEach(() => cleanups.run());
+const track = (spawned: Spawned): Spawned => cleanups.track(spawned);
 
 /** Holds a loopback port with a plain TCP listener, as another program would. */
 async function occupyPort(): Promise<number> {
@@ -23,16 +23,6 @@ function temp(): string {
   const dir = tempDir();
   cleanups.push(dir.remove);
   return dir.path;
-}
-
-function track(spawned: Spawned): Spawned {
-  cleanups.push(async () => {
-    if (spawned.child.exitCode === null && spawned.child.signalCode === null) {
-      spawned.child.kill('SIGKILL');
-      await spawned.exited;
-    }
-  });
-  return spawned;
 }
 
 /** The exit code, or a rejection when the process is still running after `ms`. */

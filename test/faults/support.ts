@@ -149,3 +149,28 @@ export async function runBounded(
   clearTimeout(timer);
   return { code, stdout: spawned.stdout(), stderr: spawned.stderr() };
 }
+
+/** Cleanups a test file runs after each test, last first: push to it, call `run` in `afterEach`. */
+export function createCleanups(): {
+  push(cleanup: () => void | Promise<unknown>): void;
+  track(spawned: Spawned): Spawned;
+  run(): Promise<void>;
+} {
+  const cleanups: Array<() => void | Promise<unknown>> = [];
+  return {
+    push: (cleanup) => void cleanups.push(cleanup),
+    /** Kills `spawned` after the test if it is still running. */
+    track(spawned) {
+      cleanups.push(async () => {
+        if (spawned.child.exitCode === null && spawned.child.signalCode === null) {
+          spawned.child.kill('SIGKILL');
+          await spawned.exited;
+        }
+      });
+      return spawned;
+    },
+    async run() {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    },
+  };
+}
