@@ -38,6 +38,7 @@ async function ok(call: Promise<Record<string, unknown>>): Promise<Record<string
   return answer;
 }
 
+// A browser, an emulator and a recorder per test: bounded at 60 s, as a loaded CI machine needs.
 describe('the profile mirror on the health page', () => {
   it('starts a pass with "Reconcile now", shows it repair the drift, and marks the repairs as from REST', async () => {
     emulator = createEmulator({
@@ -91,7 +92,7 @@ describe('the profile mirror on the health page', () => {
     );
     await page.screenshot({ path: join(resultsDir(), 'mirror-feed.png') });
     expect(errors).toEqual([]);
-  });
+  }, 60_000);
 
   it('shows a running pass live when it is started elsewhere', async () => {
     emulator = createEmulator({
@@ -129,7 +130,7 @@ describe('the profile mirror on the health page', () => {
       .waitFor({ timeout: 10_000 });
     expect(await page.locator('.field-row[data-field="Name"] dd').first().textContent()).toBe('Lost');
     expect(errors).toEqual([]);
-  });
+  }, 60_000);
 
   it('says how to turn the mirror on when the recorder has no REST settings', async () => {
     const recorder = await harness.start();
