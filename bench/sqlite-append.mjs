@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { createSqliteAppend } from '../dist/store/sqlite-append.js';
-import { openSqliteDatabase } from '../dist/store/sqlite-database.js';
+import { createSqliteAppend } from '../dist/store/sqlite/append.js';
+import { openSqliteDatabase } from '../dist/store/sqlite/database.js';
 import { median } from './lib/load.mjs';
 import { logEntryOf } from './lib/traffic.mjs';
 

@@ -1,6 +1,6 @@
-import { connectPostgres, type PostgresConnectOptions } from './postgres-connect.js';
-import { migratePostgres } from './postgres-migrations.js';
-import { openSideConnection } from './sqlite-side-connection.js';
+import { connectPostgres, type PostgresConnectOptions } from './postgres/connect.js';
+import { migratePostgres } from './postgres/migrations.js';
+import { openSideConnection } from './sqlite/side-connection.js';
 
 /**
  * What the mirror keeps beside the change log (table `mirror_state`): named JSON documents, such as

@@ -1,14 +1,14 @@
 import type { ChangeLog } from './change-log.js';
 import { type MirrorState, openPostgresMirrorState, openSqliteMirrorState } from './mirror-state.js';
-import type { PostgresConnectOptions } from './postgres-connect.js';
-import { openPostgresChangeLog } from './postgres.js';
+import type { PostgresConnectOptions } from './postgres/connect.js';
+import { openPostgresChangeLog } from './postgres/change-log.js';
 import type { RelayState } from './relay-state.js';
-import { openPostgresRelayState } from './relay-state-postgres.js';
-import { openSqliteRelayState } from './relay-state-sqlite.js';
-import { openSqliteChangeLog } from './sqlite.js';
-import type { Durability } from './sqlite-database.js';
-import { checkSqlitePath, parseDatabaseSetting } from './sqlite-path.js';
-import { openThreadedSqliteChangeLog } from './sqlite-threaded.js';
+import { openPostgresRelayState } from './postgres/relay-state.js';
+import { openSqliteRelayState } from './sqlite/relay-state.js';
+import { openSqliteChangeLog } from './sqlite/in-thread.js';
+import type { Durability } from './sqlite/database.js';
+import { checkSqlitePath, parseDatabaseSetting } from './sqlite/path.js';
+import { openThreadedSqliteChangeLog } from './sqlite/threaded.js';
 
 /** Where the log lives: a SQLite file path (default), or a `postgres://` URL. */
 export interface OpenChangeLogOptions {

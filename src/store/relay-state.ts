@@ -64,7 +64,7 @@ export interface RelayProgress {
 }
 
 /**
- * The relay's state store. SQLite implementation: `relay-state-sqlite.ts`; a PostgreSQL one follows
+ * The relay's state store. SQLite implementation: `sqlite/relay-state.ts`; a PostgreSQL one follows
  * the same contract (`SELECT … FOR UPDATE` or conditional `UPDATE … WHERE epoch = $ AND
  * lease_owner = $`, the database's clock for leases).
  */

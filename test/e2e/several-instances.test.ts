@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterEach, expect, it, vi } from 'vitest';
 import { runCli, sendChange, tempDir } from '../cli/support.js';
-import { APPEND_LOCK } from '../../src/store/postgres-migrations.js';
+import { APPEND_LOCK } from '../../src/store/postgres/migrations.js';
 import { expectAllInOrder } from '../relay/support.js';
 import { POLL } from '../server/support.js';
 import { TEST_PG_URL, usePostgres } from '../store/postgres-support.js';
@@ -277,7 +277,7 @@ it(
     const stoppedAt = Date.now();
 
     // An append holds the append lock only while the database works on it, never while it waits
-    // for its instance (postgres-append.ts): the frozen holder keeps the survivor from nothing.
+    // for its instance (postgres/append.ts): the frozen holder keeps the survivor from nothing.
     const answers = await within(
       sendUntilOk(survivor, { GroupId: '@TGS#E2E0', Name: 'while-frozen' }),
       5_000,
@@ -308,7 +308,7 @@ it(
 it('answers FAIL in time while a stalled session holds the append lock, and OK once PostgreSQL ends that session', async () => {
   // As an instance frozen between the two round trips of an append read under the lock (when
   // another instance changed its group in between): its session holds the lock, idle, until
-  // PostgreSQL ends it after 2 s (timhook's sessions ask for that, postgres-connect.ts).
+  // PostgreSQL ends it after 2 s (timhook's sessions ask for that, postgres/connect.ts).
   const schema = pg.freshSchema();
   const one = await instances.start(schemaUrl(schema));
   expect(await sendOk(one, { GroupId: '@TGS#E2E0', Name: 'before' })).toBe(true);

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { expect, it, vi } from 'vitest';
 import { PostgresUnavailableError } from '../../src/store/index.js';
-import { openPostgresRelayState } from '../../src/store/relay-state-postgres.js';
+import { openPostgresRelayState } from '../../src/store/postgres/relay-state.js';
 import { usePostgres } from '../store/postgres-support.js';
 
 const pg = usePostgres();

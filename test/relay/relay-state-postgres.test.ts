@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
-import { openPostgresChangeLog } from '../../src/store/postgres.js';
-import { openPostgresRelayState } from '../../src/store/relay-state-postgres.js';
+import { openPostgresChangeLog } from '../../src/store/postgres/change-log.js';
+import { openPostgresRelayState } from '../../src/store/postgres/relay-state.js';
 import { groupChanged } from '../store/entries.js';
 import { usePostgres } from '../store/postgres-support.js';
 import { describeRelayStateContract } from './relay-state-contract.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openSqliteChangeLog, openSqliteRelayState } from '../../src/store/index.js';
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { groupChanged } from '../store/entries.js';
 import { describeRelayStateContract } from './relay-state-contract.js';
 

@@ -13,8 +13,8 @@ import {
   openSqliteChangeLog,
   openSqliteMirrorState,
 } from '../../src/store/index.js';
-import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-migrations.js';
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { APP_ID, G1, groupChanged, T0 } from './entries.js';
 import { usePostgres } from './postgres-support.js';
 

@@ -1,14 +1,14 @@
 import type postgres from 'postgres';
 import { describe, expect, it, vi } from 'vitest';
 import type { AppendResult, ChangeLog, LogEntry } from '../../src/store/index.js';
-import { connectPostgres } from '../../src/store/postgres-connect.js';
-import { APPEND_LOCK } from '../../src/store/postgres-migrations.js';
-import { openPostgresChangeLog } from '../../src/store/postgres.js';
+import { connectPostgres } from '../../src/store/postgres/connect.js';
+import { APPEND_LOCK } from '../../src/store/postgres/migrations.js';
+import { openPostgresChangeLog } from '../../src/store/postgres/change-log.js';
 import { C1, G1, G2, groupChanged, T0, T1, topicChanged, topicCreated, topicsDestroyed } from './entries.js';
 import { usePostgres } from './postgres-support.js';
 
 // An append reads and plans its batch without the append lock, then writes it in one statement
-// that takes the lock and checks that what it read still holds (postgres-append.ts). These tests
+// that takes the lock and checks that what it read still holds (postgres/append.ts). These tests
 // queue appends behind a lock held by the test, so that each has read before any other writes.
 const pg = usePostgres();
 

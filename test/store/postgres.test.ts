@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppendResult, ChangeLog, LogEntry } from '../../src/store/index.js';
-import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-migrations.js';
-import { openPostgresChangeLog, type PostgresOptions } from '../../src/store/postgres.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { openPostgresChangeLog, type PostgresOptions } from '../../src/store/postgres/change-log.js';
 import { describeChangeLogContract } from './change-log-contract.js';
 import { G1, G2, groupChanged, T0 } from './entries.js';
 import { usePostgres } from './postgres-support.js';

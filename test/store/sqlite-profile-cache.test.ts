@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProfileView } from '../../src/store/index.js';
-import { createProfileCache } from '../../src/store/sqlite-profile-cache.js';
+import { createProfileCache } from '../../src/store/sqlite/profile-cache.js';
 
 const dbs: Database.Database[] = [];
 afterEach(() => {

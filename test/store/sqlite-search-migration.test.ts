@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteChangeLog } from '../../src/store/index.js';
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-migrations.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { C1, G1, groupChanged, T0, T1, topicCreated } from './entries.js';
 
 let dir: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySqliteError, FILE_GONE_CODE } from '../../src/store/sqlite-faults.js';
+import { classifySqliteError, FILE_GONE_CODE } from '../../src/store/sqlite/faults.js';
 import { createStoreHealth, type StoreStatus, StoreUnavailableError } from '../../src/store/store-health.js';
 
 describe('createStoreHealth', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openWalSync } from '../../src/store/wal-sync.js';
+import { openWalSync } from '../../src/store/sqlite/wal-sync.js';
 
 let dir: string;
 

@@ -1,11 +1,11 @@
-import type { AppendResult, LogEntry, TakeEntries } from './change-log.js';
-import { type BatchPlan, listProfileKeys, planBatch, settlePlan } from './postgres-append-plan.js';
-import { type AppendTx, appendPlanned, lockAppends, readBatch } from './postgres-append-sql.js';
-import type { PostgresPool } from './postgres-connect.js';
-import { withReserved } from './postgres-reserve.js';
-import { toStorableEntry } from './postgres-text.js';
+import type { AppendResult, LogEntry, TakeEntries } from '../change-log.js';
+import { type BatchPlan, listProfileKeys, planBatch, settlePlan } from './append-plan.js';
+import { type AppendTx, appendPlanned, lockAppends, readBatch } from './append-sql.js';
+import type { PostgresPool } from './connect.js';
+import { withReserved } from './reserve.js';
+import { toStorableEntry } from './text.js';
 
-export { PROFILE_COLUMNS } from './postgres-append-sql.js';
+export { PROFILE_COLUMNS } from './append-sql.js';
 
 /** Where an append writes and whom it tells. */
 export interface AppendScope {
@@ -47,7 +47,7 @@ export async function appendEntries(
 ): Promise<AppendResult[]> {
   const entries = take().map(toStorableEntry);
   if (entries.length === 0) return [];
-  // A lost connection rejects with PostgresUnavailableError (postgres-reserve.ts); the batch is
+  // A lost connection rejects with PostgresUnavailableError (postgres/reserve.ts); the batch is
   // then not known to be committed, and its callbacks are answered FAIL.
   return withReserved(sql, async (tx) => {
     const plan = planBatch(entries, await readBatch(tx, entries.map(keyOf), listProfileKeys(entries)));

@@ -1,7 +1,7 @@
-import { connectPostgres, type PostgresConnectOptions } from './postgres-connect.js';
-import { migratePostgres } from './postgres-migrations.js';
-import { inTransaction } from './postgres-reserve.js';
-import type { DeadLetter, RelaySinkState, RelayState } from './relay-state.js';
+import { connectPostgres, type PostgresConnectOptions } from './connect.js';
+import { migratePostgres } from './migrations.js';
+import { inTransaction } from './reserve.js';
+import type { DeadLetter, RelaySinkState, RelayState } from '../relay-state.js';
 
 /** Settings of the PostgreSQL relay state: the change log's database and schema. */
 export interface PostgresRelayStateOptions extends PostgresConnectOptions {

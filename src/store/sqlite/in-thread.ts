@@ -1,9 +1,9 @@
-import type { ChangeLog } from './change-log.js';
-import { createSqliteAppend, toAppendResults } from './sqlite-append.js';
-import { openSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
-import { createSqliteReader } from './sqlite-reader.js';
+import type { ChangeLog } from '../change-log.js';
+import { createSqliteAppend, toAppendResults } from './append.js';
+import { openSqliteDatabase, type SqliteOptions } from './database.js';
+import { createSqliteReader } from './reader.js';
 
-export type { Durability, SqliteOptions } from './sqlite-database.js';
+export type { Durability, SqliteOptions } from './database.js';
 
 /**
  * Opens (creating and migrating as needed) a change log in one SQLite file, on one connection in

@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { DatabaseSettingError } from './database-setting-error.js';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
-import { checkSqlitePath } from './sqlite-path.js';
+import { DatabaseSettingError } from '../database-setting-error.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+import { checkSqlitePath } from './path.js';
 
 /** How hard a commit waits for the disk. */
 export type Durability = 'full' | 'normal';

@@ -1,5 +1,5 @@
 /**
- * The SQLite threads of the change log (see sqlite-threaded.ts). The writer owns the connection
+ * The SQLite threads of the change log (see sqlite/threaded.ts). The writer owns the connection
  * that appends, so that the transaction and its fsync run beside the callback endpoint's event
  * loop, not on it. The checkpointer copies the WAL into the database file on a connection of its
  * own, so that no commit waits for a checkpoint (and its fsync of the whole file).
@@ -7,10 +7,10 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import type { LogEntry } from './change-log.js';
-import { type AppendOutcome, createSqliteAppend } from './sqlite-append.js';
-import { openSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
-import { FILE_GONE_CODE } from './sqlite-faults.js';
+import type { LogEntry } from '../change-log.js';
+import { type AppendOutcome, createSqliteAppend } from './append.js';
+import { openSqliteDatabase, type SqliteOptions } from './database.js';
+import { FILE_GONE_CODE } from './faults.js';
 
 /** What a thread of the change log is started with. */
 export interface WorkerSettings {
@@ -20,7 +20,7 @@ export interface WorkerSettings {
   checkpointMs?: number;
   /**
    * The writer commits without fsync (`synchronous = NORMAL`): the thread that opened it fsyncs
-   * the WAL after each commit, beside the next one, and answers only then (see wal-sync.ts).
+   * the WAL after each commit, beside the next one, and answers only then (see sqlite/wal-sync.ts).
    */
   deferSync?: boolean;
 }
@@ -46,7 +46,7 @@ export interface ErrorReply {
 }
 
 const port = parentPort;
-if (!port) throw new Error('[timhook] sqlite-worker.js runs on a worker thread only');
+if (!port) throw new Error('[timhook] sqlite/worker.js runs on a worker thread only');
 
 const settings = workerData as WorkerSettings;
 

@@ -1,4 +1,4 @@
-import type { StoreFault } from './store-health.js';
+import type { StoreFault } from '../store-health.js';
 
 /** The code the writer thread answers when the database file is no longer the one it opened. */
 export const FILE_GONE_CODE = 'TIMHOOK_FILE_GONE';
@@ -9,7 +9,7 @@ export const FILE_GONE_CODE = 'TIMHOOK_FILE_GONE';
  *
  * - `SQLITE_FULL`, `ENOSPC`, `EDQUOT`: the disk is full; it clears once space is freed.
  * - `SQLITE_IOERR_*`, `SQLITE_CORRUPT`, `SQLITE_NOTADB`, `EIO`: the kernel may have dropped pages it
- *   could not write, and a later fsync can succeed without them (see wal-sync.ts): until restart.
+ *   could not write, and a later fsync can succeed without them (see sqlite/wal-sync.ts): until restart.
  * - `SQLITE_READONLY_DBMOVED`, {@link FILE_GONE_CODE}: the file was deleted or replaced: until restart.
  */
 export function classifySqliteError(error: unknown): { fault: StoreFault; lasting: boolean } | null {

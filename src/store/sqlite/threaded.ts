@@ -1,14 +1,14 @@
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { AppendResult, ChangeLog, LogEntry, PendingAppend } from './change-log.js';
+import type { AppendResult, ChangeLog, LogEntry, PendingAppend } from '../change-log.js';
 import { watchFreeSpace } from './free-space.js';
-import { type AppendOutcome, toAppendResults } from './sqlite-append.js';
-import { openSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
-import { classifySqliteError } from './sqlite-faults.js';
-import { createSqliteReader } from './sqlite-reader.js';
-import { openSqliteChangeLog } from './sqlite.js';
-import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './sqlite-worker.js';
-import { createStoreHealth } from './store-health.js';
+import { type AppendOutcome, toAppendResults } from './append.js';
+import { openSqliteDatabase, type SqliteOptions } from './database.js';
+import { classifySqliteError } from './faults.js';
+import { createSqliteReader } from './reader.js';
+import { openSqliteChangeLog } from './in-thread.js';
+import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './worker.js';
+import { createStoreHealth } from '../store-health.js';
 import { openWalSync } from './wal-sync.js';
 
 /**
@@ -18,8 +18,8 @@ import { openWalSync } from './wal-sync.js';
 function writerUrl(): URL {
   const here = import.meta.url;
   return here.endsWith('.ts')
-    ? new URL('../../dist/store/sqlite-worker.js', here)
-    : new URL('./sqlite-worker.js', here);
+    ? new URL('../../../dist/store/sqlite/worker.js', here)
+    : new URL('./worker.js', here);
 }
 
 interface Pending {
@@ -43,7 +43,7 @@ interface Pending {
  * last durable one.
  *
  * A full disk, an I/O error or a database file deleted while open becomes a fault of `health`, and
- * the appends are refused with a `StoreUnavailableError` (sqlite-faults.ts says which lasts).
+ * the appends are refused with a `StoreUnavailableError` (sqlite/faults.ts says which lasts).
  */
 export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promise<ChangeLog> {
   if (options.path === ':memory:') return openSqliteChangeLog(options);
@@ -63,7 +63,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
   let restarting: Promise<void> | null = null;
   await startCheckpointer();
 
-  /** Answers a committed batch once it is durable; results settle in commit order (wal-sync.ts). */
+  /** Answers a committed batch once it is durable; results settle in commit order (sqlite/wal-sync.ts). */
   function settle(waiting: Pending, outcomes: AppendOutcome[]): void {
     if (!walSync) {
       health.recover();

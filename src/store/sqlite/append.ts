@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { FieldDiff } from '../protocol/index.js';
-import type { AppendResult, LogEntry, ProfileView, RecordedEvent } from './change-log.js';
-import { toFieldNames, toNameKey } from './event-filter.js';
-import { projectEntry } from './project-entry.js';
+import type { FieldDiff } from '../../protocol/index.js';
+import type { AppendResult, LogEntry, ProfileView, RecordedEvent } from '../change-log.js';
+import { toFieldNames, toNameKey } from '../event-filter.js';
+import { projectEntry } from '../project-entry.js';
 import {
   joinRendered,
   type ProfileRow,
@@ -11,13 +11,13 @@ import {
   renderEvent,
   renderHead,
   toProfileView,
-} from './rows.js';
-import { PROFILE_COLUMNS } from './sqlite-columns.js';
-import { createProfileCache } from './sqlite-profile-cache.js';
+} from '../rows.js';
+import { PROFILE_COLUMNS } from './columns.js';
+import { createProfileCache } from './profile-cache.js';
 
 /**
  * What the append transaction gives back for one entry: only what the caller cannot compute from
- * the entry itself, so that it crosses a thread cheaply (see sqlite-threaded.ts).
+ * the entry itself, so that it crosses a thread cheaply (see sqlite/threaded.ts).
  */
 export type AppendOutcome =
   | { seq: number; duplicate: true }

@@ -1,4 +1,4 @@
-import type { EventRow } from './rows.js';
+import type { EventRow } from '../rows.js';
 
 /** The columns of a `profiles` row, in ProfileRow's order. */
 export const PROFILE_COLUMNS =

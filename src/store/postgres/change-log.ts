@@ -9,14 +9,14 @@ import type {
   RateQuery,
   RenderedEvent,
   RenderedPage,
-} from './change-log.js';
-import { appendEntries, PROFILE_COLUMNS } from './postgres-append.js';
-import { connectPostgres, type PostgresConnectOptions } from './postgres-connect.js';
-import { buildEventSelect, buildTopicDestroysSelect } from './postgres-filter.js';
-import { migratePostgres } from './postgres-migrations.js';
-import { toStorableText } from './postgres-text.js';
-import { type AppendWatch, listenForAppends, toChannel } from './postgres-watch.js';
-import { listsTopic, mergeBySeq } from './topic-destroys.js';
+} from '../change-log.js';
+import { appendEntries, PROFILE_COLUMNS } from './append.js';
+import { connectPostgres, type PostgresConnectOptions } from './connect.js';
+import { buildEventSelect, buildTopicDestroysSelect } from './filter.js';
+import { migratePostgres } from './migrations.js';
+import { toStorableText } from './text.js';
+import { type AppendWatch, listenForAppends, toChannel } from './watch.js';
+import { listsTopic, mergeBySeq } from '../topic-destroys.js';
 import {
   type EventRow,
   joinRendered,
@@ -24,7 +24,7 @@ import {
   renderEvent,
   toProfileView,
   toRecordedEvent,
-} from './rows.js';
+} from '../rows.js';
 
 /** Settings of the PostgreSQL change log. */
 export interface PostgresOptions extends PostgresConnectOptions {

@@ -10,11 +10,11 @@ import type {
   RateQuery,
   RenderedEvent,
   RenderedPage,
-} from './change-log.js';
-import { buildEventFilter, type SqlFilter } from './event-filter.js';
-import { joinRendered, type ProfileRow, renderEvent, toProfileView, toRecordedEvent } from './rows.js';
-import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow } from './sqlite-columns.js';
-import { buildTopicDestroysFilter, listsTopic, mergeBySeq } from './topic-destroys.js';
+} from '../change-log.js';
+import { buildEventFilter, type SqlFilter } from '../event-filter.js';
+import { joinRendered, type ProfileRow, renderEvent, toProfileView, toRecordedEvent } from '../rows.js';
+import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow } from './columns.js';
+import { buildTopicDestroysFilter, listsTopic, mergeBySeq } from '../topic-destroys.js';
 
 /** The reading half of the SQLite change log: every method but `append`, `watch` and `close`. */
 export type SqliteReader = Omit<ChangeLog, 'append' | 'watch' | 'close'>;
@@ -23,7 +23,7 @@ export type SqliteReader = Omit<ChangeLog, 'append' | 'watch' | 'close'>;
 export interface SqliteReaderOptions {
   /**
    * The last `seq` known to be durable, when the writer commits before its fsync (see
-   * wal-sync.ts): events past it are not read yet, so that no stream, page or relay hands out an
+   * sqlite/wal-sync.ts): events past it are not read yet, so that no stream, page or relay hands out an
    * event that a power cut could still take back (and its `seq` with it). Profiles show the newest
    * committed state at once.
    */

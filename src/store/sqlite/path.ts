@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DatabaseSettingError } from './database-setting-error.js';
+import { DatabaseSettingError } from '../database-setting-error.js';
 
 /** Where the `db` setting points: a SQLite file, or a PostgreSQL URL. */
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -92,7 +92,7 @@ function hasSqliteHeader(path: string): boolean {
   try {
     fd = openSync(path, 'r');
   } catch {
-    return true; // Unreadable: SQLite says why, with the path (sqlite-database.ts).
+    return true; // Unreadable: SQLite says why, with the path (sqlite/database.ts).
   }
   try {
     return readSync(fd, head, 0, head.length, 0) === head.length && head.equals(SQLITE_HEADER);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PostgresPool } from './postgres-connect.js';
+import type { PostgresPool } from './connect.js';
 
 /** The listeners of one change log's appends by other instances. */
 export interface AppendWatch {
@@ -33,7 +33,7 @@ export function toChannel(schema: string): string {
 /**
  * LISTENs on the log's channel, on a connection of its own, before resolving: an append committed
  * by another instance after this resolves reaches the listeners. Appends NOTIFY inside their
- * transaction (postgres-append.ts), so a notification arrives only once its events are readable.
+ * transaction (postgres/append.ts), so a notification arrives only once its events are readable.
  */
 export async function listenForAppends(sql: PostgresPool, scope: WatchScope): Promise<AppendWatch> {
   const listeners = new Set<(lastSeq: number) => void>();

@@ -1,10 +1,10 @@
-import { APPEND_FUNCTION } from './postgres-append-function.js';
-import { type PostgresPool, quoteIdentifier } from './postgres-connect.js';
+import { APPEND_FUNCTION } from './append-function.js';
+import { type PostgresPool, quoteIdentifier } from './connect.js';
 
 /**
  * The PostgreSQL schema, one entry per version; `timhook_schema_version` says how many have run.
  * Append new versions at the end; never edit one that has shipped. The same tables as SQLite's
- * (`sqlite-migrations.ts`, all its versions), with `bigint` for seqs and ms times and `text` for
+ * (`sqlite/migrations.ts`, all its versions), with `bigint` for seqs and ms times and `text` for
  * JSON: rendered JSON (`head`, `raw`) is sent as it was written, never re-serialised by jsonb.
  */
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -78,7 +78,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      redrive         boolean NOT NULL DEFAULT false,
      PRIMARY KEY (sink, seq)
    );`,
-  // 2: appends are planned in the client and written by one call (postgres-append.ts).
+  // 2: appends are planned in the client and written by one call (postgres/append.ts).
   APPEND_FUNCTION,
   // As SQLite's version 6: a topic's history finds the TopicDestroyed of several topics that closed
   // it (store/topic-destroys.ts). Only those events are indexed.
@@ -101,7 +101,7 @@ export const ADVISORY_LOCK_SPACE = 0x74696d68;
 /** The lock migrations take; the change log's appends take {@link APPEND_LOCK}. */
 const MIGRATE_LOCK = ADVISORY_LOCK_SPACE;
 
-/** The lock every append takes (see postgres-append.ts). */
+/** The lock every append takes (see postgres/append.ts). */
 export const APPEND_LOCK = ADVISORY_LOCK_SPACE + 1;
 
 /**

@@ -1,7 +1,7 @@
-import type { EventQuery } from './change-log.js';
-import { buildEventFilter, type SqlFilter } from './event-filter.js';
-import { toStorableText } from './postgres-text.js';
-import { buildTopicDestroysFilter } from './topic-destroys.js';
+import type { EventQuery } from '../change-log.js';
+import { buildEventFilter, type SqlFilter } from '../event-filter.js';
+import { toStorableText } from './text.js';
+import { buildTopicDestroysFilter } from '../topic-destroys.js';
 
 /** A SELECT of events in PostgreSQL's numbered-placeholder style, with its parameters. */
 export interface PostgresEventSelect {
@@ -32,7 +32,7 @@ export function buildTopicDestroysSelect(columns: string, query: EventQuery): Po
 function toSelect(columns: string, filter: SqlFilter, limit: number | null): PostgresEventSelect {
   let count = 0;
   const where = filter.where.replace(/\?/g, () => `$${++count}`);
-  // Looked up as it was written (postgres-text.ts).
+  // Looked up as it was written (postgres/text.ts).
   const params = (filter.params as Array<string | number>).map((value) =>
     typeof value === 'string' ? toStorableText(value) : value,
   );

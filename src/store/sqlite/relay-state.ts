@@ -1,5 +1,5 @@
-import type { RelayClaim, RelayProgress, RelaySinkState, RelayState } from './relay-state.js';
-import { openSideConnection } from './sqlite-side-connection.js';
+import type { RelayClaim, RelayProgress, RelaySinkState, RelayState } from '../relay-state.js';
+import { openSideConnection } from './side-connection.js';
 
 /** Settings of the SQLite relay state. */
 export interface SqliteRelayStateOptions {

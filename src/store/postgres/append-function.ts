@@ -1,5 +1,5 @@
 /**
- * `timhook_append`, the server side of an append (postgres-append.ts), as migration 2 creates it:
+ * `timhook_append`, the server side of an append (postgres/append.ts), as migration 2 creates it:
  * one statement from the client, so that the append lock is held for the server's work only, and a
  * batch costs both sides one statement instead of five (BEGIN, lock, check, write, COMMIT).
  *

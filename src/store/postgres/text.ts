@@ -1,4 +1,4 @@
-import type { LogEntry } from './change-log.js';
+import type { LogEntry } from '../change-log.js';
 
 const NUL = '\u0000';
 const REPLACEMENT = '\uFFFD';

@@ -30,7 +30,7 @@ export function connectPostgres(options: PostgresConnectOptions): PostgresPool {
     // Sent at connection start, so the listen connection postgres.js opens gets it too. An instance
     // frozen mid-append (SIGSTOP, a paused VM) loses its session, and the append lock, after 2 s.
     // READ COMMITTED whatever the server's default: an append, one statement, must read in each of
-    // its steps what was committed before that step (see postgres-append-function.ts).
+    // its steps what was committed before that step (see postgres/append-function.ts).
     connection: {
       search_path: quoteIdentifier(schema),
       idle_in_transaction_session_timeout: 2000,

@@ -1,9 +1,9 @@
 import type postgres from 'postgres';
-import type { ProfileView } from './change-log.js';
-import { toNameKey } from './event-filter.js';
-import { APPEND_LOCK } from './postgres-migrations.js';
-import { toStorableText } from './postgres-text.js';
-import type { EventRow, ProfileRow } from './rows.js';
+import type { ProfileView } from '../change-log.js';
+import { toNameKey } from '../event-filter.js';
+import { APPEND_LOCK } from './migrations.js';
+import { toStorableText } from './text.js';
+import type { EventRow, ProfileRow } from '../rows.js';
 
 /** The profiles columns (and `name_key`, written only), as the reads and the upsert list them. */
 export const PROFILE_COLUMNS =
@@ -17,7 +17,7 @@ export type AppendTx = postgres.ReservedSql<{ bigint: number }>;
  * `json_to_recordset`, whatever its size. One JSON parameter costs the client far less than an
  * array per column (each element escaped by postgres.js) and the server no more.
  *
- * Seqs are not known when a batch is planned (postgres-append-plan.ts): the k-th new event of the
+ * Seqs are not known when a batch is planned (postgres/append-plan.ts): the k-th new event of the
  * batch is numbered `-k`, wherever a seq is written (here, `head`, and the profiles), and
  * `timhook_append` turns `-k` into `top + k`, `top` being the last seq it finds under the lock.
  */
@@ -58,7 +58,7 @@ export interface BatchReads {
   profiles: ProfileRow[];
 }
 
-/** Takes the append lock of `schema` (postgres-append.ts), waiting while another transaction holds it. */
+/** Takes the append lock of `schema` (postgres/append.ts), waiting while another transaction holds it. */
 export function lockAppends(tx: AppendTx, schema: string) {
   return tx`SELECT pg_advisory_xact_lock(${APPEND_LOCK}, hashtext(${schema}))`.execute();
 }
@@ -88,7 +88,7 @@ export async function readBatch(
 }
 
 /**
- * Appends a planned batch by one call of `timhook_append` (postgres-append-function.ts), which
+ * Appends a planned batch by one call of `timhook_append` (postgres/append-function.ts), which
  * takes the append lock, checks the batch's basis, and writes it numbered from the last seq;
  * resolves with that last seq, or null when the basis had changed and nothing was written. On its
  * own the call is a transaction; in an open one, it is a step of it. Sent at once.

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { PostgresPool } from './postgres-connect.js';
+import type { PostgresPool } from './connect.js';
 
 /** A connection reserved from the pool for a sequence of statements. */
 export type ReservedSql = postgres.ReservedSql<{ bigint: number }>;

@@ -1,9 +1,9 @@
-import type { AppendResult, LogEntry, ProfileView } from './change-log.js';
-import { toFieldNames } from './event-filter.js';
-import type { BatchBasis, BatchReads, BatchWrites, EventInsert } from './postgres-append-sql.js';
-import { toStorableText } from './postgres-text.js';
-import { projectEntry } from './project-entry.js';
-import { recordedFromEntry, renderEvent, renderHead, toProfileView } from './rows.js';
+import type { AppendResult, LogEntry, ProfileView } from '../change-log.js';
+import { toFieldNames } from '../event-filter.js';
+import type { BatchBasis, BatchReads, BatchWrites, EventInsert } from './append-sql.js';
+import { toStorableText } from './text.js';
+import { projectEntry } from '../project-entry.js';
+import { recordedFromEntry, renderEvent, renderHead, toProfileView } from '../rows.js';
 
 /**
  * A planned batch: what to write, what it was planned on, and one result per entry. Seqs are still

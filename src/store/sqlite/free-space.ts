@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import type { StoreHealthTracker } from './store-health.js';
+import type { StoreHealthTracker } from '../store-health.js';
 
 /**
  * Space, bytes, that must be freed after the disk filled before the log tries it again: a try

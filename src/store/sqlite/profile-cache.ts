@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ProfileView } from './change-log.js';
+import type { ProfileView } from '../change-log.js';
 
 /**
  * The profiles one SQLite connection has read or written, so that a group's next change is merged

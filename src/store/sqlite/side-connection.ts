@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /**
  * A connection of its own to the change log's SQLite file, for the relay's and the mirror's state
