@@ -1,5 +1,4 @@
-// The emulator's two rates, each beside a bare node:http baseline measured in the same run
-// (issue 4, "Done when"):
+// The emulator's two rates, each beside a bare node:http baseline measured in the same run:
 //
 //   npm run bench:emulator [-- --callbacks 20000 --duration 5 --warmup 2 --connections 32]
 //

@@ -16,7 +16,7 @@ export const REST_COMMANDS: ReadonlyMap<string, CommandHandler> = new Map([
   ['million_group_open_http_svc/destroy_topic', destroyTopic],
 ]);
 
-/** The changes a simulated app user can make, by command name (issue 4, client face). */
+/** The changes a simulated app user can make, by command name (the client face). */
 export const CLIENT_COMMANDS: ReadonlyMap<string, CommandHandler> = new Map([
   ['modify_group_base_info', modifyGroupBaseInfo],
   ['modify_topic', modifyTopic],

@@ -115,7 +115,7 @@ export const DestroyTopicBody = z.looseObject({
   TopicIdList: z.array(z.string().min(1)).min(1, 'lists at least one topic'),
 });
 
-/** The fields a simulated client adds to its call (issue 4, client face). */
+/** The fields a simulated client adds to its call (the client face). */
 export const ClientFields = z.looseObject({
   Operator_Account: z.string().min(1, 'is required: the user who makes the change'),
   OptPlatform: z.string().min(1).optional(),

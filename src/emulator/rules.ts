@@ -30,7 +30,7 @@ export function groupKindOf(type: string): GroupKind | undefined {
   return Object.hasOwn(KINDS, type) ? KINDS[type] : undefined;
 }
 
-// Who may change a group's profile from a client (issue 4; Group System doc 33529): Work, any
+// Who may change a group's profile from a client (Group System doc 33529): Work, any
 // member; Public and Community, the owner or an admin; Meeting and AVChatRoom, the owner only.
 // The app admin always may.
 const PROFILE_EDITORS: Readonly<Record<GroupKind, ReadonlySet<MemberRole>>> = {

@@ -13,7 +13,7 @@ const PAGE = 500;
 
 /**
  * Publishes every event of the log to `hub` once, in `seq` order, with no gap: this process's
- * commits as they resolve, and, on a database several recorders share (issue 7), what the others
+ * commits as they resolve, and, on a database several recorders share, what the others
  * commit, read from the log when it says so (`ChangeLog.watch`). Every store commits in `seq`
  * order (postgres.ts takes a lock per append), so when a commit of this process resolves, every
  * smaller `seq` is readable: a gap before it is another instance's work, read and published first.

@@ -37,7 +37,7 @@ function renameAs(emulator: Emulator, groupId: string, operator: string) {
 const OK = { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' };
 
 describe('the client face: who may change a group’s profile', () => {
-  // Issue 4: Work, any member; Public and Community, owner or admin; Meeting and AVChatRoom, owner.
+  // Work, any member; Public and Community, owner or admin; Meeting and AVChatRoom, owner.
   const table: Array<[string, Record<string, boolean>]> = [
     ['Work', { owner: true, member: true, stranger: false }],
     ['Private', { owner: true, member: true, stranger: false }],

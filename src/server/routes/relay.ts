@@ -7,7 +7,7 @@ const SINK_ROUTE = /^\/api\/relay\/([^/]+)(?:\/(replay|redrive|enable|dead-lette
 const MAX_BODY = 4096;
 
 /**
- * The relay's part of the JSON API (issue 6): `GET /api/relay`, `GET /api/relay/{sink}`,
+ * The relay's part of the JSON API: `GET /api/relay`, `GET /api/relay/{sink}`,
  * `GET /api/relay/{sink}/dead-letters`, and the operator actions `POST /api/relay/{sink}/replay`
  * (`{"from": SEQ}` or `{"since": ms | ISO 8601}`), `…/redrive` and `…/enable`. Returns false when
  * `path` is not one of its routes. The caller has already checked the Host, API auth, and that a
