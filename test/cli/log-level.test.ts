@@ -67,7 +67,9 @@ describe('--log-level', () => {
       }),
     );
     const socket = connect(Number(callback.port), callback.hostname);
-    cleanups.push(() => socket.destroy());
+    cleanups.push(() => {
+      socket.destroy();
+    });
     await new Promise<void>((resolve) => socket.once('connect', resolve));
     socket.write(
       `POST ${callback.pathname}${callback.search} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"CallbackCommand":`,

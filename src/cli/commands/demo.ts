@@ -8,6 +8,7 @@ import { onPassEnd } from '../demo-mirror.js';
 import { createDemoWorld } from '../demo-traffic.js';
 import { createMirrorSetup } from '../mirror-setup.js';
 import { parseDuration } from '../rest-settings.js';
+import { LOG_LEVEL } from '../log-level.js';
 import { setting, wholeNumber } from '../setting.js';
 import { describeSettings, readSettings } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
@@ -64,6 +65,7 @@ const Settings = z.object({
     env: false,
     help: 'Do not print each change the demo makes.',
   }),
+  ...LOG_LEVEL,
 });
 
 const SDK_APP_ID = '1400000000';
@@ -98,7 +100,7 @@ ${describeSettings(Settings)}
     const reconcileEveryMs = parseDuration(settings.reconcileEvery, 'reconcile-every');
     const token = randomBytes(16).toString('hex');
     const secretKey = randomBytes(24).toString('hex');
-    const logger = createJsonLogger();
+    const logger = createJsonLogger(undefined, { level: settings.logLevel });
     const emulator = createEmulator({
       sdkAppId: SDK_APP_ID,
       secretKey,

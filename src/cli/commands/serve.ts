@@ -5,6 +5,7 @@ import { parseHost } from '../../server/host-policy.js';
 import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
 import type { ConfigFileShape } from '../config-file.js';
+import { LOG_LEVEL } from '../log-level.js';
 import { parseDuration, REST_SETTINGS, readRestSettings, type RestSettings } from '../rest-settings.js';
 import { oneOf, setting, wholeNumber } from '../setting.js';
 import { describeSettings, maskSecrets, readSettings } from '../settings.js';
@@ -78,6 +79,7 @@ const RecorderSettings = z.object({
     z.coerce.number().int().positive('--max-body must be a positive number of bytes').default(65_536),
     { flag: 'max-body', help: 'Largest callback body, in bytes; a positive whole number.' },
   ),
+  ...LOG_LEVEL,
 });
 
 const Settings = RecorderSettings.extend({
@@ -156,7 +158,7 @@ Examples:
     // Loaded here, not above: `timhook relay` reads SERVE_CONFIG_FILE without loading the recorder.
     const { createJsonLogger, createRecorder } = await import('../../server/index.js');
     const { createMirrorSetup } = await import('../mirror-setup.js');
-    const logger = createJsonLogger();
+    const logger = createJsonLogger(undefined, { level: settings.logLevel });
     const recorder = await createRecorder({
       sdkAppId: settings.sdkAppId,
       tokens: settings.tokens,
