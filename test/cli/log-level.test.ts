@@ -2,8 +2,15 @@ import { connect } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildCallbackUrl, computeSign } from '../../src/protocol/index.js';
-import { runCli, type Spawned, spawnCli, startServe, tempDir } from './support.js';
+import {
+  killIfRunning,
+  runCli,
+  type Spawned,
+  signedCallbackUrl,
+  spawnCli,
+  startServe,
+  tempDir,
+} from './support.js';
 
 const cleanups: Array<() => void | Promise<unknown>> = [];
 afterEach(async () => {
@@ -11,12 +18,7 @@ afterEach(async () => {
 });
 
 function track(spawned: Spawned): Spawned {
-  cleanups.push(async () => {
-    if (spawned.child.exitCode === null && spawned.child.signalCode === null) {
-      spawned.child.kill('SIGKILL');
-      await spawned.exited;
-    }
-  });
+  cleanups.push(() => killIfRunning(spawned));
   return spawned;
 }
 
@@ -58,14 +60,7 @@ describe('--log-level', () => {
   it('serve writes debug lines with --log-level debug: a client that went away mid-callback', async () => {
     const { serve, url } = await startServe(join(temp(), 'd.db'), ['--log-level', 'debug']);
     track(serve);
-    const requestTime = Math.floor(Date.now() / 1000);
-    const callback = new URL(
-      buildCallbackUrl(`${url}/callback`, {
-        sdkAppId: '1400000001',
-        command: 'Group.CallbackAfterGroupInfoChanged',
-        sign: { sign: computeSign('tok', requestTime), requestTime },
-      }),
-    );
+    const callback = new URL(signedCallbackUrl(url));
     const socket = connect(Number(callback.port), callback.hostname);
     cleanups.push(() => {
       socket.destroy();
