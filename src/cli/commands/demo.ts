@@ -13,7 +13,7 @@ import { setting, wholeNumber } from '../setting.js';
 import { describeSettings, readSettings } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
 
-// Flags only: the TIMHOOK_* variables of these names belong to `timhook serve`.
+// Flags only, but for --log-level: the TIMHOOK_* variables of these names belong to `timhook serve`.
 const Settings = z.object({
   port: setting(wholeNumber('port', 0, 65_535).default(8787), {
     flag: 'port',
