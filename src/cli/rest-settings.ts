@@ -1,47 +1,34 @@
 import { z } from 'zod';
 import { UsageError } from './command.js';
-import type { RawSettings, SettingSpec } from './settings.js';
+import { setting } from './setting.js';
 
 /** The settings of the REST API, shared by `serve` and `reconcile`. */
-export const REST_SPECS: readonly SettingSpec[] = [
-  {
-    key: 'restAdmin',
+export const REST_SETTINGS = {
+  restAdmin: setting(z.string().optional(), {
     flag: 'rest-admin',
-    type: 'string',
     help: 'An app admin account (Chat console: App admin) the recorder calls the REST API as, to fill and reconcile profiles. With --rest-secret-key and --rest-region or --rest-url.',
-  },
-  {
-    key: 'restSecretKey',
+  }),
+  restSecretKey: setting(z.string().optional(), {
     flag: 'rest-secret-key',
-    type: 'string',
     secret: true,
     help: "The app's secret key (Chat console: basic information), to sign the admin's UserSig. Never printed; not allowed in the config file.",
-  },
-  {
-    key: 'restRegion',
+  }),
+  restRegion: setting(z.string().optional(), {
     flag: 'rest-region',
-    type: 'string',
     help: "The app's data centre: cn, sgp, kr, ger, usa, ind, idn, jpn, ksa (its documented REST domain).",
-  },
-  {
-    key: 'restUrl',
+  }),
+  restUrl: setting(z.string().optional(), {
     flag: 'rest-url',
-    type: 'string',
     help: 'Any REST base URL instead of a region, e.g. an emulator: http://127.0.0.1:9000',
-  },
-  {
-    key: 'restRateLimits',
+  }),
+  restRateLimits: setting(z.array(z.string()).optional(), {
     flag: 'rest-rate-limit',
-    type: 'list',
     help: 'Calls per second of one REST API over its documented limit, as API=N: get_group_info=100. Repeatable.',
-  },
-  {
-    key: 'reconcileEvery',
-    flag: 'reconcile-every',
-    type: 'string',
-    help: 'Start a reconciliation pass this often: 6h, 30m, 90s. Default: only when asked (POST /api/reconcile, timhook reconcile).',
-  },
-];
+  }),
+};
+
+/** The REST settings as given, before {@link readRestSettings} checks them together. */
+export type RestValues = z.output<z.ZodObject<typeof REST_SETTINGS>>;
 
 /** The REST settings, checked. */
 export interface RestSettings {
@@ -73,11 +60,8 @@ export function parseDuration(text: string, flag: string): number {
  * The REST settings when any is given (all three of admin, secret key and region or URL are then
  * required), else null: the recorder then records callbacks only.
  */
-export function readRestSettings(values: RawSettings): RestSettings | null {
-  const admin = values.restAdmin as string | undefined;
-  const secretKey = values.restSecretKey as string | undefined;
-  const region = values.restRegion as string | undefined;
-  const baseUrl = values.restUrl as string | undefined;
+export function readRestSettings(values: RestValues): RestSettings | null {
+  const { restAdmin: admin, restSecretKey: secretKey, restRegion: region, restUrl: baseUrl } = values;
   if (!admin && !secretKey && !region && !baseUrl) return null;
   const missing = [
     !admin && '--rest-admin (an app admin account)',
@@ -93,7 +77,7 @@ export function readRestSettings(values: RawSettings): RestSettings | null {
     throw new UsageError('--rest-url must be an http:// or https:// URL');
   }
   const rateLimits: Record<string, number> = {};
-  for (const item of (values.restRateLimits as string[] | undefined) ?? []) {
+  for (const item of values.restRateLimits ?? []) {
     const match = /^([a-z_]+)=(\d+(?:\.\d+)?)$/.exec(item);
     const service = match ? SERVICES[match[1]!] : undefined;
     if (!match || !service || !(Number(match[2]) > 0)) {

@@ -1,82 +1,66 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { closestName, normalizeName } from './closest-name.js';
+import type { z } from 'zod';
+import { closestName } from './closest-name.js';
 import { UsageError } from './command.js';
-
-/** One setting: its flag, its `TIMHOOK_*` variable, whether it may be in the config file, its help. */
-export interface SettingSpec {
-  key: string;
-  flag: string;
-  type: 'string' | 'boolean' | 'list';
-  help: string;
-  /** Shown in --help; the value used when nothing sets it. */
-  default?: string | boolean | string[];
-  /** Never printed; never read from the config file (issue 6: secrets come from the environment). */
-  secret?: boolean;
-  /** Not settable through the environment or file (e.g. --config itself). */
-  flagOnly?: boolean;
-  short?: string;
-}
+import { type ConfigFileShape, pickConfigFile, readConfigFile } from './config-file.js';
+import { type SettingSpec, specsOf } from './setting.js';
 
 /**
- * What a config file may hold besides the command's own settings: the settings of the other
- * commands that share the file, and keys read by other code (e.g. `sinks`). Anything else is a
- * mistake, and refused.
+ * A command's settings, checked: each from its flag, else its `TIMHOOK_*` variable, else the config
+ * file (with `configFile`: `--config`, else `./timhook.config.json` when present), else its default
+ * (DESIGN.md "Configuration"). A mistake throws a {@link UsageError} naming the flag, and the
+ * closest one for a flag the command does not have.
  */
-export interface ConfigFileShape {
-  specs?: readonly SettingSpec[];
-  keys?: readonly string[];
-}
-
-/** Raw values, before the command's zod schema checks them. */
-export type RawSettings = Record<string, string | boolean | string[] | undefined>;
-
-/** The environment variable of a setting: `--max-skew` → `TIMHOOK_MAX_SKEW`. */
-export function envName(spec: SettingSpec): string {
-  return `TIMHOOK_${spec.flag.replace(/-/g, '_').toUpperCase()}`;
-}
-
-/**
- * Resolves settings with the precedence of DESIGN.md "Configuration": flags > environment
- * (`TIMHOOK_*`) > config file (`--config`, else `./timhook.config.json` when present) > defaults.
- */
-export function resolveSettings(
-  specs: readonly SettingSpec[],
+export function readSettings<T extends z.ZodObject>(
+  object: T,
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { configFlag?: boolean; alsoInFile?: ConfigFileShape } = {},
-): { values: RawSettings; configFile: string | null } {
-  const parseOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
+  options: { configFile?: ConfigFileShape } = {},
+): { settings: z.output<T>; configFile: string | null } {
+  const specs = specsOf(object);
+  const flags = readFlags(specs, args, options.configFile !== undefined);
+  const configFile = options.configFile ? pickConfigFile(flags.config as string | undefined) : null;
+  const file = configFile ? readConfigFile(configFile, specs, options.configFile ?? {}) : {};
+  const values: Record<string, unknown> = {};
   for (const spec of specs) {
-    parseOptions[spec.flag] = {
-      type: spec.type === 'boolean' ? 'boolean' : 'string',
-      ...(spec.type === 'list' ? { multiple: true } : {}),
-      ...(spec.short ? { short: spec.short } : {}),
+    values[spec.key] = flags[spec.flag] ?? readEnv(spec, env) ?? file[spec.key];
+  }
+  const parsed = object.safeParse(values);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((issue) => nameFlag(issue, specs)).join('\n'));
+  }
+  return { settings: parsed.data, configFile };
+}
+
+function readFlags(specs: readonly SettingSpec[], args: string[], config: boolean): Record<string, unknown> {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple: boolean }> = {};
+  for (const spec of specs) {
+    options[spec.flag] = {
+      type: spec.kind === 'boolean' ? 'boolean' : 'string',
+      multiple: spec.kind === 'list',
     };
   }
-  if (options.configFlag) parseOptions.config = { type: 'string' };
-  let flags: Record<string, unknown>;
+  if (config) options.config = { type: 'string', multiple: false };
   try {
-    flags = parseArgs({ args, options: parseOptions, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/^.*?: /, ''));
+    throw new UsageError(describeArgsProblem(error as Error & { code?: string }, Object.keys(options)));
   }
-  const configFile = options.configFlag ? pickConfigFile(flags.config as string | undefined) : null;
-  const file = configFile ? readConfigFile(configFile, specs, options.alsoInFile ?? {}) : {};
-  const values: RawSettings = {};
-  for (const spec of specs) {
-    const fromFlag = flags[spec.flag] as string | boolean | string[] | undefined;
-    const fromEnv = spec.flagOnly ? undefined : readEnv(spec, env);
-    values[spec.key] = fromFlag ?? fromEnv ?? file[spec.key] ?? spec.default;
-  }
-  return { values, configFile };
+}
+
+/** What `parseArgs` found wrong; for a flag the command does not have, the closest one it has. */
+function describeArgsProblem(error: Error & { code?: string }, flags: readonly string[]): string {
+  const unknown = /'(-[^']*)'/.exec(error.message)?.[1];
+  if (error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || !unknown) return error.message;
+  const closest = closestName(unknown.replace(/^-+/, ''), flags);
+  return `unknown option ${unknown}${closest ? `: did you mean --${closest}?` : ''}`;
 }
 
 function readEnv(spec: SettingSpec, env: NodeJS.ProcessEnv): string | boolean | string[] | undefined {
-  const value = env[envName(spec)];
+  const value = spec.env === null ? undefined : env[spec.env];
   if (value === undefined || value === '') return undefined;
-  if (spec.type === 'boolean') return /^(1|true|yes|on)$/i.test(value);
-  if (spec.type === 'list')
+  if (spec.kind === 'boolean') return /^(1|true|yes|on)$/i.test(value);
+  if (spec.kind === 'list')
     return value
       .split(',')
       .map((s) => s.trim())
@@ -84,91 +68,37 @@ function readEnv(spec: SettingSpec, env: NodeJS.ProcessEnv): string | boolean | 
   return value;
 }
 
-function pickConfigFile(flag: string | undefined): string | null {
-  if (flag) {
-    if (!existsSync(flag)) throw new UsageError(`config file ${flag} does not exist`);
-    return flag;
-  }
-  return existsSync('timhook.config.json') ? 'timhook.config.json' : null;
+/** A message that does not name its flag gets it in front: `--port: Invalid input`. */
+function nameFlag(issue: z.core.$ZodIssue, specs: readonly SettingSpec[]): string {
+  const spec = specs.find((s) => s.key === issue.path[0]);
+  if (!spec || issue.message.includes(`--${spec.flag}`)) return issue.message;
+  return `--${spec.flag}: ${issue.message}`;
 }
 
-function readConfigFile(path: string, specs: readonly SettingSpec[], also: ConfigFileShape): RawSettings {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(`config file ${path} must hold a JSON object`);
-  }
-  const own = new Map(specs.filter((s) => !s.flagOnly && !s.secret).map((s) => [s.key, s]));
-  const known = [
-    ...own.keys(),
-    ...(also.specs ?? []).filter((s) => !s.flagOnly && !s.secret).map((s) => s.key),
-    ...(also.keys ?? []),
-  ];
-  const out: RawSettings = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    const spec = own.get(key);
-    if (spec) out[key] = typeof value === 'number' ? String(value) : (value as string | boolean | string[]);
-    else if (!known.includes(key))
-      throw new UsageError(describeStrayKey(path, key, known, [...specs, ...(also.specs ?? [])]));
-  }
-  return out;
-}
-
-// Names of secrets no setting has (another tool's, or a guess): refused as secrets all the same.
-const SECRET_NAME = /token|secret|password|passwd|credential|apikey|privatekey/;
-
-/**
- * Why `key` may not be in the config file: a secret (which never is: DESIGN.md "Configuration"),
- * with where it goes instead, or an unknown key, with the closest known one.
- */
-function describeStrayKey(
-  path: string,
-  key: string,
-  known: readonly string[],
-  specs: readonly SettingSpec[],
-): string {
-  const name = normalizeName(key);
-  const secret = specs.find(
-    (s) => s.secret && (normalizeName(s.key) === name || normalizeName(s.flag) === name),
-  );
-  if (secret)
-    return `config file ${path} sets ${key}, a secret: use --${secret.flag} or ${envName(secret)} instead`;
-  if (SECRET_NAME.test(name)) {
-    return `config file ${path} sets ${key}, a secret: secrets go in flags or TIMHOOK_* environment variables, never in the config file`;
-  }
-  const closest = closestName(key, known);
-  return closest
-    ? `unknown key ${key} in ${path}: did you mean ${closest}?`
-    : `unknown key ${key} in ${path}: the keys are ${known.join(', ')}`;
-}
-
-/** The `--help` lines of every setting: flag, environment variable, default, meaning. */
-export function describeSettings(specs: readonly SettingSpec[]): string {
-  return specs
+/** The `--help` lines of every setting: flag, meaning, default, environment variable. */
+export function describeSettings(object: z.ZodObject): string {
+  return specsOf(object)
     .map((spec) => {
-      const flag = `--${spec.flag}${spec.type === 'boolean' ? '' : spec.type === 'list' ? ' <value> (repeatable)' : ' <value>'}`;
-      const def =
-        spec.default === undefined || spec.default === false ? '' : ` [default: ${String(spec.default)}]`;
-      const env = spec.flagOnly ? '' : `  env ${envName(spec)}`;
-      return `  ${flag}\n      ${spec.help}${def}${env}`;
+      const value = spec.kind === 'boolean' ? '' : ` <${spec.placeholder}>`;
+      const repeat = spec.kind === 'list' ? ' (repeatable)' : '';
+      const env = spec.env ? `  env ${spec.env}` : '';
+      return `  --${spec.flag}${value}${repeat}\n      ${spec.help}${describeDefault(spec.default)}${env}`;
     })
     .join('\n');
 }
 
-/** A copy of `values` fit to print: secrets masked. */
-export function maskSecrets(
-  specs: readonly SettingSpec[],
-  values: Record<string, unknown>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...values };
-  for (const spec of specs) {
-    const value = out[spec.key];
-    if (!spec.secret || value === undefined) continue;
-    out[spec.key] = Array.isArray(value) ? value.map(() => '***') : '***';
+function describeDefault(value: unknown): string {
+  if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) return '';
+  return ` [default: ${String(value)}]`;
+}
+
+/** The settings of `object` in `values`, fit to print: secrets masked. */
+export function maskSecrets(object: z.ZodObject, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of specsOf(object)) {
+    const value = values[spec.key];
+    out[spec.key] =
+      !spec.secret || value === undefined ? value : Array.isArray(value) ? value.map(() => '***') : '***';
   }
   return out;
 }

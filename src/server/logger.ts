@@ -8,9 +8,10 @@ export interface Logger {
 }
 
 /** The levels, least severe first. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+/** A level: a logger writes its own and the more severe ones. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** How deep a cause chain is written before it is cut. */
 const MAX_CAUSES = 8;
@@ -24,9 +25,9 @@ export function createJsonLogger(
   write: (line: string) => void = (line) => process.stderr.write(line),
   options: { level?: LogLevel } = {},
 ): Logger {
-  const min = LEVELS.indexOf(options.level ?? 'info');
+  const min = LOG_LEVELS.indexOf(options.level ?? 'info');
   function emit(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-    if (LEVELS.indexOf(level) < min) return;
+    if (LOG_LEVELS.indexOf(level) < min) return;
     const record: Record<string, unknown> = { time: new Date().toISOString(), level, msg: message };
     if (fields) {
       for (const [key, value] of Object.entries(fields)) {

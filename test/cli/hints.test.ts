@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { closestName } from '../../src/cli/closest-name.js';
 import { describeHttpUrlProblem } from '../../src/cli/http-url.js';
+import { runCli } from './support.js';
 
 const KEYS = ['sdkAppId', 'host', 'port', 'path', 'db', 'maxSkew', 'durability', 'maxBody', 'sinks'];
 
@@ -34,5 +35,25 @@ describe('describeHttpUrlProblem', () => {
     expect(describeHttpUrlProblem('--url', 'ws://example.com')).toBe(
       '--url must start with http:// or https:// (got ws://example.com), e.g. http://127.0.0.1:8787',
     );
+  });
+});
+
+describe('a mistaken flag', () => {
+  it('is answered with the closest flag the command has', async () => {
+    const serve = await runCli(['serve', '--prot', '1']);
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toContain('unknown option --prot: did you mean --port?');
+    const emulator = await runCli(['emulator', '--callback-ulr', 'http://127.0.0.1:1/cb']);
+    expect(emulator.code).toBe(2);
+    expect(emulator.stderr).toContain('unknown option --callback-ulr: did you mean --callback-url?');
+  });
+
+  it('gets a message naming it when its value is of the wrong kind', async () => {
+    const port = await runCli(['serve', '--sdk-appid', '1', '--token', 't', '--port', 'x']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('--port must be a whole number');
+    const url = await runCli(['reconcile', '--url', '127.0.0.1:8787']);
+    expect(url.code).toBe(2);
+    expect(url.stderr).toContain('--url must start with http:// or https:// (got 127.0.0.1:8787)');
   });
 });

@@ -130,18 +130,30 @@ export async function startServe(
   return { serve, url: url! };
 }
 
+/** Kills `spawned` with SIGKILL if it still runs; resolves once it has exited. */
+export async function killIfRunning(spawned: Spawned): Promise<void> {
+  if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) return;
+  spawned.child.kill('SIGKILL');
+  await spawned.exited;
+}
+
+/** The URL of a group-change callback to the recorder at `base`, signed now. */
+export function signedCallbackUrl(base: string, options: { token?: string; sdkAppId?: string } = {}): string {
+  const requestTime = Math.floor(Date.now() / 1000);
+  return buildCallbackUrl(`${base}/callback`, {
+    sdkAppId: options.sdkAppId ?? '1400000001',
+    command: 'Group.CallbackAfterGroupInfoChanged',
+    sign: { sign: computeSign(options.token ?? 'tok', requestTime), requestTime },
+  });
+}
+
 /** Posts a signed group-change callback with `fields`; resolves with status and answer. */
 export async function sendChange(
   base: string,
   fields: Record<string, unknown>,
   options: { token?: string; sdkAppId?: string } = {},
 ): Promise<{ status: number; answer: { ActionStatus: string; ErrorCode: number; ErrorInfo: string } }> {
-  const requestTime = Math.floor(Date.now() / 1000);
-  const url = buildCallbackUrl(`${base}/callback`, {
-    sdkAppId: options.sdkAppId ?? '1400000001',
-    command: 'Group.CallbackAfterGroupInfoChanged',
-    sign: { sign: computeSign(options.token ?? 'tok', requestTime), requestTime },
-  });
+  const url = signedCallbackUrl(base, options);
   const body = JSON.stringify({
     CallbackCommand: 'Group.CallbackAfterGroupInfoChanged',
     Type: 'Public',

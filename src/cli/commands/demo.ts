@@ -3,84 +3,69 @@ import { z } from 'zod';
 import { createEmulator } from '../../emulator/index.js';
 import { createJsonLogger, createRecorder, type Recorder } from '../../server/index.js';
 import { awaitListening } from '../await-listening.js';
-import { type CliCommand, UsageError } from '../command.js';
+import type { CliCommand } from '../command.js';
 import { onPassEnd } from '../demo-mirror.js';
 import { createDemoWorld } from '../demo-traffic.js';
 import { createMirrorSetup } from '../mirror-setup.js';
 import { parseDuration } from '../rest-settings.js';
-import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
+import { LOG_LEVEL } from '../log-level.js';
+import { setting, wholeNumber } from '../setting.js';
+import { describeSettings, readSettings } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
 
-const SPECS: readonly SettingSpec[] = [
-  {
-    key: 'port',
-    flag: 'port',
-    type: 'string',
-    flagOnly: true,
-    default: '8787',
-    help: 'Recorder port (API, stream, dashboard), 0 to 65535; 0 picks a free one.',
-  },
-  {
-    key: 'emulatorPort',
-    flag: 'emulator-port',
-    type: 'string',
-    flagOnly: true,
-    default: '8788',
-    help: 'Emulator port (REST API), 0 to 65535; 0 picks a free one.',
-  },
-  {
-    key: 'db',
-    flag: 'db',
-    type: 'string',
-    flagOnly: true,
-    default: './data/demo.db',
-    help: 'The demo recorder’s SQLite file.',
-  },
-  {
-    key: 'rate',
-    flag: 'rate',
-    type: 'string',
-    flagOnly: true,
-    default: '2',
-    help: 'Changes per second, 0 to 1000; 0 makes only the initial groups and topics.',
-  },
-  {
-    key: 'dropCallbacks',
-    flag: 'drop-callbacks',
-    type: 'string',
-    flagOnly: true,
-    default: '0.1',
-    help: 'The share of callbacks the emulator loses, 0 to 1; above 0 it also makes some changes with no callback. 0: no drift.',
-  },
-  {
-    key: 'reconcileEvery',
-    flag: 'reconcile-every',
-    type: 'string',
-    flagOnly: true,
-    default: '30s',
-    help: 'How often the recorder reconciles its profiles with the emulator’s REST API: 30s, 5m.',
-  },
-  {
-    key: 'quiet',
-    flag: 'quiet',
-    type: 'boolean',
-    flagOnly: true,
-    default: false,
-    help: 'Do not print each change the demo makes.',
-  },
-];
-
+// Flags only, but for --log-level: the TIMHOOK_* variables of these names belong to `timhook serve`.
 const Settings = z.object({
-  port: z.coerce.number().int().min(0).max(65_535, '--port must be 0 to 65535'),
-  emulatorPort: z.coerce.number().int().min(0).max(65_535, '--emulator-port must be 0 to 65535'),
-  db: z.string().min(1),
-  rate: z.coerce.number().min(0).max(1000, '--rate must be 0 to 1000 changes per second'),
-  dropCallbacks: z.coerce
-    .number({ message: '--drop-callbacks must be a number from 0 to 1' })
-    .min(0, '--drop-callbacks must be 0 to 1')
-    .max(1, '--drop-callbacks must be 0 to 1'),
-  reconcileEvery: z.string(),
-  quiet: z.boolean(),
+  port: setting(wholeNumber('port', 0, 65_535).default(8787), {
+    flag: 'port',
+    env: false,
+    help: 'Recorder port (API, stream, dashboard), 0 to 65535; 0 picks a free one.',
+  }),
+  emulatorPort: setting(wholeNumber('emulator-port', 0, 65_535).default(8788), {
+    flag: 'emulator-port',
+    env: false,
+    help: 'Emulator port (REST API), 0 to 65535; 0 picks a free one.',
+  }),
+  db: setting(z.string().min(1, '--db must not be empty').default('./data/demo.db'), {
+    flag: 'db',
+    env: false,
+    help: 'The demo recorder’s SQLite file.',
+  }),
+  rate: setting(
+    z.coerce
+      .number({ error: '--rate must be 0 to 1000 changes per second' })
+      .min(0, '--rate must be 0 to 1000 changes per second')
+      .max(1000, '--rate must be 0 to 1000 changes per second')
+      .default(2),
+    {
+      flag: 'rate',
+      env: false,
+      help: 'Changes per second, 0 to 1000; 0 makes only the initial groups and topics.',
+    },
+  ),
+  dropCallbacks: setting(
+    z.coerce
+      .number({ error: '--drop-callbacks must be a number from 0 to 1' })
+      .min(0, '--drop-callbacks must be 0 to 1')
+      .max(1, '--drop-callbacks must be 0 to 1')
+      .default(0.1),
+    {
+      flag: 'drop-callbacks',
+      env: false,
+      help: 'The share of callbacks the emulator loses, 0 to 1; above 0 it also makes some changes with no callback. 0: no drift.',
+    },
+  ),
+  reconcileEvery: setting(z.string().default('30s'), {
+    flag: 'reconcile-every',
+    env: false,
+    placeholder: 'duration',
+    help: 'How often the recorder reconciles its profiles with the emulator’s REST API: 30s, 5m.',
+  }),
+  quiet: setting(z.boolean().default(false), {
+    flag: 'quiet',
+    env: false,
+    help: 'Do not print each change the demo makes.',
+  }),
+  ...LOG_LEVEL,
 });
 
 const SDK_APP_ID = '1400000000';
@@ -108,17 +93,14 @@ Open the printed URLs, or follow the changes with the printed 'timhook tail' com
 both.
 
 Options:
-${describeSettings(SPECS)}
+${describeSettings(Settings)}
 `,
   async run(args) {
-    const { values } = resolveSettings(SPECS, args, process.env);
-    const parsed = Settings.safeParse(values);
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-    const settings = parsed.data;
+    const { settings } = readSettings(Settings, args, process.env);
     const reconcileEveryMs = parseDuration(settings.reconcileEvery, 'reconcile-every');
     const token = randomBytes(16).toString('hex');
     const secretKey = randomBytes(24).toString('hex');
-    const logger = createJsonLogger();
+    const logger = createJsonLogger(undefined, { level: settings.logLevel });
     const emulator = createEmulator({
       sdkAppId: SDK_APP_ID,
       secretKey,

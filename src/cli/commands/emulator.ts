@@ -10,185 +10,9 @@ import {
 } from '../../emulator/index.js';
 import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
-import { describeSettings, maskSecrets, resolveSettings, type SettingSpec } from '../settings.js';
+import { commaList, oneOf, setting, wholeNumber } from '../setting.js';
+import { describeSettings, maskSecrets, readSettings } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
-
-// Host and port are flags only: TIMHOOK_PORT and TIMHOOK_HOST belong to `timhook serve`.
-const SPECS: readonly SettingSpec[] = [
-  {
-    key: 'host',
-    flag: 'host',
-    type: 'string',
-    flagOnly: true,
-    default: '127.0.0.1',
-    help: 'Interface to listen on.',
-  },
-  {
-    key: 'port',
-    flag: 'port',
-    type: 'string',
-    flagOnly: true,
-    default: '8788',
-    help: 'Port, 0 to 65535; 0 picks a free one.',
-  },
-  {
-    key: 'sdkAppId',
-    flag: 'sdk-appid',
-    type: 'string',
-    default: '1400000000',
-    help: 'The emulated app’s SDKAppID: 1 to 12 digits, not starting with 0.',
-  },
-  {
-    key: 'secretKey',
-    flag: 'secret-key',
-    type: 'string',
-    secret: true,
-    help: `The app’s secret key, which REST UserSigs must be signed with. Default: the public key "${DEFAULT_SECRET_KEY}".`,
-  },
-  {
-    key: 'admins',
-    flag: 'admin',
-    type: 'list',
-    default: ['administrator'],
-    help: 'An app admin: the only identifiers the REST API accepts (60010 for others).',
-  },
-  {
-    key: 'callbackUrl',
-    flag: 'callback-url',
-    type: 'string',
-    help: 'Where callbacks go, an http:// or https:// URL (your receiver, or `timhook serve`’s /callback). None: no callbacks.',
-  },
-  {
-    key: 'callbackToken',
-    flag: 'callback-token',
-    type: 'string',
-    secret: true,
-    help: 'The console’s callback token: callbacks then carry Sign = sha256(token + RequestTime).',
-  },
-  {
-    key: 'callbacks',
-    flag: 'callbacks',
-    type: 'list',
-    default: ['all'],
-    help: 'Callbacks switched on: all, none, or any of info (group and topic profile, one switch), create-group, destroy-group, create-topic, destroy-topic.',
-  },
-  {
-    key: 'limits',
-    flag: 'limits',
-    type: 'string',
-    default: 'default',
-    help: 'Group byte limits: default (Name 30, Introduction 240, Notification 300, FaceUrl 100) or newer (100/400/400/500).',
-  },
-  {
-    key: 'customFieldKeys',
-    flag: 'custom-field',
-    type: 'list',
-    help: 'Declare a group custom-field key (letters, digits, _; up to 16). Undeclared keys are refused with 10004.',
-  },
-  {
-    key: 'documentedTopicBody',
-    flag: 'documented-topic-body',
-    type: 'boolean',
-    default: false,
-    help: 'Send the topic callback exactly as documented: no TopicId, no EventTime (same as --topic-body documented).',
-  },
-  {
-    key: 'topicBody',
-    flag: 'topic-body',
-    type: 'string',
-    default: 'extended',
-    help: 'Topic callback shape: extended (adds TopicId and EventTime), documented, or topic-as-group-id.',
-  },
-  {
-    key: 'unchangedFields',
-    flag: 'unchanged-fields',
-    type: 'string',
-    default: 'omit',
-    help: 'A field set to its current value: omit (left out; no callback when nothing changed) or send.',
-  },
-  {
-    key: 'emptyCustomValue',
-    flag: 'empty-custom-value',
-    type: 'string',
-    default: 'set',
-    help: 'A custom field set to "": set (kept, empty) or delete.',
-  },
-  {
-    key: 'eventTimeFormat',
-    flag: 'event-time',
-    type: 'string',
-    default: 'number',
-    help: 'EventTime (ms) as a JSON number or a numeric string.',
-  },
-  {
-    key: 'callbackContentType',
-    flag: 'callback-content-type',
-    type: 'string',
-    help: 'A Content-Type header for callbacks. Default: none, as the documented example shows.',
-  },
-  {
-    key: 'timeoutMs',
-    flag: 'timeout-ms',
-    type: 'string',
-    default: '2000',
-    help: 'How long a callback waits for its answer, in ms: 1 to 60000.',
-  },
-  {
-    key: 'retryOnTimeout',
-    flag: 'retry-on-timeout',
-    type: 'string',
-    default: '0',
-    help: 'Re-send a callback that timed out up to N times, 0 to 10 (the console’s retry option; 0 = off, as by default).',
-  },
-  {
-    key: 'retryIntervalMs',
-    flag: 'retry-interval-ms',
-    type: 'string',
-    default: '1000',
-    help: 'Wait before each re-send, in ms: 0 to 60000.',
-  },
-  {
-    key: 'rateLimit',
-    flag: 'rate-limit',
-    type: 'list',
-    help: 'Change one API’s limit: COMMAND=N (calls per second) or COMMAND=off, e.g. get_group_info=50. Defaults as documented: get_appid_group_list 1, get_group_info 200, get_topic 200; over it the API answers 60007.',
-  },
-  {
-    key: 'noRateLimits',
-    flag: 'no-rate-limits',
-    type: 'boolean',
-    default: false,
-    help: 'No per-API limit at all (each --rate-limit still applies).',
-  },
-  {
-    key: 'dropCallbacks',
-    flag: 'drop-callbacks',
-    type: 'string',
-    default: '0',
-    help: 'Lose this fraction of callbacks (0 to 1, e.g. 0.2): never sent, logged as "dropped" in the deliveries.',
-  },
-  {
-    key: 'silentChanges',
-    flag: 'silent-changes',
-    type: 'boolean',
-    default: false,
-    help: 'Profile changes fire no callback at all (creations and destructions still do).',
-  },
-  {
-    key: 'seed',
-    flag: 'seed',
-    type: 'string',
-    help: 'Seed the randomness of --drop-callbacks (a whole number), so a run loses the same callbacks again. Default: a random seed.',
-  },
-  {
-    key: 'quiet',
-    flag: 'quiet',
-    type: 'boolean',
-    flagOnly: true,
-    default: false,
-    help: 'Do not print a line per delivery attempt.',
-  },
-];
 
 const SWITCH_NAMES: Readonly<Record<string, keyof CallbackSwitches>> = {
   info: 'groupInfo',
@@ -198,68 +22,151 @@ const SWITCH_NAMES: Readonly<Record<string, keyof CallbackSwitches>> = {
   'destroy-topic': 'topicDestroyed',
 };
 
-const whole = (flag: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `--${flag} must be a whole number` })
-    .int(`--${flag} must be a whole number`)
-    .min(min, `--${flag} must be at least ${min}`)
-    .max(max, `--${flag} must be at most ${max}`);
-
-const choice = <T extends string>(flag: string, values: readonly [T, ...T[]]) =>
-  z.enum(values, { error: `--${flag} must be one of ${values.join(', ')}` });
-
 const Settings = z.object({
-  host: z.string().min(1, '--host must not be empty'),
-  port: whole('port', 0, 65_535),
-  sdkAppId: z.string().regex(/^[1-9]\d{0,11}$/, '--sdk-appid must be the numeric SDKAppID'),
-  secretKey: z.string().min(1, '--secret-key must not be empty').optional(),
-  admins: z.array(z.string().min(1, '--admin must not be empty')).min(1),
-  callbackUrl: z
-    .string()
-    .refine(
-      (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol),
-      '--callback-url must be an http(s) URL',
-    )
-    .optional(),
-  callbackToken: z.string().min(1, '--callback-token must not be empty').optional(),
-  callbacks: z.array(z.string()),
-  limits: choice('limits', ['default', 'newer']),
-  customFieldKeys: z
-    .array(z.string().regex(/^[A-Za-z0-9_]{1,16}$/, '--custom-field keys are 1–16 letters, digits or _'))
-    .default([]),
-  documentedTopicBody: z.boolean(),
-  topicBody: choice('topic-body', ['extended', 'documented', 'topic-as-group-id']),
-  unchangedFields: choice('unchanged-fields', ['omit', 'send']),
-  emptyCustomValue: choice('empty-custom-value', ['set', 'delete']),
-  eventTimeFormat: choice('event-time', ['number', 'string']),
-  callbackContentType: z.string().min(1).optional(),
-  timeoutMs: whole('timeout-ms', 1, 60_000),
-  retryOnTimeout: whole('retry-on-timeout', 0, 10),
-  retryIntervalMs: whole('retry-interval-ms', 0, 60_000),
-  rateLimit: z.array(z.string()).default([]),
-  noRateLimits: z.boolean(),
-  dropCallbacks: z.coerce
-    .number({ error: '--drop-callbacks must be a fraction from 0 to 1' })
-    .min(0, '--drop-callbacks must be a fraction from 0 to 1')
-    .max(1, '--drop-callbacks must be a fraction from 0 to 1'),
-  silentChanges: z.boolean(),
-  seed: whole('seed', 0, 4_294_967_295).optional(),
-  quiet: z.boolean(),
+  // Host and port are flags only: TIMHOOK_PORT and TIMHOOK_HOST belong to `timhook serve`.
+  host: setting(z.string().min(1, '--host must not be empty').default('127.0.0.1'), {
+    flag: 'host',
+    env: false,
+    help: 'Interface to listen on.',
+  }),
+  port: setting(wholeNumber('port', 0, 65_535).default(8788), {
+    flag: 'port',
+    env: false,
+    help: 'Port, 0 to 65535; 0 picks a free one.',
+  }),
+  sdkAppId: setting(
+    z
+      .string()
+      .regex(/^[1-9]\d{0,11}$/, '--sdk-appid must be the numeric SDKAppID')
+      .default('1400000000'),
+    { flag: 'sdk-appid', help: 'The emulated app’s SDKAppID: 1 to 12 digits, not starting with 0.' },
+  ),
+  secretKey: setting(z.string().min(1, '--secret-key must not be empty').optional(), {
+    flag: 'secret-key',
+    secret: true,
+    help: `The app’s secret key, which REST UserSigs must be signed with. Default: the public key "${DEFAULT_SECRET_KEY}".`,
+  }),
+  admins: setting(
+    commaList(z.array(z.string().min(1, '--admin must not be empty')).min(1)).default(['administrator']),
+    {
+      flag: 'admin',
+      help: 'An app admin: the only identifiers the REST API accepts (60010 for others).',
+    },
+  ),
+  callbackUrl: setting(
+    z
+      .string()
+      .refine(
+        (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol),
+        '--callback-url must be an http(s) URL',
+      )
+      .optional(),
+    {
+      flag: 'callback-url',
+      help: 'Where callbacks go, an http:// or https:// URL (your receiver, or `timhook serve`’s /callback). None: no callbacks.',
+    },
+  ),
+  callbackToken: setting(z.string().min(1, '--callback-token must not be empty').optional(), {
+    flag: 'callback-token',
+    secret: true,
+    help: 'The console’s callback token: callbacks then carry Sign = sha256(token + RequestTime).',
+  }),
+  callbacks: setting(commaList(z.array(z.string())).default(['all']), {
+    flag: 'callbacks',
+    help: 'Callbacks switched on: all, none, or any of info (group and topic profile, one switch), create-group, destroy-group, create-topic, destroy-topic.',
+  }),
+  limits: setting(oneOf('limits', ['default', 'newer']).default('default'), {
+    flag: 'limits',
+    help: 'Group byte limits: default (Name 30, Introduction 240, Notification 300, FaceUrl 100) or newer (100/400/400/500).',
+  }),
+  customFieldKeys: setting(
+    commaList(
+      z.array(z.string().regex(/^[A-Za-z0-9_]{1,16}$/, '--custom-field keys are 1–16 letters, digits or _')),
+    ).default([]),
+    {
+      flag: 'custom-field',
+      help: 'Declare a group custom-field key (letters, digits, _; up to 16). Undeclared keys are refused with 10004.',
+    },
+  ),
+  documentedTopicBody: setting(z.boolean().default(false), {
+    flag: 'documented-topic-body',
+    help: 'Send the topic callback exactly as documented: no TopicId, no EventTime (same as --topic-body documented).',
+  }),
+  topicBody: setting(
+    oneOf('topic-body', ['extended', 'documented', 'topic-as-group-id']).default('extended'),
+    {
+      flag: 'topic-body',
+      help: 'Topic callback shape: extended (adds TopicId and EventTime), documented, or topic-as-group-id.',
+    },
+  ),
+  unchangedFields: setting(oneOf('unchanged-fields', ['omit', 'send']).default('omit'), {
+    flag: 'unchanged-fields',
+    help: 'A field set to its current value: omit (left out; no callback when nothing changed) or send.',
+  }),
+  emptyCustomValue: setting(oneOf('empty-custom-value', ['set', 'delete']).default('set'), {
+    flag: 'empty-custom-value',
+    help: 'A custom field set to "": set (kept, empty) or delete.',
+  }),
+  eventTimeFormat: setting(oneOf('event-time', ['number', 'string']).default('number'), {
+    flag: 'event-time',
+    help: 'EventTime (ms) as a JSON number or a numeric string.',
+  }),
+  callbackContentType: setting(z.string().min(1).optional(), {
+    flag: 'callback-content-type',
+    help: 'A Content-Type header for callbacks. Default: none, as the documented example shows.',
+  }),
+  timeoutMs: setting(wholeNumber('timeout-ms', 1, 60_000).default(2000), {
+    flag: 'timeout-ms',
+    help: 'How long a callback waits for its answer, in ms: 1 to 60000.',
+  }),
+  retryOnTimeout: setting(wholeNumber('retry-on-timeout', 0, 10).default(0), {
+    flag: 'retry-on-timeout',
+    help: 'Re-send a callback that timed out up to N times, 0 to 10 (the console’s retry option; 0 = off, as by default).',
+  }),
+  retryIntervalMs: setting(wholeNumber('retry-interval-ms', 0, 60_000).default(1000), {
+    flag: 'retry-interval-ms',
+    help: 'Wait before each re-send, in ms: 0 to 60000.',
+  }),
+  rateLimit: setting(commaList(z.array(z.string())).default([]), {
+    flag: 'rate-limit',
+    help: 'Change one API’s limit: COMMAND=N (calls per second) or COMMAND=off, e.g. get_group_info=50. Defaults as documented: get_appid_group_list 1, get_group_info 200, get_topic 200; over it the API answers 60007.',
+  }),
+  noRateLimits: setting(z.boolean().default(false), {
+    flag: 'no-rate-limits',
+    help: 'No per-API limit at all (each --rate-limit still applies).',
+  }),
+  dropCallbacks: setting(
+    z.coerce
+      .number({ error: '--drop-callbacks must be a fraction from 0 to 1' })
+      .min(0, '--drop-callbacks must be a fraction from 0 to 1')
+      .max(1, '--drop-callbacks must be a fraction from 0 to 1')
+      .default(0),
+    {
+      flag: 'drop-callbacks',
+      help: 'Lose this fraction of callbacks (0 to 1, e.g. 0.2): never sent, logged as "dropped" in the deliveries.',
+    },
+  ),
+  silentChanges: setting(z.boolean().default(false), {
+    flag: 'silent-changes',
+    help: 'Profile changes fire no callback at all (creations and destructions still do).',
+  }),
+  seed: setting(wholeNumber('seed', 0, 4_294_967_295).optional(), {
+    flag: 'seed',
+    help: 'Seed the randomness of --drop-callbacks (a whole number), so a run loses the same callbacks again. Default: a random seed.',
+  }),
+  quiet: setting(z.boolean().default(false), {
+    flag: 'quiet',
+    env: false,
+    help: 'Do not print a line per delivery attempt.',
+  }),
 });
 
 /** The checked settings of `timhook emulator`. */
-export type EmulatorSettings = z.infer<typeof Settings>;
+export type EmulatorSettings = z.output<typeof Settings>;
 
 /** Reads and checks `emulator` settings from flags and the `TIMHOOK_*` environment. */
 export function readEmulatorSettings(args: string[], env: NodeJS.ProcessEnv): EmulatorSettings {
-  const { values } = resolveSettings(SPECS, args, env);
-  for (const key of ['admins', 'callbacks', 'customFieldKeys', 'rateLimit'] as const) {
-    const list = values[key];
-    if (Array.isArray(list)) values[key] = list.flatMap((item) => item.split(',').map((s) => s.trim()));
-  }
-  const parsed = Settings.safeParse(values);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-  return parsed.data;
+  return readSettings(Settings, args, env).settings;
 }
 
 /** The emulator options the settings ask for (a pure function, for tests). */
@@ -382,7 +289,7 @@ the changes were made. To make a mirror drift for real, --drop-callbacks 0.2 los
 profile changes.
 
 Options (flags > TIMHOOK_* environment > defaults):
-${describeSettings(SPECS)}
+${describeSettings(Settings)}
 
 Examples:
   # Feed a local recorder:
@@ -418,7 +325,7 @@ Examples:
 
 function describeStart(settings: EmulatorSettings, url: string, adminSig: string): string {
   const admin = settings.admins[0]!;
-  const shown = maskSecrets(SPECS, settings);
+  const shown = maskSecrets(Settings, settings);
   if (!settings.secretKey) shown.secretKey = '(public default)';
   const lines = [
     `timhook emulator listening on ${url}`,

@@ -3,45 +3,41 @@ import { createMirrorSetup } from '../mirror-setup.js';
 import { type PassState, runPass } from '../../server/index.js';
 import { createCommitQueue, openChangeLog, openMirrorState } from '../../store/index.js';
 import { type CliCommand, UsageError } from '../command.js';
-import { REST_SPECS, readRestSettings } from '../rest-settings.js';
-import { describeSettings, type RawSettings, resolveSettings, type SettingSpec } from '../settings.js';
+import { httpUrlSetting } from '../http-url.js';
+import { REST_SETTINGS, readRestSettings } from '../rest-settings.js';
+import { setting } from '../setting.js';
+import { describeSettings, readSettings } from '../settings.js';
+import { SERVE_CONFIG_FILE } from './serve.js';
 
-const SPECS: readonly SettingSpec[] = [
-  {
-    key: 'url',
+const Settings = z.object({
+  url: setting(httpUrlSetting('--url', '--url must be the recorder’s base URL').optional(), {
     flag: 'url',
-    type: 'string',
     help: 'A running recorder to run the pass: its base URL, e.g. http://127.0.0.1:8787 (it needs its own REST settings).',
-  },
-  {
-    key: 'apiToken',
+  }),
+  apiToken: setting(z.string().optional(), {
     flag: 'api-token',
-    type: 'string',
     secret: true,
     help: 'The recorder’s --api-token, when it has one (with --url).',
-  },
-  {
-    key: 'sdkAppId',
-    flag: 'sdk-appid',
-    type: 'string',
-    help: "Your app's SDKAppID (without --url).",
-  },
-  {
-    key: 'db',
+  }),
+  sdkAppId: setting(
+    z
+      .string()
+      .regex(/^\d{1,20}$/, '--sdk-appid must be the numeric SDKAppID')
+      .optional(),
+    {
+      flag: 'sdk-appid',
+      placeholder: 'id',
+      help: "Your app's SDKAppID (without --url).",
+    },
+  ),
+  db: setting(z.string().min(1, '--db must not be empty').default('./data/timhook.db'), {
     flag: 'db',
-    type: 'string',
-    default: './data/timhook.db',
     help: 'The change log to reconcile (without --url): a SQLite file no recorder has open, or a PostgreSQL URL.',
-  },
-  ...REST_SPECS.filter((spec) => spec.key !== 'reconcileEvery'),
-];
-
-const Direct = z.object({
-  sdkAppId: z
-    .string({ error: '--sdk-appid is required without --url' })
-    .regex(/^\d{1,20}$/, '--sdk-appid must be the numeric SDKAppID'),
-  db: z.string().min(1),
+  }),
+  ...REST_SETTINGS,
 });
+
+type ReconcileSettings = z.output<typeof Settings>;
 
 export const command: CliCommand = {
   summary: 'Run one reconciliation pass: check every group and topic against the REST API, then exit',
@@ -59,28 +55,29 @@ With --url, the running recorder does the pass (POST /api/reconcile) and this fo
 this process opens the change log itself: only when no recorder has that SQLite file open.
 
 Options (flags > TIMHOOK_* environment > config file > defaults):
-${describeSettings(SPECS)}
+${describeSettings(Settings)}
+  --config <file>
+      Read these settings from the recorder's config file. Default: ./timhook.config.json when present.
 `,
   async run(args) {
-    const { values } = resolveSettings(SPECS, args, process.env, { configFlag: true });
+    const { settings } = readSettings(Settings, args, process.env, { configFile: SERVE_CONFIG_FILE });
     const show = createProgress(process.stdout);
-    const final = values.url
-      ? await followRecorder(values.url as string, values.apiToken as string | undefined, show)
-      : await runHere(values, show);
+    const final = settings.url
+      ? await followRecorder(settings.url, settings.apiToken, show)
+      : await runHere(settings, show);
     show.end(final);
     return final.status === 'done' ? 0 : 1;
   },
 };
 
-async function runHere(values: RawSettings, show: Progress): Promise<PassState> {
-  const parsed = Direct.safeParse(values);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-  const rest = readRestSettings(values);
+async function runHere(settings: ReconcileSettings, show: Progress): Promise<PassState> {
+  const { sdkAppId, db } = settings;
+  if (!sdkAppId) throw new UsageError('--sdk-appid is required without --url');
+  const rest = readRestSettings(settings);
   if (!rest)
     throw new UsageError(
       'without --url, give the REST settings: --rest-admin, --rest-secret-key, --rest-region or --rest-url',
     );
-  const { sdkAppId, db } = parsed.data;
   const setup = createMirrorSetup(rest, sdkAppId);
   const log = await openChangeLog({ db, writerThread: false });
   const state = await openMirrorState(db);

@@ -19,78 +19,50 @@ import {
 } from '../../store/index.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { httpUrlSetting } from '../http-url.js';
-import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
+import { setting } from '../setting.js';
+import { describeSettings, readSettings } from '../settings.js';
 import { SERVE_CONFIG_FILE } from './serve.js';
 
-const SPECS: readonly SettingSpec[] = [
-  {
-    key: 'db',
+const Settings = z.object({
+  db: setting(z.string().min(1, '--db must not be empty').default('./data/timhook.db'), {
     flag: 'db',
-    type: 'string',
-    default: './data/timhook.db',
     help: 'The recorder’s database file (the relay state lives beside the log).',
-  },
-  {
-    key: 'url',
-    flag: 'url',
-    type: 'string',
-    flagOnly: true,
-    help: 'Act through a running recorder’s API instead of the database file: its base URL, starting with http:// or https://, e.g. http://127.0.0.1:8787.',
-  },
-  {
-    key: 'apiToken',
+  }),
+  url: setting(
+    httpUrlSetting('--url', '--url must be the recorder’s base URL, e.g. http://127.0.0.1:8787').optional(),
+    {
+      flag: 'url',
+      env: false,
+      help: 'Act through a running recorder’s API instead of the database file: its base URL, starting with http:// or https://, e.g. http://127.0.0.1:8787.',
+    },
+  ),
+  apiToken: setting(z.string().optional(), {
     flag: 'api-token',
-    type: 'string',
     secret: true,
     help: 'The recorder’s --api-token, with --url.',
-  },
-  {
-    key: 'sink',
+  }),
+  sink: setting(z.string().min(1, '--sink must not be empty').optional(), {
     flag: 'sink',
-    type: 'string',
-    flagOnly: true,
+    env: false,
+    placeholder: 'name',
     help: 'The sink, by its name in the config file.',
-  },
-  {
-    key: 'from',
-    flag: 'from',
-    type: 'string',
-    flagOnly: true,
-    help: 'replay: deliver again from this seq on.',
-  },
-  {
-    key: 'since',
+  }),
+  from: setting(
+    z
+      .string()
+      .regex(/^[1-9]\d{0,14}$/, '--from takes a seq (a whole number, 1 or more)')
+      .optional(),
+    { flag: 'from', env: false, placeholder: 'seq', help: 'replay: deliver again from this seq on.' },
+  ),
+  since: setting(z.string().min(1, '--since must not be empty').optional(), {
     flag: 'since',
-    type: 'string',
-    flagOnly: true,
+    env: false,
+    placeholder: 'time',
     help: 'replay: deliver again from the first change received at or after this time (ISO 8601 or ms).',
-  },
-  {
-    key: 'json',
-    flag: 'json',
-    type: 'boolean',
-    flagOnly: true,
-    default: false,
-    help: 'status: print JSON.',
-  },
-];
-
-const Settings = z.object({
-  db: z.string().min(1),
-  url: httpUrlSetting(
-    '--url',
-    '--url must be the recorder’s base URL, e.g. http://127.0.0.1:8787',
-  ).optional(),
-  apiToken: z.string().optional(),
-  sink: z.string().min(1).optional(),
-  from: z
-    .string()
-    .regex(/^[1-9]\d{0,14}$/, '--from takes a seq (a whole number, 1 or more)')
-    .optional(),
-  since: z.string().min(1).optional(),
-  json: z.boolean(),
+  }),
+  json: setting(z.boolean().default(false), { flag: 'json', env: false, help: 'status: print JSON.' }),
 });
-type RelaySettings = z.infer<typeof Settings>;
+type RelaySettings = z.output<typeof Settings>;
 
 const ACTIONS = ['status', 'replay', 'redrive', 'enable'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -124,7 +96,7 @@ change within a second). With --url it asks a running recorder's API instead (an
 a container), which acts at once.
 
 Options:
-${describeSettings(SPECS)}
+${describeSettings(Settings)}
   --config <file>
       Read "db" from this config file. Default: ./timhook.config.json when present.
 
@@ -139,13 +111,7 @@ Examples:
       throw new UsageError(`say what to do: ${ACTIONS.join(', ')}`);
     }
     // The config file is the recorder's: relay reads its db and accepts the rest.
-    const { values } = resolveSettings(SPECS, rest, process.env, {
-      configFlag: true,
-      alsoInFile: SERVE_CONFIG_FILE,
-    });
-    const parsed = Settings.safeParse(values);
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-    const settings = parsed.data;
+    const { settings } = readSettings(Settings, rest, process.env, { configFile: SERVE_CONFIG_FILE });
     if (action !== 'status' && !settings.sink) throw new UsageError(`relay ${action} needs --sink NAME`);
     const target = action === 'replay' ? readTarget(settings) : null;
     const backend = settings.url

@@ -3,122 +3,73 @@ import { z } from 'zod';
 import { buildCallbackUrl, Commands, communityIdOf, computeSign } from '../../protocol/index.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { httpUrlSetting } from '../http-url.js';
-import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
+import { setting } from '../setting.js';
+import { describeSettings, readSettings } from '../settings.js';
 
-const SPECS: readonly SettingSpec[] = [
-  {
-    key: 'url',
-    flag: 'url',
-    type: 'string',
-    help: 'The callback URL to post to (any receiver, not only timhook); starts with http:// or https://.',
-  },
-  { key: 'sdkAppId', flag: 'sdk-appid', type: 'string', help: 'SdkAppid to put in the URL.' },
-  {
-    key: 'token',
-    flag: 'token',
-    type: 'string',
-    secret: true,
-    help: 'Callback token to sign with (Sign = sha256(token + RequestTime)).',
-  },
-  { key: 'unsigned', flag: 'unsigned', type: 'boolean', default: false, help: 'Send no Sign/RequestTime.' },
-  {
-    key: 'file',
-    flag: 'file',
-    type: 'string',
-    flagOnly: true,
-    help: 'Send this JSON body as is (its CallbackCommand is used). "-" reads standard input.',
-  },
-  {
-    key: 'command',
-    flag: 'command',
-    type: 'string',
-    flagOnly: true,
-    help: 'CallbackCommand. Default: Group.CallbackAfterGroupInfoChanged, or ...TopicInfoChanged with --topic.',
-  },
-  {
-    key: 'group',
-    flag: 'group',
-    type: 'string',
-    flagOnly: true,
-    help: 'GroupId (for a topic: its community; taken from --topic when that is a full topic id).',
-  },
-  { key: 'topic', flag: 'topic', type: 'string', flagOnly: true, help: 'TopicId: send a topic change.' },
-  {
-    key: 'type',
-    flag: 'type',
-    type: 'string',
-    flagOnly: true,
-    help: 'Group Type. Default Public (Community for a topic).',
-  },
-  {
-    key: 'operator',
-    flag: 'operator',
-    type: 'string',
-    flagOnly: true,
-    default: 'admin',
-    help: 'Operator_Account.',
-  },
-  { key: 'name', flag: 'name', type: 'string', flagOnly: true, help: 'New Name.' },
-  { key: 'introduction', flag: 'introduction', type: 'string', flagOnly: true, help: 'New Introduction.' },
-  { key: 'notification', flag: 'notification', type: 'string', flagOnly: true, help: 'New Notification.' },
-  { key: 'faceUrl', flag: 'face-url', type: 'string', flagOnly: true, help: 'New FaceUrl.' },
-  {
-    key: 'custom',
-    flag: 'custom',
-    type: 'list',
-    flagOnly: true,
-    help: 'A custom field, Key=Value (group changes).',
-  },
-  {
-    key: 'eventTime',
-    flag: 'event-time',
-    type: 'string',
-    flagOnly: true,
-    help: 'EventTime in ms; "none" to leave it out. Default: now.',
-  },
-  {
-    key: 'platform',
-    flag: 'platform',
-    type: 'string',
-    flagOnly: true,
-    default: 'RESTAPI',
-    help: 'OptPlatform in the URL.',
-  },
-  {
-    key: 'clientIp',
-    flag: 'client-ip',
-    type: 'string',
-    flagOnly: true,
-    default: '127.0.0.1',
-    help: 'ClientIP in the URL.',
-  },
-];
+/** A text flag of this one run (no variable): `--name New`. */
+const text = (flag: string, help: string) => setting(z.string().optional(), { flag, env: false, help });
 
 const Settings = z.object({
-  url: httpUrlSetting('--url', '--url is required: the callback URL, e.g. http://127.0.0.1:8787/callback'),
-  sdkAppId: z.string({ error: '--sdk-appid is required' }).min(1),
-  token: z.string().optional(),
-  unsigned: z.boolean(),
-  file: z.string().optional(),
-  command: z.string().optional(),
-  group: z.string().optional(),
-  topic: z.string().optional(),
-  type: z.string().optional(),
-  operator: z.string(),
-  name: z.string().optional(),
-  introduction: z.string().optional(),
-  notification: z.string().optional(),
-  faceUrl: z.string().optional(),
-  custom: z.array(z.string().regex(/^[^=]+=/, '--custom takes Key=Value')).optional(),
-  eventTime: z
-    .string()
-    .regex(/^(\d+|none)$/, '--event-time takes milliseconds or "none"')
-    .optional(),
-  platform: z.string(),
-  clientIp: z.string(),
+  url: setting(
+    httpUrlSetting('--url', '--url is required: the callback URL, e.g. http://127.0.0.1:8787/callback'),
+    {
+      flag: 'url',
+      help: 'The callback URL to post to (any receiver, not only timhook); starts with http:// or https://.',
+    },
+  ),
+  sdkAppId: setting(z.string({ error: '--sdk-appid is required' }).min(1, '--sdk-appid is required'), {
+    flag: 'sdk-appid',
+    placeholder: 'id',
+    help: 'SdkAppid to put in the URL.',
+  }),
+  token: setting(z.string().optional(), {
+    flag: 'token',
+    secret: true,
+    help: 'Callback token to sign with (Sign = sha256(token + RequestTime)).',
+  }),
+  unsigned: setting(z.boolean().default(false), { flag: 'unsigned', help: 'Send no Sign/RequestTime.' }),
+  file: text('file', 'Send this JSON body as is (its CallbackCommand is used). "-" reads standard input.'),
+  command: text(
+    'command',
+    'CallbackCommand. Default: Group.CallbackAfterGroupInfoChanged, or ...TopicInfoChanged with --topic.',
+  ),
+  group: text(
+    'group',
+    'GroupId (for a topic: its community; taken from --topic when that is a full topic id).',
+  ),
+  topic: text('topic', 'TopicId: send a topic change.'),
+  type: text('type', 'Group Type. Default Public (Community for a topic).'),
+  operator: setting(z.string().default('admin'), { flag: 'operator', env: false, help: 'Operator_Account.' }),
+  name: text('name', 'New Name.'),
+  introduction: text('introduction', 'New Introduction.'),
+  notification: text('notification', 'New Notification.'),
+  faceUrl: text('face-url', 'New FaceUrl.'),
+  custom: setting(z.array(z.string().regex(/^[^=]+=/, '--custom takes Key=Value')).optional(), {
+    flag: 'custom',
+    env: false,
+    placeholder: 'Key=Value',
+    help: 'A custom field, Key=Value (group changes).',
+  }),
+  eventTime: setting(
+    z
+      .string()
+      .regex(/^(\d+|none)$/, '--event-time takes milliseconds or "none"')
+      .optional(),
+    { flag: 'event-time', env: false, help: 'EventTime in ms; "none" to leave it out. Default: now.' },
+  ),
+  platform: setting(z.string().default('RESTAPI'), {
+    flag: 'platform',
+    env: false,
+    help: 'OptPlatform in the URL.',
+  }),
+  clientIp: setting(z.string().default('127.0.0.1'), {
+    flag: 'client-ip',
+    env: false,
+    help: 'ClientIP in the URL.',
+  }),
 });
 
-type SendSettings = z.infer<typeof Settings>;
+type SendSettings = z.output<typeof Settings>;
 
 /** Builds the body to send from the flags, or reads it from --file. */
 export function buildSendBody(
@@ -173,7 +124,7 @@ ClientIP, OptPlatform, and Sign + a fresh RequestTime), posts the body, and prin
 and the answer. Exit code 0 when the receiver answered ActionStatus OK, 1 otherwise.
 
 Options:
-${describeSettings(SPECS)}
+${describeSettings(Settings)}
 
 Examples:
   timhook send --url http://127.0.0.1:8787/callback --sdk-appid 1400000000 --token secret \\
@@ -181,10 +132,7 @@ Examples:
   timhook send --url https://example.com/im --sdk-appid 1400000000 --token secret --file body.json
 `,
   async run(args) {
-    const { values } = resolveSettings(SPECS, args, process.env);
-    const parsed = Settings.safeParse(values);
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-    const settings = parsed.data;
+    const { settings } = readSettings(Settings, args, process.env);
     if (!settings.token && !settings.unsigned) {
       throw new UsageError(
         '--token is required to sign (or TIMHOOK_TOKEN); pass --unsigned to send without a Sign',

@@ -4,125 +4,97 @@ import { type DeclaredSink, parseSinks, SinkConfigError } from '../../relay/inde
 import { parseHost } from '../../server/host-policy.js';
 import { awaitListening } from '../await-listening.js';
 import { type CliCommand, UsageError } from '../command.js';
-import { parseDuration, REST_SPECS, readRestSettings, type RestSettings } from '../rest-settings.js';
-import {
-  type ConfigFileShape,
-  describeSettings,
-  maskSecrets,
-  resolveSettings,
-  type SettingSpec,
-} from '../settings.js';
+import type { ConfigFileShape } from '../config-file.js';
+import { LOG_LEVEL } from '../log-level.js';
+import { parseDuration, REST_SETTINGS, readRestSettings, type RestSettings } from '../rest-settings.js';
+import { oneOf, setting, wholeNumber } from '../setting.js';
+import { describeSettings, maskSecrets, readSettings } from '../settings.js';
 import { waitForStop } from '../wait-for-stop.js';
 
-const SPECS: readonly SettingSpec[] = [
-  {
-    key: 'sdkAppId',
-    flag: 'sdk-appid',
-    type: 'string',
-    help: "Your app's SDKAppID, digits only (required); callbacks for any other app are refused.",
-  },
-  {
-    key: 'tokens',
+// What `serve` prints at start (the REST settings are shown as one summary instead).
+const RecorderSettings = z.object({
+  sdkAppId: setting(
+    z
+      .string({ error: '--sdk-appid is required: your app’s SDKAppID from the Chat console' })
+      .regex(/^\d{1,20}$/, '--sdk-appid must be the numeric SDKAppID'),
+    {
+      flag: 'sdk-appid',
+      placeholder: 'id',
+      help: "Your app's SDKAppID, digits only (required); callbacks for any other app are refused.",
+    },
+  ),
+  tokens: setting(z.array(z.string().min(1, '--token must not be empty')).default([]), {
     flag: 'token',
-    type: 'list',
     secret: true,
     help: 'The callback token set in the Chat console; must not be empty. Repeat it during rotation; every one is accepted.',
-  },
-  {
-    key: 'insecureNoToken',
+  }),
+  insecureNoToken: setting(z.boolean().default(false), {
     flag: 'insecure-no-token',
-    type: 'boolean',
-    default: false,
     help: 'Accept unsigned callbacks (only for a console with no token set).',
-  },
-  {
-    key: 'host',
+  }),
+  host: setting(z.string().min(1, '--host must not be empty').default('127.0.0.1'), {
     flag: 'host',
-    type: 'string',
-    default: '127.0.0.1',
     help: 'Interface to listen on; 0.0.0.0 for every interface.',
-  },
-  {
-    key: 'port',
+  }),
+  port: setting(wholeNumber('port', 0, 65_535).default(8787), {
     flag: 'port',
-    type: 'string',
-    default: '8787',
     help: 'Port to listen on, 0 to 65535; 0 picks a free one.',
-  },
-  {
-    key: 'path',
+  }),
+  path: setting(z.string().startsWith('/', '--path must start with /').default('/callback'), {
     flag: 'path',
-    type: 'string',
-    default: '/callback',
     help: 'Path of the callback endpoint; starts with / and is not under /api/.',
-  },
-  {
-    key: 'db',
+  }),
+  db: setting(z.string().min(1, '--db must not be empty').default('./data/timhook.db'), {
     flag: 'db',
-    type: 'string',
-    default: './data/timhook.db',
     help: 'The change log: a SQLite file (created with its folder), or a PostgreSQL URL, postgres://user@host:5432/db[?schema=NAME], which several instances can share (the password is best given as PGPASSWORD).',
-  },
-  {
-    key: 'apiToken',
+  }),
+  apiToken: setting(z.string().min(8, '--api-token must be at least 8 characters').optional(), {
     flag: 'api-token',
-    type: 'string',
     secret: true,
     help: 'Require "Authorization: Bearer <token>" on the API, stream, metrics and dashboard; at least 8 characters. Without it they answer this machine only.',
-  },
-  {
-    key: 'publicHosts',
-    flag: 'public-host',
-    type: 'list',
-    help: 'A name (NAME, or NAME:PORT for that port only) the API, stream, metrics and dashboard are reached by, besides localhost, 127.0.0.1 and [::1]; a request with another Host is refused (DNS rebinding). With --api-token and no --public-host, any Host is answered. Environment: a comma list.',
-  },
-  {
-    key: 'maxSkew',
-    flag: 'max-skew',
-    type: 'string',
-    default: '60',
-    help: 'Seconds RequestTime may differ from this clock, either way; a positive number.',
-  },
-  {
-    key: 'durability',
+  }),
+  publicHosts: setting(
+    z
+      .array(
+        z.string().refine((host) => parseHost(host) !== null, '--public-host must be a NAME or NAME:PORT'),
+      )
+      .default([]),
+    {
+      flag: 'public-host',
+      help: 'A name (NAME, or NAME:PORT for that port only) the API, stream, metrics and dashboard are reached by, besides localhost, 127.0.0.1 and [::1]; a request with another Host is refused (DNS rebinding). With --api-token and no --public-host, any Host is answered. Environment: a comma list.',
+    },
+  ),
+  maxSkew: setting(
+    z.coerce.number().positive('--max-skew must be a positive number of seconds').default(60),
+    {
+      flag: 'max-skew',
+      help: 'Seconds RequestTime may differ from this clock, either way; a positive number.',
+    },
+  ),
+  durability: setting(oneOf('durability', ['full', 'normal']).default('full'), {
     flag: 'durability',
-    type: 'string',
-    default: 'full',
     help: 'full: fsync every commit, an OK survives power loss. normal: faster on slow disks, the last commits may be lost on power loss (not on a crash).',
-  },
-  {
-    key: 'maxBody',
-    flag: 'max-body',
-    type: 'string',
-    default: '65536',
-    help: 'Largest callback body, in bytes; a positive whole number.',
-  },
-  ...REST_SPECS,
-];
-
-/** What the config file holds: these settings, and the `sinks` to relay to. */
-export const SERVE_CONFIG_FILE: ConfigFileShape = { specs: SPECS, keys: ['sinks'] };
-
-const Settings = z.object({
-  sdkAppId: z
-    .string({ error: '--sdk-appid is required: your app’s SDKAppID from the Chat console' })
-    .regex(/^\d{1,20}$/, '--sdk-appid must be the numeric SDKAppID'),
-  tokens: z.array(z.string().min(1, '--token must not be empty')).default([]),
-  insecureNoToken: z.boolean(),
-  host: z.string().min(1),
-  port: z.coerce.number().int().min(0).max(65_535, '--port must be 0 to 65535'),
-  path: z.string().startsWith('/', '--path must start with /'),
-  db: z.string().min(1),
-  apiToken: z.string().min(8, '--api-token must be at least 8 characters').optional(),
-  publicHosts: z
-    .array(z.string().refine((host) => parseHost(host) !== null, '--public-host must be a NAME or NAME:PORT'))
-    .default([]),
-  maxSkew: z.coerce.number().positive('--max-skew must be a positive number of seconds'),
-  durability: z.enum(['full', 'normal'], { error: '--durability must be full or normal' }),
-  maxBody: z.coerce.number().int().positive('--max-body must be a positive number of bytes'),
+  }),
+  maxBody: setting(
+    z.coerce.number().int().positive('--max-body must be a positive number of bytes').default(65_536),
+    { flag: 'max-body', help: 'Largest callback body, in bytes; a positive whole number.' },
+  ),
+  ...LOG_LEVEL,
 });
 
-export type ServeSettings = z.infer<typeof Settings> & {
+const Settings = RecorderSettings.extend({
+  ...REST_SETTINGS,
+  reconcileEvery: setting(z.string().optional(), {
+    flag: 'reconcile-every',
+    placeholder: 'duration',
+    help: 'Start a reconciliation pass this often: 6h, 30m, 90s. Default: only when asked (POST /api/reconcile, timhook reconcile).',
+  }),
+});
+
+/** What the config file holds: the recorder's settings, and the `sinks` to relay to. */
+export const SERVE_CONFIG_FILE: ConfigFileShape = { settings: [Settings], keys: ['sinks'] };
+
+export type ServeSettings = z.output<typeof Settings> & {
   sinks: DeclaredSink[];
   rest: RestSettings | null;
   reconcileEveryMs: number | null;
@@ -130,22 +102,17 @@ export type ServeSettings = z.infer<typeof Settings> & {
 
 /** Reads and checks `serve` settings from flags, environment and config file. */
 export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): ServeSettings {
-  const { values, configFile } = resolveSettings(SPECS, args, env, {
-    configFlag: true,
-    alsoInFile: SERVE_CONFIG_FILE,
-  });
-  const parsed = Settings.safeParse(values);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-  if (parsed.data.tokens.length === 0 && !parsed.data.insecureNoToken) {
+  const { settings, configFile } = readSettings(Settings, args, env, { configFile: SERVE_CONFIG_FILE });
+  if (settings.tokens.length === 0 && !settings.insecureNoToken) {
     throw new UsageError(
       'no callback token: pass --token (or TIMHOOK_TOKEN) with the token from the Chat console, or --insecure-no-token if the console has none',
     );
   }
-  const rest = readRestSettings(values);
-  const every = values.reconcileEvery as string | undefined;
+  const rest = readRestSettings(settings);
+  const every = settings.reconcileEvery;
   if (every && !rest) throw new UsageError('--reconcile-every needs the REST settings (--rest-admin, ...)');
   return {
-    ...parsed.data,
+    ...settings,
     sinks: readSinks(configFile, env),
     rest,
     reconcileEveryMs: every ? parseDuration(every, 'reconcile-every') : null,
@@ -174,7 +141,7 @@ Receives Tencent Cloud Chat group/topic profile callbacks at POST <path>, verifi
 the history: JSON API under /api, live stream at /api/stream, metrics at /metrics.
 
 Options (flags > TIMHOOK_* environment > config file > defaults):
-${describeSettings(SPECS)}
+${describeSettings(Settings)}
   --config <file>
       A JSON config file with these settings by name (sdkAppId, host, port, ...); a secret or
       an unknown name in it is refused. Default: ./timhook.config.json when present. Its
@@ -191,7 +158,7 @@ Examples:
     // Loaded here, not above: `timhook relay` reads SERVE_CONFIG_FILE without loading the recorder.
     const { createJsonLogger, createRecorder } = await import('../../server/index.js');
     const { createMirrorSetup } = await import('../mirror-setup.js');
-    const logger = createJsonLogger();
+    const logger = createJsonLogger(undefined, { level: settings.logLevel });
     const recorder = await createRecorder({
       sdkAppId: settings.sdkAppId,
       tokens: settings.tokens,
@@ -225,9 +192,9 @@ Examples:
     await awaitListening(starting, { host: settings.host, port: settings.port, portFlag: '--port' }, () =>
       recorder.stop(),
     );
-    const { sinks, rest, reconcileEveryMs: every, ...plain } = settings;
+    const { sinks, rest, reconcileEveryMs: every } = settings;
     const shown = {
-      ...maskSecrets(SPECS, { ...plain, db: maskUrlPassword(plain.db) }),
+      ...maskSecrets(RecorderSettings, { ...settings, db: maskUrlPassword(settings.db) }),
       rest: rest
         ? { admin: rest.admin, secretKey: '***', target: rest.region ?? rest.baseUrl, every }
         : 'off (callbacks only)',

@@ -2,66 +2,53 @@ import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
 import type { RecordedEvent } from '../../store/index.js';
 import { isOutputClosed, whenOutputCloses } from '../closed-output.js';
-import { type CliCommand, UsageError } from '../command.js';
+import type { CliCommand } from '../command.js';
 import { formatChangeLine } from '../format-change.js';
 import { httpUrlSetting } from '../http-url.js';
-import { describeSettings, resolveSettings, type SettingSpec } from '../settings.js';
-
-const SPECS: readonly SettingSpec[] = [
-  {
-    key: 'url',
-    flag: 'url',
-    type: 'string',
-    default: 'http://127.0.0.1:8787',
-    help: 'The recorder to follow: its base URL, starting with http:// or https://.',
-  },
-  {
-    key: 'apiToken',
-    flag: 'api-token',
-    type: 'string',
-    secret: true,
-    help: 'The recorder’s --api-token, when it has one.',
-  },
-  {
-    key: 'group',
-    flag: 'group',
-    type: 'string',
-    flagOnly: true,
-    help: 'Only this group (or community, with its topics).',
-  },
-  { key: 'topic', flag: 'topic', type: 'string', flagOnly: true, help: 'Only this topic.' },
-  {
-    key: 'operator',
-    flag: 'operator',
-    type: 'string',
-    flagOnly: true,
-    help: 'Only changes by this account.',
-  },
-  {
-    key: 'after',
-    flag: 'after',
-    type: 'string',
-    flagOnly: true,
-    help: 'Replay the log after this seq first (0: everything), then follow.',
-  },
-  {
-    key: 'json',
-    flag: 'json',
-    type: 'boolean',
-    flagOnly: true,
-    default: false,
-    help: 'Print each event as one JSON line.',
-  },
-];
+import { setting } from '../setting.js';
+import { describeSettings, readSettings } from '../settings.js';
 
 const Settings = z.object({
-  url: httpUrlSetting('--url', '--url must be the recorder’s base URL, e.g. http://127.0.0.1:8787'),
-  apiToken: z.string().optional(),
-  group: z.string().optional(),
-  topic: z.string().optional(),
-  operator: z.string().optional(),
-  after: z.string().regex(/^\d+$/, '--after takes a seq (a whole number)').optional(),
-  json: z.boolean(),
+  url: setting(
+    httpUrlSetting('--url', '--url must be the recorder’s base URL, e.g. http://127.0.0.1:8787').default(
+      'http://127.0.0.1:8787',
+    ),
+    { flag: 'url', help: 'The recorder to follow: its base URL, starting with http:// or https://.' },
+  ),
+  apiToken: setting(z.string().optional(), {
+    flag: 'api-token',
+    secret: true,
+    help: 'The recorder’s --api-token, when it has one.',
+  }),
+  group: setting(z.string().optional(), {
+    flag: 'group',
+    env: false,
+    placeholder: 'id',
+    help: 'Only this group (or community, with its topics).',
+  }),
+  topic: setting(z.string().optional(), {
+    flag: 'topic',
+    env: false,
+    placeholder: 'id',
+    help: 'Only this topic.',
+  }),
+  operator: setting(z.string().optional(), {
+    flag: 'operator',
+    env: false,
+    placeholder: 'account',
+    help: 'Only changes by this account.',
+  }),
+  after: setting(z.string().regex(/^\d+$/, '--after takes a seq (a whole number)').optional(), {
+    flag: 'after',
+    env: false,
+    placeholder: 'seq',
+    help: 'Replay the log after this seq first (0: everything), then follow.',
+  }),
+  json: setting(z.boolean().default(false), {
+    flag: 'json',
+    env: false,
+    help: 'Print each event as one JSON line.',
+  }),
 });
 
 export const command: CliCommand = {
@@ -73,13 +60,10 @@ disconnect it reconnects and resumes after the last change it printed, so nothin
 printed twice. Ctrl-C stops.
 
 Options:
-${describeSettings(SPECS)}
+${describeSettings(Settings)}
 `,
   async run(args) {
-    const { values } = resolveSettings(SPECS, args, process.env);
-    const parsed = Settings.safeParse(values);
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('\n'));
-    const settings = parsed.data;
+    const { settings } = readSettings(Settings, args, process.env);
     const stream = new URL('/api/stream', settings.url);
     if (settings.group) stream.searchParams.set('groupId', settings.group);
     if (settings.topic) stream.searchParams.set('topicId', settings.topic);
