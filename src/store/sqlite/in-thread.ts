@@ -1,5 +1,5 @@
 import type { ChangeLog } from '../change-log.js';
-import { createSqliteAppend, toAppendResults } from './append.js';
+import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase, type SqliteOptions } from './database.js';
 import { createSqliteReader } from './reader.js';
 
@@ -17,7 +17,7 @@ export function openSqliteChangeLog(options: SqliteOptions): ChangeLog {
   return {
     ...createSqliteReader(db),
     async append(entries) {
-      return toAppendResults(entries, append(entries));
+      return append(entries);
     },
     // One writer per file: nothing else appends, so there is nothing to hear.
     watch: () => () => {},
