@@ -7,8 +7,9 @@ export type { Durability, SqliteOptions } from './database.js';
 
 /**
  * Opens (creating and migrating as needed) a change log in one SQLite file, on one connection in
- * this thread. `timhook serve` uses {@link openThreadedSqliteChangeLog} instead, which commits on
- * a worker thread; this one suits tools, tests and `:memory:`.
+ * this thread, each commit fsynced before `append` returns. `timhook serve` uses
+ * {@link openThreadedSqliteChangeLog} instead, which fsyncs beside the event loop and checkpoints on
+ * a thread; this one suits tools, tests and `:memory:`.
  */
 export function openSqliteChangeLog(options: SqliteOptions): ChangeLog {
   const db = openSqliteDatabase(options);

@@ -29,7 +29,7 @@ export interface SqliteReaderOptions {
   visibleThrough?: () => number;
 }
 
-/** Prepares the log's reads on `db` (a connection of its own when the writes run on a worker thread). */
+/** Prepares the log's reads on `db`. */
 export function createSqliteReader(db: Database.Database, options: SqliteReaderOptions = {}): SqliteReader {
   const { visibleThrough } = options;
   const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
