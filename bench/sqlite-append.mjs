@@ -1,10 +1,11 @@
 // `npm run bench:append`: the cost of the SQLite append transaction alone, per event, against a
-// plain insert of the same callbacks in one run. No HTTP, no threads, no fsync (synchronous=NORMAL,
-// checkpoints off): what the writer thread spends per event, and how many WAL pages it writes.
+// plain insert of the same callbacks in one run. No HTTP, no fsync (synchronous=NORMAL, checkpoints
+// off): what the recorder's event loop spends per event in the transaction, and how many WAL pages
+// it writes.
 //   (1) baseline: one INSERT per event of its body and dedupe key into a table with a unique key,
 //       in one transaction per batch — a log with no projection, no diff, no history index;
 //   (2) timhook: `createSqliteAppend`, the recorder's transaction (log row, dedupe key, field
-//       index, profile merge and diff).
+//       index, profile merge and diff) and the event's API JSON.
 // Same entries for both (the recorder benchmark's bodies through `toLogEntry`); alternating
 // rounds; medians.
 //

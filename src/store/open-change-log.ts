@@ -21,8 +21,8 @@ export interface OpenChangeLogOptions {
   /** SQLite only (PostgreSQL's is the server's `synchronous_commit`). */
   durability?: Durability;
   /**
-   * SQLite only: commit on a worker thread (default), as a recorder should; false for a tool that
-   * appends little and exits.
+   * SQLite only: fsync the WAL beside the event loop and checkpoint on a thread (default), as a
+   * recorder should; false for a tool that appends little and exits.
    */
   writerThread?: boolean;
 }

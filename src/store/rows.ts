@@ -136,6 +136,54 @@ export function renderEvent(
   };
 }
 
+/**
+ * An event as its columns hold it, JSON in text: what {@link joinEventJson} renders without parsing.
+ * `rawInline`: the body is one line of JSON (an object or an array), spliced into the event as it is.
+ */
+export interface EventParts {
+  seq: number;
+  receivedAt: number;
+  eventTime: number | null;
+  command: string;
+  kind: 'group' | 'topic';
+  sdkAppId: string;
+  groupId: string | null;
+  topicId: string | null;
+  groupType: string | null;
+  operator: string | null;
+  optPlatform: string | null;
+  clientIp: string | null;
+  changes: string;
+  diff: string;
+  superseded: string | null;
+  raw: string;
+  rawInline: boolean;
+}
+
+/**
+ * The event's API JSON, joined from its parts: the same text as `JSON.stringify` of the
+ * {@link RecordedEvent} (same keys, same order), the stored JSON columns and body copied in as they
+ * are. A body that is not inline is parsed and rendered as `JSON.stringify` renders it.
+ */
+export function joinEventJson(p: EventParts): string {
+  const q = JSON.stringify;
+  const superseded = p.superseded === null ? '' : `,"superseded":${p.superseded}`;
+  const raw = p.rawInline ? p.raw.trim() : q(parseRaw(p.raw));
+  return (
+    `{"seq":${p.seq},"receivedAt":${p.receivedAt},"eventTime":${q(p.eventTime)},"command":${q(p.command)}` +
+    `,"kind":${q(p.kind)},"sdkAppId":${q(p.sdkAppId)},"groupId":${q(p.groupId)},"topicId":${q(p.topicId)}` +
+    `,"groupType":${q(p.groupType)},"operator":${q(p.operator)},"optPlatform":${q(p.optPlatform)}` +
+    `,"clientIp":${q(p.clientIp)},"changes":${p.changes},"diff":${p.diff}${superseded},"raw":${raw}}`
+  );
+}
+
+/** True when `rawBody` can be spliced into an event's JSON as it is: one line, a JSON object or array. */
+export function isInlineBody(rawBody: string): boolean {
+  if (/[\r\n]/.test(rawBody)) return false;
+  const value = parseRaw(rawBody);
+  return typeof value === 'object' && value !== null;
+}
+
 /** Reads a profiles row. */
 export function toProfileView(row: ProfileRow): ProfileView {
   return {

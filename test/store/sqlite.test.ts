@@ -9,6 +9,7 @@ import {
   openSqliteChangeLog,
   openThreadedSqliteChangeLog,
 } from '../../src/store/index.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { describeChangeLogContract } from './change-log-contract.js';
 import { C1, G1, G2, groupChanged, seedEntry, T0, T1, T2, topicCreated, topicsDestroyed } from './entries.js';
 
@@ -132,14 +133,19 @@ describe('the SQLite change log', () => {
   });
 
   it('indexes the destroys of several topics logged before version 6, so each topic’s history shows them', async () => {
-    const path = join(dir, 'v5.db');
-    const first = openLog(path);
+    // A log as this version writes it, copied into a file at schema version 5.
+    const current = join(dir, 'current.db');
+    const first = openLog(current);
     const [destroyed] = await first.append([await topicsDestroyed(C1, [T1, T2])]);
     await first.close();
+    const path = join(dir, 'v5.db');
     const db = new Database(path);
-    db.exec('DROP INDEX events_topic_destroys');
-    db.exec('DROP TABLE mirror_state');
+    for (const sql of SQLITE_MIGRATIONS.slice(0, 5)) db.exec(sql);
     db.pragma('user_version = 5');
+    db.exec(`ATTACH '${current}' AS cur`);
+    db.exec(`INSERT INTO events SELECT seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id,
+      group_type, operator, opt_platform, client_ip, changes, diff, superseded, raw, dedupe_key, NULL FROM cur.events`);
+    db.exec('DETACH cur');
     db.close();
     const second = openLog(path);
     expect((await second.listEvents({ limit: 10, topicId: T2 })).events.map((event) => event.seq)).toEqual([

@@ -1,40 +1,36 @@
 import type Database from 'better-sqlite3';
-import type { FieldDiff } from '../../protocol/index.js';
 import type { AppendResult, LogEntry, ProfileView, RecordedEvent } from '../change-log.js';
-import { toFieldNames, toNameKey } from '../event-filter.js';
+import { toNameKey } from '../event-filter.js';
 import { projectEntry } from '../project-entry.js';
-import {
-  joinRendered,
-  type ProfileRow,
-  recordedFromEntry,
-  renderedFromEntry,
-  renderEvent,
-  renderHead,
-  toProfileView,
-} from '../rows.js';
+import { isInlineBody, joinEventJson, type ProfileRow, recordedFromEntry, toProfileView } from '../rows.js';
 import { PROFILE_COLUMNS } from './columns.js';
+import { toDedupeHash } from './dedupe-hash.js';
 import { createProfileCache } from './profile-cache.js';
-
-/**
- * What the append transaction gives back for one entry: only what the caller cannot compute from
- * the entry itself, so that it crosses a thread cheaply (see sqlite/threaded.ts).
- */
-export type AppendOutcome =
-  | { seq: number; duplicate: true }
-  | { seq: number; duplicate: false; diff: FieldDiff[]; superseded: string[]; head: string | null };
 
 /**
  * Prepares the append transaction on `db`: one transaction per batch, holding the log rows, their
  * dedupe keys, the field index and the profile projection, so that history and current state
- * never disagree (DESIGN.md "How data flows").
+ * never disagree (DESIGN.md "How data flows"). Each event's API JSON is joined from the text its
+ * columns get, never parsed back.
  */
-export function createSqliteAppend(db: Database.Database): (entries: readonly LogEntry[]) => AppendOutcome[] {
-  const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
-  const findDuplicate = db.prepare<[string], { seq: number }>('SELECT seq FROM events WHERE dedupe_key = ?');
+export function createSqliteAppend(db: Database.Database): (entries: readonly LogEntry[]) => AppendResult[] {
+  const lastSeqStmt = db.prepare<[], number | null>('SELECT max(seq) FROM events').pluck();
+  const findDuplicate = db
+    .prepare<[number, string], number>('SELECT seq FROM events WHERE dedupe_hash = ? AND dedupe_key = ?')
+    .pluck();
   const insertEvent = db.prepare(
     `INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type,
-       operator, opt_platform, client_ip, changes, diff, superseded, raw, dedupe_key, head)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       operator, opt_platform, client_ip, changes, diff, superseded, raw, raw_inline, dedupe_key, dedupe_hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // The field index of a batch, from its rows' `changes`, in SQLite: one statement per batch.
+  const indexFields = db.prepare<[number, number, number, number]>(
+    `INSERT INTO event_fields (seq, field)
+       SELECT e.seq, j.key FROM events e, json_each(e.changes) j
+         WHERE e.seq BETWEEN ? AND ? AND j.key <> 'customFields'
+       UNION ALL
+       SELECT e.seq, 'customFields.' || j.key FROM events e, json_each(e.changes, '$.customFields') j
+         WHERE e.seq BETWEEN ? AND ?`,
   );
   const selectProfile = db.prepare<[string, string], ProfileRow>(
     `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ? AND id = ?`,
@@ -47,7 +43,6 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
        last_operator = excluded.last_operator, change_count = excluded.change_count,
        name_key = excluded.name_key`,
   );
-  const insertFields = createFieldsInsert(db);
   const profiles = createProfileCache(db);
   function loadProfile(kind: 'group' | 'topic', id: string): ProfileView | null {
     const held = profiles.get(kind, id);
@@ -56,65 +51,91 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
     return row ? toProfileView(row) : null;
   }
 
+  function writeProfile(row: ProfileView): void {
+    profiles.set(row);
+    upsertProfile.run(
+      row.kind,
+      row.id,
+      row.groupId,
+      row.groupType,
+      JSON.stringify(row.fields),
+      row.createdAt,
+      row.destroyedAt,
+      row.firstSeq,
+      row.lastSeq,
+      row.lastChangedAt,
+      row.lastOperator,
+      row.changeCount,
+      toNameKey(row),
+    );
+  }
+
+  /** Logs one fresh entry as `seq`: its row, its projection; returns its result. */
+  function appendOne(entry: LogEntry, seq: number, dedupeHash: number): AppendResult {
+    const projection = projectEntry(entry, seq, loadProfile);
+    const changes = JSON.stringify(entry.changes);
+    const diff = JSON.stringify(projection.diff);
+    const superseded = projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null;
+    const rawInline = isInlineBody(entry.rawBody);
+    insertEvent.run(
+      seq,
+      entry.receivedAt,
+      entry.eventTime,
+      entry.command,
+      entry.kind,
+      entry.sdkAppId,
+      entry.groupId,
+      entry.topicId,
+      entry.groupType,
+      entry.operator,
+      entry.optPlatform,
+      entry.clientIp,
+      changes,
+      diff,
+      superseded,
+      entry.rawBody,
+      rawInline ? 1 : 0,
+      entry.dedupeKey,
+      dedupeHash,
+    );
+    for (const row of projection.writes) writeProfile(row);
+    const json = joinEventJson({ ...entry, seq, changes, diff, superseded, raw: entry.rawBody, rawInline });
+    let event: RecordedEvent | undefined;
+    return {
+      seq,
+      duplicate: false,
+      rendered: {
+        seq,
+        receivedAt: entry.receivedAt,
+        command: entry.command,
+        kind: entry.kind,
+        groupId: entry.groupId,
+        topicId: entry.topicId,
+        json,
+        raw: entry.rawBody,
+      },
+      // Built when first read: the recorder sends the rendered JSON and seldom needs the object.
+      get event() {
+        event ??= recordedFromEntry(entry, seq, projection.diff, projection.superseded);
+        return event;
+      },
+    };
+  }
+
   // IMMEDIATE: take the write lock at BEGIN, so max(seq) read below cannot be raced by another
   // process sharing the file.
-  const appendBatch = db.transaction((entries: readonly LogEntry[]): AppendOutcome[] => {
+  const appendBatch = db.transaction((entries: readonly LogEntry[]): AppendResult[] => {
     profiles.check();
-    let next = (lastSeqStmt.get()?.seq ?? 0) + 1;
-    const results: AppendOutcome[] = [];
-    const fields: Array<number | string> = [];
+    const first = (lastSeqStmt.get() ?? 0) + 1;
+    let next = first;
+    const results: AppendResult[] = [];
     for (const entry of entries) {
-      const existing = findDuplicate.get(entry.dedupeKey);
-      if (existing) {
-        results.push({ seq: existing.seq, duplicate: true });
-        continue;
-      }
-      const seq = next++;
-      const projection = projectEntry(entry, seq, loadProfile);
-      const event = recordedFromEntry(entry, seq, projection.diff, projection.superseded);
-      const head = renderHead(event, entry.rawBody);
-      insertEvent.run(
-        seq,
-        entry.receivedAt,
-        entry.eventTime,
-        entry.command,
-        entry.kind,
-        entry.sdkAppId,
-        entry.groupId,
-        entry.topicId,
-        entry.groupType,
-        entry.operator,
-        entry.optPlatform,
-        entry.clientIp,
-        JSON.stringify(entry.changes),
-        JSON.stringify(projection.diff),
-        projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
-        entry.rawBody,
-        entry.dedupeKey,
-        head,
-      );
-      for (const field of toFieldNames(entry.changes)) fields.push(seq, field);
-      for (const row of projection.writes) {
-        profiles.set(row);
-        upsertProfile.run(
-          row.kind,
-          row.id,
-          row.groupId,
-          row.groupType,
-          JSON.stringify(row.fields),
-          row.createdAt,
-          row.destroyedAt,
-          row.firstSeq,
-          row.lastSeq,
-          row.lastChangedAt,
-          row.lastOperator,
-          row.changeCount,
-          toNameKey(row),
-        );
-      }
-      results.push({ seq, duplicate: false, diff: projection.diff, superseded: projection.superseded, head });
+      const dedupeHash = toDedupeHash(entry.dedupeKey);
+      const existing = findDuplicate.get(dedupeHash, entry.dedupeKey);
+      if (existing !== undefined) results.push({ seq: existing, duplicate: true });
+      else results.push(appendOne(entry, next++, dedupeHash));
     }
-    insertFields(fields);
+    if (next > first) indexFields.run(first, next - 1, first, next - 1);
     return results;
   });
 
@@ -128,54 +149,4 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
       throw error;
     }
   };
-}
-
-/** Rows per statement of the field index's insert: one statement per 32 rows costs far less than 32. */
-const FIELD_ROWS = 32;
-
-/**
- * Prepares the insert of the field index (`seq, field` pairs, flat): 32 rows per statement, the
- * rest one by one.
- */
-function createFieldsInsert(db: Database.Database): (pairs: ReadonlyArray<number | string>) => void {
-  const sql = (rows: number) =>
-    `INSERT INTO event_fields (seq, field) VALUES ${Array.from({ length: rows }, () => '(?, ?)').join(', ')}`;
-  const many = db.prepare(sql(FIELD_ROWS));
-  const one = db.prepare(sql(1));
-  return (pairs) => {
-    let i = 0;
-    for (; i + 2 * FIELD_ROWS <= pairs.length; i += 2 * FIELD_ROWS)
-      many.run(pairs.slice(i, i + 2 * FIELD_ROWS));
-    for (; i < pairs.length; i += 2) one.run(pairs[i], pairs[i + 1]);
-  };
-}
-
-/**
- * The results of an append, from its entries and the transaction's outcomes. Each `event` is
- * built when first read: the recorder sends the rendered JSON and seldom needs the object.
- */
-export function toAppendResults(
-  entries: readonly LogEntry[],
-  outcomes: readonly AppendOutcome[],
-): AppendResult[] {
-  return outcomes.map((outcome, i) => {
-    if (outcome.duplicate) return outcome;
-    const entry = entries[i]!;
-    const { seq, diff, superseded, head } = outcome;
-    if (head === null) {
-      const event = recordedFromEntry(entry, seq, diff, superseded);
-      return { seq, duplicate: false, event, rendered: renderEvent(event, entry.rawBody, null) };
-    }
-    const rendered = renderedFromEntry(entry, seq, joinRendered(head, entry.rawBody));
-    let event: RecordedEvent | undefined;
-    return {
-      seq,
-      duplicate: false,
-      rendered,
-      get event() {
-        event ??= recordedFromEntry(entry, seq, diff, superseded);
-        return event;
-      },
-    };
-  });
 }

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseSettingError } from '../database-setting-error.js';
-import { SQLITE_MIGRATIONS } from './migrations.js';
 import { checkSqlitePath } from './path.js';
+import { migrateSqlite } from './side-connection.js';
 
 /** How hard a commit waits for the disk. */
 export type Durability = 'full' | 'normal';
@@ -42,21 +42,6 @@ export function openSqliteDatabase(options: SqliteOptions): Database.Database {
   db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  migrate(db);
+  migrateSqlite(db);
   return db;
-}
-
-function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SQLITE_MIGRATIONS.length) {
-    throw new Error(
-      `the database is at schema version ${current}, newer than this timhook knows (${SQLITE_MIGRATIONS.length}): upgrade timhook`,
-    );
-  }
-  db.transaction(() => {
-    for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
-      db.exec(SQLITE_MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
-    }
-  }).immediate();
 }

@@ -1,6 +1,6 @@
 import type { StoreFault } from '../store-health.js';
 
-/** The code the writer thread answers when the database file is no longer the one it opened. */
+/** The code an append fails with when the database file is no longer the one it opened. */
 export const FILE_GONE_CODE = 'TIMHOOK_FILE_GONE';
 
 /**

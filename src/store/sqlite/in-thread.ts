@@ -1,5 +1,5 @@
 import type { ChangeLog } from '../change-log.js';
-import { createSqliteAppend, toAppendResults } from './append.js';
+import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase, type SqliteOptions } from './database.js';
 import { createSqliteReader } from './reader.js';
 
@@ -7,8 +7,9 @@ export type { Durability, SqliteOptions } from './database.js';
 
 /**
  * Opens (creating and migrating as needed) a change log in one SQLite file, on one connection in
- * this thread. `timhook serve` uses {@link openThreadedSqliteChangeLog} instead, which commits on
- * a worker thread; this one suits tools, tests and `:memory:`.
+ * this thread, each commit fsynced before `append` returns. `timhook serve` uses
+ * {@link openThreadedSqliteChangeLog} instead, which fsyncs beside the event loop and checkpoints on
+ * a thread; this one suits tools, tests and `:memory:`.
  */
 export function openSqliteChangeLog(options: SqliteOptions): ChangeLog {
   const db = openSqliteDatabase(options);
@@ -17,7 +18,7 @@ export function openSqliteChangeLog(options: SqliteOptions): ChangeLog {
   return {
     ...createSqliteReader(db),
     async append(entries) {
-      return toAppendResults(entries, append(entries));
+      return append(entries);
     },
     // One writer per file: nothing else appends, so there is nothing to hear.
     watch: () => () => {},

@@ -8,12 +8,11 @@ import type {
   ProfileView,
   RateBucket,
   RateQuery,
-  RenderedEvent,
   RenderedPage,
 } from '../change-log.js';
 import { buildEventFilter, type SqlFilter } from '../event-filter.js';
-import { joinRendered, type ProfileRow, renderEvent, toProfileView, toRecordedEvent } from '../rows.js';
-import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow } from './columns.js';
+import { type ProfileRow, toProfileView, toRecordedEvent } from '../rows.js';
+import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow, toRenderedEvent } from './columns.js';
 import { buildTopicDestroysFilter, listsTopic, mergeBySeq } from '../topic-destroys.js';
 
 /** The reading half of the SQLite change log: every method but `append`, `watch` and `close`. */
@@ -30,7 +29,7 @@ export interface SqliteReaderOptions {
   visibleThrough?: () => number;
 }
 
-/** Prepares the log's reads on `db` (a connection of its own when the writes run on a worker thread). */
+/** Prepares the log's reads on `db`. */
 export function createSqliteReader(db: Database.Database, options: SqliteReaderOptions = {}): SqliteReader {
   const { visibleThrough } = options;
   const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
@@ -96,29 +95,6 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
     return mergeBySeq(rows, found, (row) => row[0] as number, filter.order, query.limit + 1);
   }
 
-  /** A RENDERED_COLUMNS row; one logged before the `head` column is rendered from its columns. */
-  function toRendered(v: unknown[]): RenderedEvent {
-    const head = v[6] as string | null;
-    if (head === null) {
-      const event = toRecordedEvent(
-        toEventRow(
-          cached(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = ?`).raw(true).get(v[0]) as unknown[],
-        ),
-      );
-      return renderEvent(event, v[7] as string, null);
-    }
-    return {
-      seq: v[0] as number,
-      receivedAt: v[1] as number,
-      command: v[2] as string,
-      kind: v[3] as RenderedEvent['kind'],
-      groupId: v[4] as string | null,
-      topicId: v[5] as string | null,
-      json: joinRendered(head, v[7] as string),
-      raw: v[7] as string,
-    };
-  }
-
   return {
     async listEvents(query: EventQuery): Promise<EventPage> {
       const rows = selectEvents(EVENT_COLUMNS, query);
@@ -131,15 +107,17 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
     async listRendered(query: EventQuery): Promise<RenderedPage> {
       const rows = selectEvents(RENDERED_COLUMNS, query);
       const more = rows.length > query.limit;
-      const events = (more ? rows.slice(0, query.limit) : rows).map(toRendered);
+      const events = (more ? rows.slice(0, query.limit) : rows).map(toRenderedEvent);
       return { events, next: more ? events[events.length - 1]!.seq : null };
     },
     async getProfile(kind, id) {
       return loadProfile(kind, id);
     },
     async listProfiles(query): Promise<ProfilePage> {
-      const params: unknown[] = [query.kind];
-      let where = 'kind = ?';
+      // The kind as a constant: the index of a community's topics (profiles_topics) holds topics only,
+      // and serves a query that states it.
+      const params: unknown[] = [];
+      let where = query.kind === 'topic' ? "kind = 'topic'" : "kind = 'group'";
       if (query.groupId !== undefined) {
         where += ' AND group_id = ?';
         params.push(query.groupId);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { registerDedupeHash } from './dedupe-hash.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /**
@@ -32,6 +33,7 @@ export function migrateSqlite(db: Database.Database): void {
     );
   }
   if (version() === known) return;
+  registerDedupeHash(db);
   db.transaction(() => {
     for (let at = version(); at < known; at++) {
       db.exec(SQLITE_MIGRATIONS[at]!);

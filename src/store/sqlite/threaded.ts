@@ -1,10 +1,11 @@
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { statSync } from 'node:fs';
 import type { AppendResult, ChangeLog, LogEntry, PendingAppend } from '../change-log.js';
 import { watchFreeSpace } from './free-space.js';
-import { type AppendOutcome, toAppendResults } from './append.js';
+import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase, type SqliteOptions } from './database.js';
-import { classifySqliteError } from './faults.js';
+import { classifySqliteError, FILE_GONE_CODE } from './faults.js';
 import { createSqliteReader } from './reader.js';
 import { openSqliteChangeLog } from './in-thread.js';
 import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './worker.js';
@@ -12,35 +13,26 @@ import { createStoreHealth } from '../store-health.js';
 import { openWalSync } from './wal-sync.js';
 
 /**
- * The writer thread's script. Under vitest this module runs from `src/` as TypeScript, which a
+ * The checkpointer's script. Under vitest this module runs from `src/` as TypeScript, which a
  * worker cannot load on Node 20: the tests use the built file (`npm test` builds first).
  */
-function writerUrl(): URL {
+function checkpointerUrl(): URL {
   const here = import.meta.url;
   return here.endsWith('.ts')
     ? new URL('../../../dist/store/sqlite/worker.js', here)
     : new URL('./worker.js', here);
 }
 
-interface Pending {
-  entries: readonly LogEntry[];
-  written: () => void;
-  resolve: (results: AppendResult[]) => void;
-  reject: (error: Error) => void;
-}
-
 /**
- * Opens the change log in one SQLite file, committing on a worker thread: the append transaction
- * and the WAL checkpoints no longer stop the event loop that answers callbacks (issue 3: p99 under
- * 25 ms). Reads run here, on a connection of their own (WAL readers never wait for the writer). A
- * writer thread that dies fails the appends in flight, and the next append starts a new one.
- * `:memory:` cannot be shared by two threads: it opens in this thread.
- *
- * With `durability: 'full'` the writer commits without fsync and this thread fsyncs the WAL after
- * each commit, while the writer commits the next batch (`beginAppend`): an append resolves only
- * once its commit is on disk, as with `synchronous = FULL`, but the disk's wait no longer holds
- * the writer, and one fsync covers every batch written before it. Reads show events up to the
- * last durable one.
+ * Opens the change log in one SQLite file, as `timhook serve` does. The append transaction runs in
+ * this thread, on the connection the reads use: an event crosses no thread, and a batch of a few
+ * hundred costs the event loop about a millisecond. With `durability: 'full'` the transaction
+ * commits without fsync and the WAL is fsynced beside the event loop (sqlite/wal-sync.ts, on
+ * libuv's pool): an append resolves only once its commit is on disk, as with `synchronous = FULL`,
+ * while the next batch is committed meanwhile, and one fsync covers every batch written before it.
+ * Reads show events up to the last durable one. The WAL is copied into the file by a checkpointer
+ * on a thread of its own, so that no commit waits for a checkpoint. `:memory:` has no file to
+ * share: it opens as {@link openSqliteChangeLog}.
  *
  * A full disk, an I/O error or a database file deleted while open becomes a fault of `health`, and
  * the appends are refused with a `StoreUnavailableError` (sqlite/faults.ts says which lasts).
@@ -48,44 +40,29 @@ interface Pending {
 export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promise<ChangeLog> {
   if (options.path === ':memory:') return openSqliteChangeLog(options);
   const deferSync = options.durability !== 'normal';
-  let writer = await startThread({ role: 'writer', options, deferSync });
-  let checkpointer: Worker | null = null;
   const db = openSqliteDatabase(options);
+  // A safety net only: the checkpointer keeps the WAL far below this unless it has stopped.
+  db.pragma('wal_autocheckpoint = 20000');
+  db.pragma('journal_size_limit = 67108864');
+  if (deferSync) db.pragma('synchronous = NORMAL');
+  const appendBatch = createSqliteAppend(db);
+  const opened = statSync(options.path);
   const walSync = deferSync ? openWalSync(`${options.path}-wal`) : null;
   let durable = (db.prepare('SELECT max(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
   const reader = createSqliteReader(db, deferSync ? { visibleThrough: () => durable } : {});
   const health = createStoreHealth();
   const space = watchFreeSpace(dirname(options.path), health);
-  const pending = new Map<number, Pending>();
-  let nextId = 1;
-  let dead: Error | null = null;
+  let checkpointer: Worker | null = null;
   let closed = false;
   let restarting: Promise<void> | null = null;
   await startCheckpointer();
 
-  /** Answers a committed batch once it is durable; results settle in commit order (sqlite/wal-sync.ts). */
-  function settle(waiting: Pending, outcomes: AppendOutcome[]): void {
-    if (!walSync) {
-      health.recover();
-      waiting.resolve(toAppendResults(waiting.entries, outcomes));
-      return;
-    }
-    walSync.sync().then(
-      () => {
-        for (const outcome of outcomes) durable = Math.max(durable, outcome.seq);
-        health.recover();
-        waiting.resolve(toAppendResults(waiting.entries, outcomes));
-      },
-      (error: unknown) => waiting.reject(health.fail('io_error', error, { lasting: true })),
-    );
-  }
-
   /**
-   * Copies the WAL into the file beside the writer. One that stops is started again at the next
-   * append: meanwhile the writer's own checkpoints keep the WAL bounded.
+   * Copies the WAL into the file beside the appends. One that stops is started again at the next
+   * append: meanwhile SQLite's own checkpoints keep the WAL bounded.
    */
   async function startCheckpointer(): Promise<void> {
-    const worker = await startThread({ role: 'checkpointer', options });
+    const worker = await startCheckpointerThread(options);
     checkpointer = worker;
     worker.unref();
     worker.on('message', (reply: WriterReply) => {
@@ -111,10 +88,9 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
       });
   }
 
-  /** The writer's error, as the append's callers see it: a store fault, or the error as it came. */
-  function toAppendError(reply: ErrorReply): Error {
-    const error = toError(reply);
-    const fault = classifySqliteError(reply);
+  /** The transaction's error, as the append's callers see it: a store fault, or the error as it came. */
+  function toAppendError(error: unknown): unknown {
+    const fault = classifySqliteError(error);
     if (!fault) return error;
     if (fault.fault === 'disk_full') space.filled();
     return health.fail(fault.fault, error, fault);
@@ -132,64 +108,59 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
     if (!(await space.hasRoom())) throw refusal;
   }
 
-  function attach(worker: Worker): void {
-    worker.unref();
-    worker.on('message', (reply: WriterReply) => {
-      if (!('id' in reply)) return;
-      const waiting = pending.get(reply.id);
-      if (!waiting) return;
-      pending.delete(reply.id);
-      if (pending.size === 0) worker.unref();
-      waiting.written();
-      if ('outcomes' in reply) settle(waiting, reply.outcomes);
-      else waiting.reject(toAppendError(reply.error));
-    });
-    const fail = (error: Error) => {
-      if (worker !== writer) return;
-      dead = error;
-      for (const waiting of pending.values()) {
-        waiting.written();
-        waiting.reject(error);
-      }
-      pending.clear();
-    };
-    worker.on('error', (error) =>
-      fail(new Error(`the SQLite writer thread failed: ${error.message}`, { cause: error })),
-    );
-    worker.on('exit', (code) => {
-      if (!closed) fail(new Error(`the SQLite writer thread stopped (exit code ${code})`));
-    });
-  }
-  attach(writer);
-
-  async function send(entries: readonly LogEntry[], written: () => void): Promise<AppendResult[]> {
+  /**
+   * Commits `entries` now, in this turn of the event loop. A file deleted (or replaced) while open
+   * takes commits that the next start will never see: that commit is answered as an error.
+   */
+  function commit(entries: readonly LogEntry[]): AppendResult[] {
     if (closed) throw new Error('the change log is closed');
-    if (health.refusal()) await checkHealth();
-    restartCheckpointer();
-    if (dead) {
-      dead = null;
-      writer = await startThread({ role: 'writer', options, deferSync });
-      attach(writer);
+    let results: AppendResult[];
+    try {
+      results = appendBatch(entries);
+      const now = statSync(options.path, { throwIfNoEntry: false });
+      if (!now || now.ino !== opened.ino || now.dev !== opened.dev) {
+        throw Object.assign(
+          new Error(`the database file ${options.path} was deleted or replaced while open`),
+          {
+            code: FILE_GONE_CODE,
+          },
+        );
+      }
+    } catch (error) {
+      throw toAppendError(error);
     }
-    const id = nextId++;
-    const worker = writer;
-    return new Promise<AppendResult[]>((resolve, reject) => {
-      pending.set(id, { entries, written, resolve, reject });
-      if (pending.size === 1) worker.ref();
-      worker.postMessage({ id, entries } satisfies WriterRequest);
-    });
+    return results;
+  }
+
+  /** Resolves once the commit of `results` is durable; results settle in commit order (sqlite/wal-sync.ts). */
+  async function makeDurable(results: AppendResult[]): Promise<AppendResult[]> {
+    if (walSync) {
+      try {
+        await walSync.sync();
+      } catch (error) {
+        throw health.fail('io_error', error, { lasting: true });
+      }
+      for (const result of results) durable = Math.max(durable, result.seq);
+    }
+    health.recover();
+    return results;
   }
 
   function beginAppend(entries: readonly LogEntry[]): PendingAppend {
     if (entries.length === 0) return { written: Promise.resolve(), results: Promise.resolve([]) };
-    let written!: () => void;
-    const writtenPromise = new Promise<void>((resolve) => {
-      written = resolve;
-    });
-    const results = send(entries, written);
-    // A refusal before the writer saw the batch (closed, no thread) frees the next one too.
-    results.catch(written);
-    return { written: writtenPromise, results };
+    restartCheckpointer();
+    if (health.refusal()) {
+      // Tried again once the fault may have cleared (a disk with room again).
+      const results = checkHealth().then(() => makeDurable(commit(entries)));
+      return { written: results.then(noop, noop), results };
+    }
+    let results: Promise<AppendResult[]>;
+    try {
+      results = makeDurable(commit(entries));
+    } catch (error) {
+      results = Promise.reject(error);
+    }
+    return { written: Promise.resolve(), results };
   }
 
   return {
@@ -204,15 +175,13 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
       closed = true;
       space.stop();
       await restarting;
-      await Promise.all([
-        dead ? null : stopThread(writer),
-        checkpointer ? stopThread(checkpointer) : null,
-        walSync?.close(),
-      ]);
+      await Promise.all([checkpointer ? stopThread(checkpointer) : null, walSync?.close()]);
       db.close();
     },
   };
 }
+
+function noop(): void {}
 
 function toError(reply: ErrorReply): Error {
   return Object.assign(new Error(reply.message), reply);
@@ -227,16 +196,15 @@ async function stopThread(worker: Worker): Promise<void> {
 }
 
 /**
- * The young generation of the log's threads, MB. V8's default lets it grow to 48 MB in a thread
- * this busy, and keeps it while the load lasts: capped, the writer's scavenges run more often on the same
- * few live objects (its batch), at no cost measured in throughput, and the recorder's peak RSS
- * under load drops by about 25 MB (issue 3: under 250 MB after a million events).
+ * The young generation of the checkpointer thread, MB: it holds next to nothing, and V8's default
+ * would let it grow to 48 MB of the recorder's RSS.
  */
 const YOUNG_GENERATION_MB = 8;
 
-/** Starts a thread of the log and waits until its database is open and migrated. */
-function startThread(settings: WorkerSettings): Promise<Worker> {
-  const worker = new Worker(writerUrl(), {
+/** Starts the checkpointer and waits until its database is open and migrated. */
+function startCheckpointerThread(options: SqliteOptions): Promise<Worker> {
+  const settings: WorkerSettings = { options };
+  const worker = new Worker(checkpointerUrl(), {
     workerData: settings,
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
@@ -256,7 +224,7 @@ function startThread(settings: WorkerSettings): Promise<Worker> {
     };
     const onExit = (code: number) => {
       cleanup();
-      reject(new Error(`the SQLite writer thread stopped while opening the log (exit code ${code})`));
+      reject(new Error(`the SQLite checkpointer stopped while opening the log (exit code ${code})`));
     };
     function cleanup(): void {
       worker.off('message', onMessage);
