@@ -1,4 +1,4 @@
-// The receiver against a bare node:http server, same load, same run (issue 2, "Benchmark").
+// The receiver against a bare node:http server, same load, same run.
 //
 //   npm run bench:receiver [-- --rounds 7 --duration 3 --warmup 2 --connections 50]
 //

@@ -99,7 +99,7 @@ export async function createDemoWorld(
       // A share of the changes is made with no callback at all: drift only a reconciliation finds.
       const silent = silentShare > 0 && random() < silentShare;
       const viaClient = !silent && random() < 0.6;
-      // Within the documented rules (issue 4): Work/Private any member, ChatRoom the owner, else owner or admin.
+      // Within the documented rules: Work/Private any member, ChatRoom the owner, else owner or admin.
       const operator =
         target.type === 'Private'
           ? pick([USERS.owner, ...USERS.members])

@@ -3,7 +3,7 @@ import { type Command, Commands } from './commands.js';
 import { parseEventTime } from './event-time.js';
 
 // Unknown body fields are kept (loose objects): Tencent adds fields over time and a receiver must
-// not break on them (issue 2, "forward compatible").
+// not break on them (forward compatible).
 
 /** `EventTime` in ms as a number or numeric string; a value that is neither is dropped, not fatal. */
 const eventTime = z.unknown().transform((v) => parseEventTime(v));

@@ -41,7 +41,7 @@ export function sendJsonText(
 
 /**
  * Writes a page of events, `{ "events": [...], "next": … }`, from their rendered JSON: nothing is
- * parsed or serialised again (issue 3: history at p99 under 5 ms).
+ * parsed or serialised again (history at p99 under 5 ms after a million events).
  */
 export function sendEventPage(res: ServerResponse, page: RenderedPage): void {
   let text = '{"events":[';

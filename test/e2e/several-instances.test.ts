@@ -29,7 +29,7 @@ import {
   writeRedisConfig,
 } from './several-instances-support.js';
 
-// Black-box tests of issue 7: several `timhook serve` processes on one PostgreSQL schema (a fresh
+// Black-box tests of several `timhook serve` processes on one PostgreSQL schema (a fresh
 // one per test). PostgreSQL (and Redis, for the relay) must be up: these tests fail, never skip.
 // Hooks run in reverse: after each test, its instances are killed before its Redis key is deleted.
 const pg = usePostgres();

@@ -15,7 +15,7 @@ import {
 } from './support/callbacks.js';
 import { CHUNK, type TestAnswer, type TestRequest } from './support/http-client.js';
 
-/** One refusal of issue 2: what is sent, and the answer it must get. */
+/** One refusal of the receiver: what is sent, and the answer it must get. */
 interface RefusalCase {
   title: string;
   request: TestRequest;

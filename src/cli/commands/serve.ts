@@ -119,7 +119,7 @@ export function readServeSettings(args: string[], env: NodeJS.ProcessEnv): Serve
   };
 }
 
-/** The `sinks` of the config file (issue 6), their secrets read from the variables they name. */
+/** The `sinks` of the config file, their secrets read from the variables they name. */
 function readSinks(configFile: string | null, env: NodeJS.ProcessEnv): DeclaredSink[] {
   if (configFile === null) return [];
   // resolveSettings has already checked that the file is a JSON object.
