@@ -23,7 +23,6 @@ import {
   createDocumentChecker,
   type DocumentChecker,
   type Exchange,
-  mediaType,
   type OpenApiDocument,
 } from './openapi-check.js';
 import {
@@ -325,9 +324,11 @@ async function callMainRoutes(recorder: Recorder): Promise<void> {
   await call(R, 'POST', '/api/relay/failing/redrive', 200);
   await call(R, 'POST', '/api/relay/failing/redrive', 400, { rawBody: '[1]' });
   await call(R, 'POST', `/api/relay/${NO_SINK}/redrive`, 404);
+  await call(R, 'POST', '/api/relay/failing/redrive', 413, { rawBody: 'x'.repeat(5000) });
   await call(R, 'POST', '/api/relay/gone/enable', 200);
   await call(R, 'POST', '/api/relay/gone/enable', 400, { rawBody: 'null' });
   await call(R, 'POST', `/api/relay/${NO_SINK}/enable`, 404);
+  await call(R, 'POST', '/api/relay/gone/enable', 413, { rawBody: 'x'.repeat(5000) });
 }
 
 /**
