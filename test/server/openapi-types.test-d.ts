@@ -4,7 +4,7 @@ import type { CallbackAnswer, FieldDiff, FieldState, ProfileChange } from '../..
 import type { SinkStatus } from '../../src/relay/index.js';
 import type { PassState } from '../../src/server/index.js';
 import type { Refusal } from '../../src/server/recent-refusals.js';
-import * as answers from '../../src/server/openapi/answers.js';
+import type * as answers from '../../src/server/openapi/answers.js';
 import type { DeadLetter, RecordedEvent } from '../../src/store/index.js';
 
 it('gives the answer schemas the types the code answers with', () => {
