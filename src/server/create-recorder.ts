@@ -18,7 +18,7 @@ import { createLogFollower } from './log-follower.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import { createRecorderMetrics, createRelayMetrics } from './metrics.js';
 import { type Mirror, type MirrorSetup, openMirror } from './mirror/index.js';
-import { buildOpenApi } from './openapi.js';
+import { buildOpenApi } from './openapi/build-openapi.js';
 import { createRecentRefusals, type RecentRefusals } from './recent-refusals.js';
 import { attachRecorder } from './routes/callback.js';
 import { createRouter } from './router.js';

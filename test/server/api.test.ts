@@ -369,6 +369,8 @@ describe('service routes', () => {
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths).sort()).toEqual(
       [
+        '/callback',
+        '/api/openapi.json',
         '/api/events',
         '/api/groups',
         '/api/groups/{groupId}',
