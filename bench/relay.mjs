@@ -183,19 +183,24 @@ async function main() {
       return serve;
     }
 
+    /** The steady load on `serve` after a second's warm-up, measured. */
+    async function measureSteady(serve) {
+      await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
+      await waitForQuiet({ maxWaitMs: 20_000 });
+      return measure(
+        () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
+        serve.pid,
+        [receiver.pid],
+      );
+    }
+
     /** One delay round of `sink` on `build`: prints its row, resolves with its figures. */
     async function delayRound(sink, round, build) {
       const names = await services.prepare(sink, `delay_${run}_${round}_${build.key}`);
       const db = join(dir, `delay-${sink}-${round}-${build.key}.db`);
       const serve = await startServe(`delay-${sink}-${round}-${build.key}`, db, sink, names, build.cli);
       const arrivals = await services.follow(sink, names, receiver);
-      await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
-      await waitForQuiet({ maxWaitMs: 20_000 });
-      const measured = await measure(
-        () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
-        serve.pid,
-        [receiver.pid],
-      );
+      const measured = await measureSteady(serve);
       const { result: sent, machine, worker } = measured;
       const deadline = Date.now() + 15_000;
       const missing = () => [...sent.ok.keys()].filter((name) => arrivals.at(name) === undefined).length;
@@ -280,13 +285,7 @@ async function main() {
       );
       // Baseline: the same load on a recorder with no sink.
       const serve = await startServe('delay-none', join(dir, 'delay-none.db'), null, null);
-      await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
-      await waitForQuiet({ maxWaitMs: 20_000 });
-      const measured = await measure(
-        () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
-        serve.pid,
-        [receiver.pid],
-      );
+      const measured = await measureSteady(serve);
       const { result: sent, machine, worker } = measured;
       await serve.stop();
       const answers = [...sent.latency].sort((a, b) => a - b);
