@@ -9,8 +9,13 @@
 //       webhook's request, the JetStream/Redis/RabbitMQ consumer); p50/p99/max.
 // Services: NATS (JetStream) 127.0.0.1:4222, Redis 6379, RabbitMQ 5672 (`bash .ci/services`).
 //
+// With `--baseline-dist other/dist` (another build, e.g. a worktree of the commit before a change,
+// built), every drain and delay round runs on both builds, alternately (baseline, then this one,
+// `--rounds` times), from the same backlog and with the same load; the medians and the ratio
+// this build / baseline are printed at the end.
+//
 //   node bench/relay.mjs [--events 200000] [--rate 2000] [--seconds 10] [--sinks nats,redis,rabbitmq,http]
-//                        [--skip drain|delay] [--profile]
+//                        [--skip drain|delay] [--profile] [--baseline-dist other/dist] [--rounds 2]
 // --profile: CPU-profile each `timhook serve` (node --cpu-prof) and print where its time went.
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -18,17 +23,16 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createInbox, headers as natsHeaders, connect as natsConnect } from '@nats-io/transport-node';
 import { connect as amqpConnect } from 'amqplib';
 import { createClient } from 'redis';
-import { createReceiver } from '../dist/receiver/index.js';
-import { openSqliteChangeLog, toLogEntry } from '../dist/store/index.js';
 import { printProfile } from './lib/cpu-profile.mjs';
 import { cpuTimeOf, machineBusyMs, SERVE_READY, serveArgs, startServer, waitForQuiet } from './lib/child.mjs';
-import { percentile } from './lib/load.mjs';
+import { median, percentile } from './lib/load.mjs';
 import { bodyOf, COMMAND, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
 
 const { values: flags, positionals } = parseArgs({
@@ -46,6 +50,9 @@ const { values: flags, positionals } = parseArgs({
     keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     skip: { type: 'string', default: '' },
+    // Another build's dist/ to measure beside this one, round by round.
+    'baseline-dist': { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 
@@ -106,10 +113,27 @@ async function main() {
         'is every process, on all cores; "other load" is what of it was neither the round nor its tools',
     );
 
+    // Each round runs on every build, the baseline first.
+    const baselineDist = flags['baseline-dist'];
+    const builds = [
+      ...(baselineDist
+        ? [{ key: 'baseline', suffix: ' base', cli: resolve(baselineDist, 'cli/bin.js') }]
+        : []),
+      { key: 'timhook', suffix: '', cli: undefined },
+    ];
+    const ROUNDS = Number(flags.rounds ?? (baselineDist ? 2 : 1));
+    if (baselineDist) {
+      console.log(
+        `builds: "base" rows are ${resolve(baselineDist)}, the others ${new URL('../dist', import.meta.url).pathname}; ` +
+          `${ROUNDS} rounds, each baseline then this build`,
+      );
+    }
+
     // The backlog: real signed-callback bodies through the receiver, logged in batches of 1000.
     const started = performance.now();
     const backlog = join(dir, 'backlog.db');
-    const built = drainSinks.length > 0 ? await buildBacklog(backlog, EVENTS, GROUPS) : null;
+    // Logged by the oldest build's store, so that every build can open it (a newer one migrates it).
+    const built = drainSinks.length > 0 ? await buildBacklog(backlog, EVENTS, GROUPS, baselineDist) : null;
     if (built) {
       console.log(
         `\nbacklog: ${fmt(EVENTS)} changes logged in ${fmt((performance.now() - started) / 1000, 1)} s ` +
@@ -144,19 +168,69 @@ async function main() {
       })[sink];
     const serveEnv = { BENCH_RABBIT_PASSWORD: 'guest', BENCH_WEBHOOK_SECRET: secret };
 
-    async function startServe(label, db, sink, names) {
+    async function startServe(label, db, sink, names, cli) {
       const config = join(dir, `${label}.config.json`);
       writeFileSync(config, JSON.stringify({ sinks: sink ? [sinkSettings(sink, names)] : [] }));
       const profileDir = flags.profile ? join(dir, `profile-${label}`) : undefined;
       const serve = await startServer(
         label,
-        serveArgs({ db, token: TOKEN, sdkAppId: SDK_APP_ID, profileDir, extra: ['--config', config] }),
+        serveArgs({ db, token: TOKEN, sdkAppId: SDK_APP_ID, profileDir, cli, extra: ['--config', config] }),
         { ready: SERVE_READY, env: serveEnv },
       );
       if (!profileDir) return serve;
       // The profile is written when the process exits: print it after `stop`.
       profiles.push(profileDir);
       return serve;
+    }
+
+    /** The steady load on `serve` after a second's warm-up, measured. */
+    async function measureSteady(serve) {
+      await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
+      await waitForQuiet({ maxWaitMs: 20_000 });
+      return measure(
+        () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
+        serve.pid,
+        [receiver.pid],
+      );
+    }
+
+    /** One delay round of `sink` on `build`: prints its row, resolves with its figures. */
+    async function delayRound(sink, round, build) {
+      const names = await services.prepare(sink, `delay_${run}_${round}_${build.key}`);
+      const db = join(dir, `delay-${sink}-${round}-${build.key}.db`);
+      const serve = await startServe(`delay-${sink}-${round}-${build.key}`, db, sink, names, build.cli);
+      const arrivals = await services.follow(sink, names, receiver);
+      const measured = await measureSteady(serve);
+      const { result: sent, machine, worker } = measured;
+      const deadline = Date.now() + 15_000;
+      const missing = () => [...sent.ok.keys()].filter((name) => arrivals.at(name) === undefined).length;
+      while (Date.now() < deadline) {
+        await arrivals.refresh();
+        if (missing() === 0) break;
+        await sleep(100);
+      }
+      await arrivals.stop();
+      const metrics = await (await fetch(`${serve.url}/metrics`)).text();
+      await serve.stop();
+      await services.cleanup(sink, names, receiver);
+      rmSync(db, { force: true });
+      const delays = [];
+      for (const [name, okAt] of sent.ok) {
+        const at = arrivals.at(name);
+        if (at !== undefined) delays.push(at - okAt);
+      }
+      delays.sort((a, b) => a - b);
+      const answers = [...sent.latency].sort((a, b) => a - b);
+      const p50 = percentile(delays, 0.5);
+      const p99 = percentile(delays, 0.99);
+      console.log(
+        `    ${`${sink}${build.suffix}`.padEnd(14)} ${String(sent.sent).padStart(6)} ${String(sent.ok.size).padStart(6)} ${String(delays.length).padStart(9)} ` +
+          `${fmt(p50, 1).padStart(6)} ${fmt(p99, 1).padStart(6)} ${fmt(delays.at(-1), 1).padStart(7)}   ` +
+          `${fmt(percentile(answers, 0.5), 1).padStart(8)} / ${fmt(percentile(answers, 0.99), 1).padEnd(10)}` +
+          `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores ${fmt(otherLoad(measured), 2).padStart(6)} cores  ` +
+          `≤ ${histogramQuantile(metrics, sink, 0.5)} / ≤ ${histogramQuantile(metrics, sink, 0.99)} ms`,
+      );
+      return { p50, p99, complete: delays.length === sent.ok.size, cpu: worker };
     }
 
     // (1) drain
@@ -171,114 +245,98 @@ async function main() {
       const bare = await measure(() => services.bare(sink, names, built.payloads, receiver));
       const bareCheck = await services.count(sink, names, receiver);
       await services.cleanup(sink, names, receiver);
-
-      const drainNames = await services.prepare(sink, `drain_${run}`);
-      const db = join(dir, `drain-${sink}.db`);
-      copyFileSync(backlog, db);
-      await waitForQuiet({ maxWaitMs: 20_000 });
-      const serve = await startServe(`drain-${sink}`, db, sink, drainNames);
-      const drained = await measure(() => waitForCursor(serve.url, sink, EVENTS), serve.pid);
-      const delivered = await services.count(sink, drainNames, receiver);
-      await serve.stop();
-      await services.cleanup(sink, drainNames, receiver);
-      const rate = EVENTS / drained.seconds;
-      const bareRate = EVENTS / bare.seconds;
-      results.drain[sink] = rate;
-      const check =
-        delivered.count >= EVENTS && bareCheck.count >= EVENTS
-          ? `all ${fmt(EVENTS)} at the consumer${delivered.note ?? ''}`
-          : `MISSING: ${delivered.count} delivered, ${bareCheck.count} by the bare client`;
-      console.log(
-        `    ${sink.padEnd(24)} ${fmt(bareRate).padStart(16)} ${fmt(rate).padStart(13)} ${fmt(rate / bareRate, 2).padStart(6)} ` +
-          `${fmt(drained.seconds, 2).padStart(8)} ${fmt(drained.worker, 2).padStart(7)} cores ` +
-          `${fmt((bare.worker * bare.seconds * 1e6) / EVENTS).padStart(17)} / ${fmt((drained.worker * drained.seconds * 1e6) / EVENTS).padEnd(8)}` +
-          `${fmt(drained.machine, 2).padStart(7)} cores  ${check}`,
-      );
+      results.drain[sink] = Object.fromEntries(builds.map((build) => [build.key, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const build of builds) {
+          const drainNames = await services.prepare(sink, `drain_${run}_${round}_${build.key}`);
+          const db = join(dir, `drain-${sink}-${round}-${build.key}.db`);
+          copyFileSync(backlog, db);
+          await waitForQuiet({ maxWaitMs: 20_000 });
+          const label = `drain-${sink}-${round}-${build.key}`;
+          const serve = await startServe(label, db, sink, drainNames, build.cli);
+          const drained = await measure(() => waitForCursor(serve.url, sink, EVENTS), serve.pid);
+          const delivered = await services.count(sink, drainNames, receiver);
+          await serve.stop();
+          await services.cleanup(sink, drainNames, receiver);
+          rmSync(db, { force: true });
+          const rate = EVENTS / drained.seconds;
+          const bareRate = EVENTS / bare.seconds;
+          const cpuPerEvent = (drained.worker * drained.seconds * 1e6) / EVENTS;
+          results.drain[sink][build.key].push({ rate, cpuPerEvent });
+          const check =
+            delivered.count >= EVENTS && bareCheck.count >= EVENTS
+              ? `all ${fmt(EVENTS)} at the consumer${delivered.note ?? ''}`
+              : `MISSING: ${delivered.count} delivered, ${bareCheck.count} by the bare client`;
+          console.log(
+            `    ${`${sink}${build.suffix}`.padEnd(24)} ${fmt(bareRate).padStart(16)} ${fmt(rate).padStart(13)} ${fmt(rate / bareRate, 2).padStart(6)} ` +
+              `${fmt(drained.seconds, 2).padStart(8)} ${fmt(drained.worker, 2).padStart(7)} cores ` +
+              `${fmt((bare.worker * bare.seconds * 1e6) / EVENTS).padStart(17)} / ${fmt(cpuPerEvent).padEnd(8)}` +
+              `${fmt(drained.machine, 2).padStart(7)} cores  ${check}`,
+          );
+        }
+      }
     }
 
     // (2) delay under a steady rate
     if (delaySinks.length > 0) {
       console.log(
         `\n(2) ${fmt(RATE)} callbacks/s for ${SECONDS} s, OK → arrival at the sink's consumer (ms)` +
-          '\n    sink        sent     OK   arrived    p50    p99     max   callback OK p50/p99 ms  timhook CPU  machine busy  other load  relay receipt→ack p50/p99 (its histogram)',
+          '\n    sink             sent     OK   arrived    p50    p99     max   callback OK p50/p99 ms  timhook CPU  machine busy  other load  relay receipt→ack p50/p99 (its histogram)',
       );
       // Baseline: the same load on a recorder with no sink.
       const serve = await startServe('delay-none', join(dir, 'delay-none.db'), null, null);
-      await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
-      await waitForQuiet({ maxWaitMs: 20_000 });
-      const measured = await measure(
-        () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
-        serve.pid,
-        [receiver.pid],
-      );
+      const measured = await measureSteady(serve);
       const { result: sent, machine, worker } = measured;
       await serve.stop();
       const answers = [...sent.latency].sort((a, b) => a - b);
       console.log(
-        `    ${'(no sink)'.padEnd(9)} ${String(sent.sent).padStart(6)} ${String(sent.ok.size).padStart(6)} ${'-'.padStart(9)} ` +
+        `    ${'(no sink)'.padEnd(14)} ${String(sent.sent).padStart(6)} ${String(sent.ok.size).padStart(6)} ${'-'.padStart(9)} ` +
           `${'-'.padStart(6)} ${'-'.padStart(6)} ${'-'.padStart(7)}   ` +
           `${fmt(percentile(answers, 0.5), 1).padStart(8)} / ${fmt(percentile(answers, 0.99), 1).padEnd(10)}` +
           `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores ${fmt(otherLoad(measured), 2).padStart(6)} cores`,
       );
     }
     for (const sink of delaySinks) {
-      const names = await services.prepare(sink, `delay_${run}`);
-      const db = join(dir, `delay-${sink}.db`);
-      const serve = await startServe(`delay-${sink}`, db, sink, names);
-      const arrivals = await services.follow(sink, names, receiver);
-      await sendSteady(serve.url, RATE, 1, GROUPS, takeBodies(RATE)); // warm-up; not counted
-      await waitForQuiet({ maxWaitMs: 20_000 });
-      const measured = await measure(
-        () => sendSteady(serve.url, RATE, SECONDS, GROUPS, takeBodies(RATE * SECONDS)),
-        serve.pid,
-        [receiver.pid],
-      );
-      const { result: sent, machine, worker } = measured;
-      const deadline = Date.now() + 15_000;
-      const missing = () => [...sent.ok.keys()].filter((name) => arrivals.at(name) === undefined).length;
-      while (Date.now() < deadline) {
-        await arrivals.refresh();
-        if (missing() === 0) break;
-        await sleep(100);
+      results.delay[sink] = Object.fromEntries(builds.map((build) => [build.key, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const build of builds) results.delay[sink][build.key].push(await delayRound(sink, round, build));
       }
-      await arrivals.stop();
-      const metrics = await (await fetch(`${serve.url}/metrics`)).text();
-      await serve.stop();
-      await services.cleanup(sink, names, receiver);
-      const delays = [];
-      for (const [name, okAt] of sent.ok) {
-        const at = arrivals.at(name);
-        if (at !== undefined) delays.push(at - okAt);
+    }
+
+    if (baselineDist) {
+      console.log(`\nthis build / baseline, medians of ${ROUNDS} rounds:`);
+      const of = (runs, field) => median(runs.map((r) => r[field]));
+      for (const sink of drainSinks) {
+        const { baseline, timhook } = results.drain[sink];
+        console.log(
+          `    ${sink.padEnd(9)} drain ${fmt(of(timhook, 'rate'))} / ${fmt(of(baseline, 'rate'))} ev/s = ` +
+            `${fmt(of(timhook, 'rate') / of(baseline, 'rate'), 2)}; timhook CPU ${fmt(of(timhook, 'cpuPerEvent'))} / ` +
+            `${fmt(of(baseline, 'cpuPerEvent'))} µs/event = ${fmt(of(timhook, 'cpuPerEvent') / of(baseline, 'cpuPerEvent'), 2)}`,
+        );
       }
-      delays.sort((a, b) => a - b);
-      const answers = [...sent.latency].sort((a, b) => a - b);
-      const p50 = percentile(delays, 0.5);
-      const p99 = percentile(delays, 0.99);
-      results.delay[sink] = { p50, p99, complete: delays.length === sent.ok.size };
-      console.log(
-        `    ${sink.padEnd(9)} ${String(sent.sent).padStart(6)} ${String(sent.ok.size).padStart(6)} ${String(delays.length).padStart(9)} ` +
-          `${fmt(p50, 1).padStart(6)} ${fmt(p99, 1).padStart(6)} ${fmt(delays.at(-1), 1).padStart(7)}   ` +
-          `${fmt(percentile(answers, 0.5), 1).padStart(8)} / ${fmt(percentile(answers, 0.99), 1).padEnd(10)}` +
-          `${fmt(worker, 2).padStart(6)} cores ${fmt(machine, 2).padStart(7)} cores ${fmt(otherLoad(measured), 2).padStart(6)} cores  ` +
-          `≤ ${histogramQuantile(metrics, sink, 0.5)} / ≤ ${histogramQuantile(metrics, sink, 0.99)} ms`,
-      );
+      for (const sink of delaySinks) {
+        const { baseline, timhook } = results.delay[sink];
+        console.log(
+          `    ${sink.padEnd(9)} delay p50 ${fmt(of(timhook, 'p50'), 1)} / ${fmt(of(baseline, 'p50'), 1)} ms, ` +
+            `p99 ${fmt(of(timhook, 'p99'), 1)} / ${fmt(of(baseline, 'p99'), 1)} ms = ${fmt(of(timhook, 'p99') / of(baseline, 'p99'), 2)}; ` +
+            `timhook CPU ${fmt(of(timhook, 'cpu'), 2)} / ${fmt(of(baseline, 'cpu'), 2)} cores`,
+        );
+      }
     }
 
     console.log('\ntargets:');
     const checks = [];
     for (const sink of ['nats', 'redis'].filter((s) => drainSinks.includes(s))) {
-      checks.push([
-        `${sink} drains ≥ 20,000 events/s`,
-        results.drain[sink] >= 20_000,
-        `${fmt(results.drain[sink])}/s`,
-      ]);
+      const rate = median(results.drain[sink].timhook.map((r) => r.rate));
+      checks.push([`${sink} drains ≥ 20,000 events/s`, rate >= 20_000, `${fmt(rate)}/s`]);
     }
     for (const sink of delaySinks) {
-      const d = results.delay[sink];
+      const runs = results.delay[sink].timhook;
+      const p99 = median(runs.map((r) => r.p99));
       checks.push([
         `${sink} OK → sink p99 < 100 ms, all arrived`,
-        d.p99 < 100 && d.complete,
-        `${fmt(d.p99, 1)} ms`,
+        p99 < 100 && runs.every((r) => r.complete),
+        `${fmt(p99, 1)} ms`,
       ]);
     }
     for (const [name, pass, value] of checks)
@@ -292,7 +350,11 @@ async function main() {
   }
 
   /** Logs `count` changes the way the recorder does (receiver → toLogEntry → append in batches). */
-  async function buildBacklog(path, count, groups) {
+  async function buildBacklog(path, count, groups, dist = new URL('../dist', import.meta.url).pathname) {
+    const { createReceiver } = await import(pathToFileURL(resolve(dist, 'receiver/index.js')).href);
+    const { openSqliteChangeLog, toLogEntry } = await import(
+      pathToFileURL(resolve(dist, 'store/index.js')).href
+    );
     const log = openSqliteChangeLog({ path, durability: 'normal' });
     const receiver = createReceiver({ sdkAppId: SDK_APP_ID, log: () => {} });
     let captured;

@@ -67,7 +67,7 @@ const silent: RelayLogger = { info() {}, warn() {}, error() {} };
 
 /**
  * Creates the relay: one delivery loop per sink, each with its own cursor and connection, so a
- * slow or failing sink holds up only itself (issue 6).
+ * slow or failing sink holds up only itself.
  *
  * @example
  * const relay = createRelay({ sinks: parseSinks(config.sinks, process.env), log, state });

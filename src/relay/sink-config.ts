@@ -173,8 +173,8 @@ export class SinkConfigError extends Error {
 }
 
 /**
- * Checks the `sinks` array of a config file and reads each sink's secrets from `env` (issue 6:
- * secrets come from environment variables named in the file, never from the file).
+ * Checks the `sinks` array of a config file and reads each sink's secrets from `env`: secrets
+ * come from environment variables named in the file, never from the file.
  *
  * @example
  * parseSinks([{ name: 'orders', type: 'http', url: 'https://x/hook', secretEnv: 'ORDERS_SECRET' }], process.env);

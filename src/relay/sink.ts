@@ -2,7 +2,7 @@ import type { RenderedEvent } from '../store/index.js';
 
 /** One message for a sink: a logged event, its stable id, and the payload as sent. */
 export interface RelayMessage {
-  /** `<sdkAppId>:<seq>`: the same on every re-send, so consumers can drop duplicates (issue 6). */
+  /** `<sdkAppId>:<seq>`: the same on every re-send, so consumers can drop duplicates. */
   id: string;
   seq: number;
   /** The app the recorder serves (the `{sdkAppId}` of subject, key and routing templates). */

@@ -1,5 +1,5 @@
-import type { Batch } from './read-batch.js';
-import type { DeliveryOutcome, Sink } from './sink.js';
+import type { Batch } from '../read-batch.js';
+import type { DeliveryOutcome, Sink } from '../sink.js';
 
 /** A batch after the one being delivered, read early; `sent`: the outcomes of its first attempt. */
 export interface Ahead {
