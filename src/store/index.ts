@@ -1,17 +1,33 @@
 /** `timhook/store`: the change log port, its SQLite and PostgreSQL implementations, and group commit. */
-export * from './change-log.js';
-export * from './commit-queue.js';
-export * from './database-setting-error.js';
-export * from './log-entry.js';
-export * from './mirror-state.js';
-export * from './open-change-log.js';
-export * from './postgres/change-log.js';
+export type {
+  AppendResult,
+  ChangeLog,
+  EventQuery,
+  LogEntry,
+  ProfileView,
+  RecordedEvent,
+  RenderedEvent,
+  RenderedPage,
+  TakeEntries,
+} from './change-log.js';
+export { createCommitQueue, QueueOverloadedError } from './commit-queue.js';
+export type { CommitQueue, CommitQueueOptions } from './commit-queue.js';
+export { nodeDedupeKey, toLogEntry } from './log-entry.js';
+export { openPostgresMirrorState, openSqliteMirrorState } from './mirror-state.js';
+export type { MirrorState } from './mirror-state.js';
+export { isPostgresUrl, openChangeLog, openMirrorState, openRelayState } from './open-change-log.js';
+export type { OpenChangeLogOptions } from './open-change-log.js';
+export { openPostgresChangeLog } from './postgres/change-log.js';
+export type { PostgresOptions } from './postgres/change-log.js';
 export { isConnectionLost, PostgresUnavailableError } from './postgres/reserve.js';
-export * from './project-entry.js';
-export * from './relay-state.js';
-export * from './postgres/relay-state.js';
-export * from './sqlite/relay-state.js';
-export * from './sqlite/in-thread.js';
-export * from './sqlite/threaded.js';
-export * from './store-health.js';
+export type { DeadLetter, RelayClaim, RelayProgress, RelaySinkState, RelayState } from './relay-state.js';
+export { openPostgresRelayState } from './postgres/relay-state.js';
+export type { PostgresRelayStateOptions } from './postgres/relay-state.js';
+export { openSqliteRelayState } from './sqlite/relay-state.js';
+export type { SqliteRelayStateOptions } from './sqlite/relay-state.js';
+export { openSqliteChangeLog } from './sqlite/in-thread.js';
+export type { Durability, SqliteOptions } from './sqlite/in-thread.js';
+export { openThreadedSqliteChangeLog } from './sqlite/threaded.js';
+export { StoreUnavailableError } from './store-health.js';
+export type { StoreStatus } from './store-health.js';
 export { isEventOfTopic } from './topic-destroys.js';

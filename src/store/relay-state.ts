@@ -64,9 +64,9 @@ export interface RelayProgress {
 }
 
 /**
- * The relay's state store. SQLite implementation: `sqlite/relay-state.ts`; a PostgreSQL one follows
- * the same contract (`SELECT … FOR UPDATE` or conditional `UPDATE … WHERE epoch = $ AND
- * lease_owner = $`, the database's clock for leases).
+ * The relay's state store: `sqlite/relay-state.ts` and `postgres/relay-state.ts`, one contract, the
+ * rows and SQL they share in `relay-state-rows.ts` (progress is a conditional `UPDATE … WHERE
+ * epoch = ? AND lease_owner = ?`); PostgreSQL judges leases by the database's clock.
  */
 export interface RelayState {
   /** Reads a sink, creating it at `initialCursor` when it was never seen. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matchesSinkFilter, parseSinks, SinkConfigError } from '../../src/relay/index.js';
+import { parseSinks, SinkConfigError } from '../../src/relay/index.js';
+import { matchesSinkFilter } from '../../src/relay/sink-config.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 

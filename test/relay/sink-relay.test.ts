@@ -1,16 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { backoffDelay, parseRetryAfter } from '../../src/relay/backoff.js';
 import {
-  backoffDelay,
-  compileTemplate,
   createRelay,
   type DeliveryOutcome,
-  escapeToken,
-  parseRetryAfter,
   type Relay,
   type RelayMessage,
   type RelayTiming,
   type Sink,
 } from '../../src/relay/index.js';
+import { compileTemplate, escapeToken } from '../../src/relay/template.js';
 import {
   type ChangeLog,
   openSqliteChangeLog,

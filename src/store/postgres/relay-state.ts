@@ -1,7 +1,8 @@
-import { connectPostgres, type PostgresConnectOptions } from './connect.js';
+import { connectPostgres, type PostgresConnectOptions, type PostgresPool } from './connect.js';
 import { migratePostgres } from './migrations.js';
-import { inTransaction } from './reserve.js';
+import { inTransaction, type ReservedSql } from './reserve.js';
 import type { DeadLetter, RelaySinkState, RelayState } from '../relay-state.js';
+import * as shared from '../relay-state-rows.js';
 
 /** Settings of the PostgreSQL relay state: the change log's database and schema. */
 export interface PostgresRelayStateOptions extends PostgresConnectOptions {
@@ -12,41 +13,12 @@ export interface PostgresRelayStateOptions extends PostgresConnectOptions {
   now?: () => number;
 }
 
-interface SinkRow {
-  sink: string;
-  cursor: number;
-  epoch: number;
-  disabled_at: number | null;
-  disabled_reason: string | null;
-  last_error: string | null;
-  last_error_at: number | null;
-  last_delivered_at: number | null;
-  delivered: number;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-  dead_letters: number;
-  redrive_pending: number;
-}
-
-interface DeadLetterRow {
-  seq: number;
-  attempts: number;
-  error: string;
-  first_failed_at: number;
-  failed_at: number;
-  redrive: boolean;
-}
-
-const SINK_SELECT = `SELECT s.*,
-  (SELECT count(*) FROM relay_dead_letters d WHERE d.sink = s.sink) AS dead_letters,
-  (SELECT count(*) FROM relay_dead_letters d WHERE d.sink = s.sink AND d.redrive) AS redrive_pending
-  FROM relay_sinks s`;
-
 /**
  * Opens the relay state in the change log's PostgreSQL schema (migrating it when this is the first
- * open), with the same contract as the SQLite one (`relay-state.ts`): the delivering loop's writes
- * are compare-and-set on `epoch` and the lease owner, in one conditional UPDATE, so an operator
- * action or another instance's takeover is never overwritten.
+ * open), with the same contract and the same SQL as the SQLite one (`relay-state-rows.ts`): the
+ * delivering loop's writes are compare-and-set on `epoch` and the lease owner, in one conditional
+ * UPDATE, so an operator action or another instance's takeover is never overwritten. Its own: the
+ * database's clock for leases, and a window's dead letters written in one statement each.
  */
 export async function openPostgresRelayState(options: PostgresRelayStateOptions): Promise<RelayState> {
   const { now, max = 2 } = options;
@@ -62,8 +34,8 @@ export async function openPostgresRelayState(options: PostgresRelayStateOptions)
     now ? sql`${now()}::bigint` : sql`(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 
   const read = async (sink: string): Promise<RelaySinkState | null> => {
-    const [row] = await sql<SinkRow[]>`${sql.unsafe(SINK_SELECT)} WHERE s.sink = ${sink}`;
-    return row ? toState(row) : null;
+    const [row] = await sql<shared.SinkRow[]>`${sql.unsafe(shared.SINK_SELECT)} WHERE s.sink = ${sink}`;
+    return row ? shared.toSinkState(row) : null;
   };
 
   let closing: Promise<void> | null = null;
@@ -75,8 +47,8 @@ export async function openPostgresRelayState(options: PostgresRelayStateOptions)
     },
     getSink: read,
     async listSinks() {
-      const rows = await sql<SinkRow[]>`${sql.unsafe(SINK_SELECT)} ORDER BY s.sink`;
-      return rows.map(toState);
+      const rows = await sql<shared.SinkRow[]>`${sql.unsafe(shared.SINK_SELECT)} ORDER BY s.sink`;
+      return rows.map(shared.toSinkState);
     },
     async acquireLease(sink, owner, ttlMs, evict) {
       const granted = await sql`
@@ -87,15 +59,19 @@ export async function openPostgresRelayState(options: PostgresRelayStateOptions)
       return granted.count > 0 ? read(sink) : null;
     },
     async releaseLease(sink, owner) {
-      await sql`UPDATE relay_sinks SET lease_owner = NULL, lease_expires_at = NULL
-        WHERE sink = ${sink} AND lease_owner = ${owner}`;
+      await run(sql, 'releaseLease', [sink, owner]);
     },
     async commitProgress(sink, claim, progress) {
       return inTransaction(sql, async (tx) => {
-        const advanced = await tx`
-          UPDATE relay_sinks SET cursor = ${progress.cursor}, delivered = delivered + ${progress.delivered},
-            last_delivered_at = coalesce(${progress.deliveredAt}::bigint, last_delivered_at)
-          WHERE sink = ${sink} AND epoch = ${claim.epoch} AND lease_owner = ${claim.owner}`;
+        const { cursor, delivered, deliveredAt } = progress;
+        const advanced = await run(tx, 'advance', [
+          cursor,
+          delivered,
+          deliveredAt,
+          sink,
+          claim.epoch,
+          claim.owner,
+        ]);
         if (advanced.count === 0) return false;
         const letters = progress.deadLetters;
         const pick = <T>(read: (letter: DeadLetter) => T): T[] => letters.map(read);
@@ -103,56 +79,42 @@ export async function openPostgresRelayState(options: PostgresRelayStateOptions)
           progress.redriven.length > 0 &&
             tx`DELETE FROM relay_dead_letters WHERE sink = ${sink} AND seq = ANY(${[...progress.redriven]}::bigint[])`,
           letters.length > 0 &&
-            tx`INSERT INTO relay_dead_letters (sink, seq, attempts, error, first_failed_at, failed_at, redrive)
+            tx`${tx.unsafe(shared.DEAD_LETTER_INSERT)}
               SELECT ${sink}, * , false FROM unnest(${pick((l) => l.seq)}::bigint[],
                 ${pick((l) => l.attempts)}::bigint[], ${pick((l) => l.error)}::text[],
                 ${pick((l) => l.firstFailedAt)}::bigint[], ${pick((l) => l.failedAt)}::bigint[])
-              ON CONFLICT (sink, seq) DO UPDATE SET attempts = relay_dead_letters.attempts + excluded.attempts,
-                error = excluded.error, failed_at = excluded.failed_at, redrive = false`,
+              ${tx.unsafe(shared.DEAD_LETTER_CONFLICT)}`,
         ]);
         return true;
       });
     },
     async recordError(sink, error, at) {
-      await sql`UPDATE relay_sinks SET last_error = ${error.slice(0, 2000)}, last_error_at = ${at}
-        WHERE sink = ${sink}`;
+      await run(sql, 'recordError', [shared.clipText(error), at, sink]);
     },
     async setCursor(sink, cursor) {
-      await sql`UPDATE relay_sinks SET cursor = ${cursor}, epoch = epoch + 1 WHERE sink = ${sink}`;
+      await run(sql, 'setCursor', [cursor, sink]);
       return read(sink);
     },
     async redrive(sink) {
       return inTransaction(sql, async (tx) => {
-        const [marked] = await Promise.all([
-          tx`UPDATE relay_dead_letters SET redrive = true WHERE sink = ${sink} AND NOT redrive`,
-          tx`UPDATE relay_sinks SET epoch = epoch + 1 WHERE sink = ${sink}`,
-        ]);
+        const [marked] = await Promise.all([run(tx, 'markRedrive', [sink]), run(tx, 'bumpEpoch', [sink])]);
         return marked.count;
       });
     },
     async setDisabled(sink, reason, at) {
-      if (reason === null) {
-        await sql`UPDATE relay_sinks SET disabled_at = NULL, disabled_reason = NULL, epoch = epoch + 1
-          WHERE sink = ${sink} AND disabled_at IS NOT NULL`;
-      } else {
-        await sql`UPDATE relay_sinks SET disabled_at = ${at}, disabled_reason = ${reason.slice(0, 2000)},
-          epoch = epoch + 1 WHERE sink = ${sink}`;
-      }
+      if (reason === null) await run(sql, 'enable', [sink]);
+      else await run(sql, 'disable', [at, shared.clipText(reason), sink]);
       return read(sink);
     },
     async listDeadLetters(sink, query) {
-      const rows = await sql<DeadLetterRow[]>`
-        SELECT seq, attempts, error, first_failed_at, failed_at, redrive FROM relay_dead_letters
-        WHERE sink = ${sink} AND seq > ${query.after ?? 0} ${query.redrive ? sql`AND redrive` : sql``}
-        ORDER BY seq LIMIT ${query.limit}`;
-      return rows.map((row) => ({
-        seq: row.seq,
-        attempts: row.attempts,
-        error: row.error,
-        firstFailedAt: row.first_failed_at,
-        failedAt: row.failed_at,
-        redrive: row.redrive,
-      }));
+      const after = query.after ?? 0;
+      const rows = await run<shared.DeadLetterRow>(sql, 'listDeadLetters', [
+        sink,
+        after,
+        query.redrive === true,
+        query.limit,
+      ]);
+      return rows.map(shared.toDeadLetter);
     },
     close() {
       closing ??= sql.end({ timeout: 5 });
@@ -161,20 +123,19 @@ export async function openPostgresRelayState(options: PostgresRelayStateOptions)
   };
 }
 
-function toState(row: SinkRow): RelaySinkState {
-  return {
-    sink: row.sink,
-    cursor: row.cursor,
-    epoch: row.epoch,
-    disabledAt: row.disabled_at,
-    disabledReason: row.disabled_reason,
-    lastError: row.last_error,
-    lastErrorAt: row.last_error_at,
-    lastDeliveredAt: row.last_delivered_at,
-    delivered: row.delivered,
-    deadLetters: row.dead_letters,
-    redrivePending: row.redrive_pending,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
-  };
+/** The shared statements (`RELAY_SQL`) in PostgreSQL's numbered-placeholder style: `$1`, `$2`, … */
+const STATEMENTS = Object.fromEntries(
+  Object.entries(shared.RELAY_SQL).map(([name, text]) => {
+    let count = 0;
+    return [name, text.replace(/\?/g, () => `$${++count}`)];
+  }),
+) as Record<keyof typeof shared.RELAY_SQL, string>;
+
+/** Runs a shared statement, prepared once per connection as a tagged query is. */
+function run<T = never>(
+  sql: PostgresPool | ReservedSql,
+  statement: keyof typeof shared.RELAY_SQL,
+  params: Array<string | number | boolean | null>,
+) {
+  return sql.unsafe<T[]>(STATEMENTS[statement], params, { prepare: true });
 }

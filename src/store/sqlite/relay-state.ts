@@ -1,4 +1,5 @@
 import type { RelayClaim, RelayProgress, RelaySinkState, RelayState } from '../relay-state.js';
+import * as shared from '../relay-state-rows.js';
 import { openSideConnection } from './side-connection.js';
 
 /** Settings of the SQLite relay state. */
@@ -8,47 +9,19 @@ export interface SqliteRelayStateOptions {
   now?: () => number;
 }
 
-interface SinkRow {
-  sink: string;
-  cursor: number;
-  epoch: number;
-  disabled_at: number | null;
-  disabled_reason: string | null;
-  last_error: string | null;
-  last_error_at: number | null;
-  last_delivered_at: number | null;
-  delivered: number;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-  dead_letters: number;
-  redrive_pending: number;
-}
-
-interface DeadLetterRow {
-  seq: number;
-  attempts: number;
-  error: string;
-  first_failed_at: number;
-  failed_at: number;
-  redrive: number;
-}
-
-const SINK_SELECT = `SELECT s.*,
-  (SELECT count(*) FROM relay_dead_letters d WHERE d.sink = s.sink) AS dead_letters,
-  (SELECT count(*) FROM relay_dead_letters d WHERE d.sink = s.sink AND d.redrive = 1) AS redrive_pending
-  FROM relay_sinks s`;
-
 /**
  * Opens the relay state in the change log's SQLite file, on a connection of its own (WAL lets it
  * write beside the log's). Cursor writes use synchronous=NORMAL: a cursor lost to a power cut only
- * means events delivered again, with the same ids (at least once).
+ * means events delivered again, with the same ids (at least once). The SQL both stores share is in
+ * `relay-state-rows.ts`; a lease is judged by `now`, and a window is committed in one IMMEDIATE
+ * transaction.
  */
 export function openSqliteRelayState(options: SqliteRelayStateOptions): RelayState {
   const { path, now = Date.now } = options;
   const db = openSideConnection(path);
 
-  const selectSink = db.prepare<[string], SinkRow>(`${SINK_SELECT} WHERE s.sink = ?`);
-  const selectSinks = db.prepare<[], SinkRow>(`${SINK_SELECT} ORDER BY s.sink`);
+  const selectSink = db.prepare<[string], shared.SinkRow>(`${shared.SINK_SELECT} WHERE s.sink = ?`);
+  const selectSinks = db.prepare<[], shared.SinkRow>(`${shared.SINK_SELECT} ORDER BY s.sink`);
   const insertSink = db.prepare<[string, number, number]>(
     'INSERT OR IGNORE INTO relay_sinks (sink, cursor, created_at) VALUES (?, ?, ?)',
   );
@@ -56,47 +29,29 @@ export function openSqliteRelayState(options: SqliteRelayStateOptions): RelaySta
     `UPDATE relay_sinks SET lease_owner = ?, lease_expires_at = ?
      WHERE sink = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at < ? OR lease_owner = ?)`,
   );
-  const dropLease = db.prepare<[string, string]>(
-    'UPDATE relay_sinks SET lease_owner = NULL, lease_expires_at = NULL WHERE sink = ? AND lease_owner = ?',
-  );
+  const dropLease = db.prepare<[string, string]>(shared.RELAY_SQL.releaseLease);
   const advance = db.prepare<[number, number, number | null, string, number, string]>(
-    `UPDATE relay_sinks SET cursor = ?, delivered = delivered + ?, last_delivered_at = coalesce(?, last_delivered_at)
-     WHERE sink = ? AND epoch = ? AND lease_owner = ?`,
+    shared.RELAY_SQL.advance,
   );
   const putDeadLetter = db.prepare<[string, number, number, string, number, number]>(
-    `INSERT INTO relay_dead_letters (sink, seq, attempts, error, first_failed_at, failed_at, redrive)
-     VALUES (?, ?, ?, ?, ?, ?, 0)
-     ON CONFLICT (sink, seq) DO UPDATE SET attempts = relay_dead_letters.attempts + excluded.attempts,
-       error = excluded.error, failed_at = excluded.failed_at, redrive = 0`,
+    `${shared.DEAD_LETTER_INSERT} VALUES (?, ?, ?, ?, ?, ?, 0) ${shared.DEAD_LETTER_CONFLICT}`,
   );
   const deleteDeadLetter = db.prepare<[string, number]>(
     'DELETE FROM relay_dead_letters WHERE sink = ? AND seq = ?',
   );
-  const writeError = db.prepare<[string, number, string]>(
-    'UPDATE relay_sinks SET last_error = ?, last_error_at = ? WHERE sink = ?',
-  );
-  const moveCursor = db.prepare<[number, string]>(
-    'UPDATE relay_sinks SET cursor = ?, epoch = epoch + 1 WHERE sink = ?',
-  );
-  const markRedrive = db.prepare<[string]>(
-    'UPDATE relay_dead_letters SET redrive = 1 WHERE sink = ? AND redrive = 0',
-  );
-  const bumpEpoch = db.prepare<[string]>('UPDATE relay_sinks SET epoch = epoch + 1 WHERE sink = ?');
-  const disable = db.prepare<[number, string, string]>(
-    'UPDATE relay_sinks SET disabled_at = ?, disabled_reason = ?, epoch = epoch + 1 WHERE sink = ?',
-  );
-  const enable = db.prepare<[string]>(
-    `UPDATE relay_sinks SET disabled_at = NULL, disabled_reason = NULL, epoch = epoch + 1
-     WHERE sink = ? AND disabled_at IS NOT NULL`,
-  );
-  const selectLetters = db.prepare<[string, number, number, number], DeadLetterRow>(
-    `SELECT seq, attempts, error, first_failed_at, failed_at, redrive FROM relay_dead_letters
-     WHERE sink = ? AND seq > ? AND redrive >= ? ORDER BY seq LIMIT ?`,
+  const writeError = db.prepare<[string, number, string]>(shared.RELAY_SQL.recordError);
+  const moveCursor = db.prepare<[number, string]>(shared.RELAY_SQL.setCursor);
+  const markRedrive = db.prepare<[string]>(shared.RELAY_SQL.markRedrive);
+  const bumpEpoch = db.prepare<[string]>(shared.RELAY_SQL.bumpEpoch);
+  const disable = db.prepare<[number, string, string]>(shared.RELAY_SQL.disable);
+  const enable = db.prepare<[string]>(shared.RELAY_SQL.enable);
+  const selectLetters = db.prepare<[string, number, number, number], shared.DeadLetterRow>(
+    shared.RELAY_SQL.listDeadLetters,
   );
 
   const read = (sink: string): RelaySinkState | null => {
     const row = selectSink.get(sink);
-    return row ? toState(row) : null;
+    return row ? shared.toSinkState(row) : null;
   };
 
   const commit = db.transaction((sink: string, claim: RelayClaim, progress: RelayProgress): boolean => {
@@ -138,7 +93,7 @@ export function openSqliteRelayState(options: SqliteRelayStateOptions): RelaySta
       return read(sink);
     },
     async listSinks() {
-      return selectSinks.all().map(toState);
+      return selectSinks.all().map(shared.toSinkState);
     },
     async acquireLease(sink, owner, ttlMs, evict) {
       const at = now();
@@ -152,7 +107,7 @@ export function openSqliteRelayState(options: SqliteRelayStateOptions): RelaySta
       return commit.immediate(sink, claim, progress);
     },
     async recordError(sink, error, at) {
-      writeError.run(error.slice(0, 2000), at, sink);
+      writeError.run(shared.clipText(error), at, sink);
     },
     async setCursor(sink, cursor) {
       moveCursor.run(cursor, sink);
@@ -163,39 +118,15 @@ export function openSqliteRelayState(options: SqliteRelayStateOptions): RelaySta
     },
     async setDisabled(sink, reason, at) {
       if (reason === null) enable.run(sink);
-      else disable.run(at, reason.slice(0, 2000), sink);
+      else disable.run(at, shared.clipText(reason), sink);
       return read(sink);
     },
     async listDeadLetters(sink, query) {
-      return selectLetters.all(sink, query.after ?? 0, query.redrive ? 1 : 0, query.limit).map((row) => ({
-        seq: row.seq,
-        attempts: row.attempts,
-        error: row.error,
-        firstFailedAt: row.first_failed_at,
-        failedAt: row.failed_at,
-        redrive: row.redrive === 1,
-      }));
+      const rows = selectLetters.all(sink, query.after ?? 0, query.redrive ? 1 : 0, query.limit);
+      return rows.map(shared.toDeadLetter);
     },
     async close() {
       if (db.open) db.close();
     },
-  };
-}
-
-function toState(row: SinkRow): RelaySinkState {
-  return {
-    sink: row.sink,
-    cursor: row.cursor,
-    epoch: row.epoch,
-    disabledAt: row.disabled_at,
-    disabledReason: row.disabled_reason,
-    lastError: row.last_error,
-    lastErrorAt: row.last_error_at,
-    lastDeliveredAt: row.last_delivered_at,
-    delivered: row.delivered,
-    deadLetters: row.dead_letters,
-    redrivePending: row.redrive_pending,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
   };
 }
