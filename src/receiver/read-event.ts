@@ -5,7 +5,6 @@ import {
   parseBody,
   utf8ByteLength,
 } from '../protocol/index.js';
-import { checkChangeFast } from './check-change.js';
 import { findNameProblem } from './check-names.js';
 import { ReceiverError } from './errors.js';
 import type { ResolvedReceiverOptions } from './options.js';
@@ -53,16 +52,10 @@ export function readEvent(
     if (problem) return new ReceiverError('SchemaViolation', problem);
     return { command, body, rawBody, query, sdkAppId, receivedAt: options.now() };
   }
-  // The two callbacks of the mission skip zod when the quick check is sure; zod decides the rest.
-  let typed = checkChangeFast(command, body);
-  if (typed === undefined) {
-    const checked = parseBody(command, body);
-    if (!checked.ok)
-      return new ReceiverError('SchemaViolation', `${command}: ${checked.problems.join('; ')}`);
-    typed = checked.body;
-  }
+  const checked = parseBody(command, body);
+  if (!checked.ok) return new ReceiverError('SchemaViolation', `${command}: ${checked.problems.join('; ')}`);
   // Ids and names that a store could not give back as they came (docs/ids.md).
   const problem = findNameProblem(command, query, body);
   if (problem) return new ReceiverError('SchemaViolation', problem);
-  return { command, body: typed, rawBody, query, sdkAppId, receivedAt: options.now() } as AnyEvent;
+  return { command, body: checked.body, rawBody, query, sdkAppId, receivedAt: options.now() } as AnyEvent;
 }
