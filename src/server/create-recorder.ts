@@ -57,7 +57,7 @@ export interface RecorderOptions {
   maxStreamBufferBytes?: number;
   commit?: CommitQueueOptions;
   logger?: Logger;
-  /** Sinks the log is relayed to (issue 6), secrets read; see `parseSinks` in `timhook/relay`. */
+  /** Sinks the log is relayed to, secrets read; see `parseSinks` in `timhook/relay`. */
   sinks?: readonly DeclaredSink[];
   /** Where the relay keeps cursors and dead letters. Default: beside the log in the `db` file. */
   relayState?: RelayState;

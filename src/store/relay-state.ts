@@ -1,7 +1,7 @@
 /**
- * What the relay keeps per sink, next to the change log it reads (issue 6): the cursor, dead
- * letters, the disabled flag, the last error and, for several recorders on one database
- * (issue 7), the lease that lets one instance at a time deliver a sink.
+ * What the relay keeps per sink, next to the change log it reads: the cursor, dead
+ * letters, the disabled flag, the last error and, for several recorders on one database,
+ * the lease that lets one instance at a time deliver a sink.
  *
  * Concurrency model, the same on every database:
  * - `epoch` changes with every operator action (replay, redrive, enable, disable). The delivering

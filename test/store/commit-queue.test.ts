@@ -188,7 +188,7 @@ describe('the commit queue', () => {
   });
 
   it('refuses a waiting entry after maxWaitMs even while the commit ahead of it never returns', async () => {
-    // A stalled disk must not leave callbacks hanging past the IM backend's 2 s timeout (issue 3).
+    // A stalled disk must not leave callbacks hanging past the IM backend's 2 s timeout.
     queue = createCommitQueue(watched.log, { maxWaitMs: 50 });
     const gate = watched.hold();
     const [inFlight, waiting] = await entries(2);
@@ -204,7 +204,7 @@ describe('the commit queue', () => {
   });
 
   it('refuses the entries of a commit that has not returned after maxAnswerMs, and keeps what it commits', async () => {
-    // Another instance frozen holding PostgreSQL's append lock stalls this commit (issue 7): its
+    // Another instance frozen holding PostgreSQL's append lock stalls this commit: its
     // callbacks get a FAIL in time; the commit lands later, and the IM backend's retry is a duplicate.
     const committed: number[] = [];
     queue = createCommitQueue(watched.log, {

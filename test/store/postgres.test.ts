@@ -54,7 +54,7 @@ function nextCall(register: (listener: (seq: number) => void) => () => void): Pr
   });
 }
 
-describe('several PostgreSQL instances on one database (issue 7)', () => {
+describe('several PostgreSQL instances on one database', () => {
   it('never lets a reader paging "after N" skip an event while two instances append at once', async () => {
     const [a, b, reader] = (await openInstances(3)) as [ChangeLog, ChangeLog, ChangeLog];
     const entries = await Promise.all(
@@ -89,7 +89,7 @@ describe('several PostgreSQL instances on one database (issue 7)', () => {
   });
 });
 
-describe('several PostgreSQL instances on one database (issue 7), continued', () => {
+describe('several PostgreSQL instances on one database, continued', () => {
   it('logs a callback delivered to two instances at once once, and answers both with its seq', async () => {
     const [a, b] = (await openInstances(2)) as [ChangeLog, ChangeLog];
     const entries = await Promise.all(

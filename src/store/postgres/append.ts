@@ -22,7 +22,7 @@ export interface AppendScope {
  * index, and a NOTIFY to the other instances, delivered at commit. Resolves with one result per
  * entry taken, in the order taken.
  *
- * Several instances append to one database at once (issue 7), so every write takes a
+ * Several instances append to one database at once, so every write takes a
  * transaction-level advisory lock, held until commit:
  * - No reader skips an event. Seqs are `max(seq) + 1…` read under the lock, so a transaction
  *   holding seq N commits before any transaction can take N + 1; a reader paging "after N" never

@@ -66,7 +66,7 @@ function withCustomPlans(url: string): string {
 
 /**
  * Opens (creating and migrating as needed) a change log in a PostgreSQL database, shared safely by
- * several recorder instances (issue 7): appends are serialised by an advisory lock so that no
+ * several recorder instances: appends are serialised by an advisory lock so that no
  * reader skips an event (see `appendEntries`), and each instance's `watch` hears the others'
  * appends by LISTEN/NOTIFY. Rejects when the database cannot be reached.
  *

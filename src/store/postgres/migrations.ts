@@ -105,8 +105,8 @@ const MIGRATE_LOCK = ADVISORY_LOCK_SPACE;
 export const APPEND_LOCK = ADVISORY_LOCK_SPACE + 1;
 
 /**
- * Creates `schema` and brings its tables up to date. Safe when several instances start at once
- * (issue 7): all of it runs in one transaction under an advisory lock, so the first migrates and
+ * Creates `schema` and brings its tables up to date. Safe when several instances start at once:
+ * all of it runs in one transaction under an advisory lock, so the first migrates and
  * the others, waiting on the lock, then find the work done.
  */
 export async function migratePostgres(sql: PostgresPool, schema: string): Promise<void> {

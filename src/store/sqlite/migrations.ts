@@ -41,7 +41,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX profiles_recent ON profiles (kind, last_seq);
    CREATE INDEX profiles_group ON profiles (group_id, kind, last_seq);`,
-  // Relay state (issue 6): one row per sink, its dead letters. See store/relay-state.ts.
+  // Relay state: one row per sink, its dead letters. See store/relay-state.ts.
   `CREATE TABLE relay_sinks (
      sink              TEXT PRIMARY KEY,
      cursor            INTEGER NOT NULL,

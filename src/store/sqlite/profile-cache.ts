@@ -4,7 +4,7 @@ import type { ProfileView } from '../change-log.js';
 /**
  * The profiles one SQLite connection has read or written, so that a group's next change is merged
  * into the row it already holds instead of reading and parsing that row again (a third of what
- * the append transaction spends per event, issue 3).
+ * the append transaction spends per event).
  */
 export interface ProfileCache {
   /**
