@@ -49,176 +49,209 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+type Timer = ReturnType<typeof setTimeout>;
+
+/** The queue's state: the settings and what is waiting, committing and being answered. */
+interface QueueState {
+  log: ChangeLog;
+  maxBatch: number;
+  maxQueue: number;
+  maxWaitMs: number;
+  maxAnswerMs: number;
+  onCommit: CommitQueueOptions['onCommit'];
+  onCommitted: CommitQueueOptions['onCommitted'];
+  now: () => number;
+  queue: Waiting[];
+  running: Promise<void> | null;
+  /** Batches written and waiting to be durable (see ChangeLog.beginAppend), answered in order. */
+  answering: Promise<void>;
+  expiry: Timer | null;
+}
+
 /** Creates a group-commit queue in front of `log`. */
 export function createCommitQueue(log: ChangeLog, options: CommitQueueOptions = {}): CommitQueue {
-  const {
-    maxBatch = 1000,
-    maxQueue = 20_000,
-    maxWaitMs = 1000,
-    maxAnswerMs = 1800,
-    onCommit,
-    onCommitted,
-    now = Date.now,
-  } = options;
-  let queue: Waiting[] = [];
-  let running: Promise<void> | null = null;
-  // Batches written and waiting to be durable (see ChangeLog.beginAppend), answered in order.
-  let answering: Promise<void> = Promise.resolve();
-  let expiry: ReturnType<typeof setTimeout> | null = null;
-
-  function refuseStale(waiting: Waiting): void {
-    waiting.reject(new QueueOverloadedError(`waited over ${maxWaitMs} ms for a commit`));
-  }
-
-  // The check at the start of a batch cannot help while the commit ahead never returns (a stalled
-  // disk): a timer refuses those entries on time, so no callback hangs past the IM backend's 2 s.
-  function armExpiry(): void {
-    const oldest = queue[0];
-    if (expiry || !oldest) return;
-    expiry = setTimeout(expireStale, Math.max(1, oldest.at + maxWaitMs - now() + 1));
-    expiry.unref?.();
-  }
-
-  function expireStale(): void {
-    expiry = null;
-    const at = now();
-    let stale = 0;
-    while (stale < queue.length && at - queue[stale]!.at > maxWaitMs) stale++;
-    for (const waiting of queue.splice(0, stale)) refuseStale(waiting);
-    armExpiry();
-  }
-
-  /**
-   * Takes up to `limit` entries from the head of the queue for a commit starting now: refuses those
-   * that waited past `maxWaitMs`, and arms the `maxAnswerMs` deadline of those it keeps.
-   */
-  function takeFresh(limit: number): { fresh: Waiting[]; deadline: ReturnType<typeof setTimeout> | null } {
-    const batch = queue.length <= limit ? queue : queue.slice(0, limit);
-    queue = queue.length <= limit ? [] : queue.slice(limit);
-    const start = now();
-    const fresh: Waiting[] = [];
-    for (const waiting of batch) {
-      if (start - waiting.at > maxWaitMs) refuseStale(waiting);
-      else fresh.push(waiting);
-    }
-    if (fresh.length === 0) return { fresh, deadline: null };
-    // A promise settles once: a late commit's resolve after this refusal changes nothing.
-    const deadline = setTimeout(
-      () => {
-        const error = new QueueOverloadedError(`the commit did not return within ${maxAnswerMs} ms`);
-        for (const waiting of fresh) waiting.reject(error);
-      },
-      Math.max(1, fresh[0]!.at + maxAnswerMs - now()),
-    );
-    deadline.unref?.();
-    return { fresh, deadline };
-  }
-
-  async function flush(): Promise<void> {
-    while (queue.length > 0) {
-      if (!log.beginAppend && log.appendTaking) {
-        await commitTaking(log.appendTaking.bind(log));
-        continue;
-      }
-      const start = now();
-      const { fresh, deadline } = takeFresh(maxBatch);
-      if (!deadline) continue;
-      const entries = fresh.map((w) => w.entry);
-      if (log.beginAppend) {
-        // The next batch is written while this one's fsync runs; answers keep the commit order.
-        const pending = log.beginAppend(entries);
-        answering = answering.then(() => answer(fresh, start, pending.results, [deadline]));
-        await pending.written;
-      } else {
-        await answer(fresh, start, log.append(entries), [deadline]);
-      }
-    }
-  }
-
-  /**
-   * One commit through `ChangeLog.appendTaking`: the store takes the waiting entries when it is
-   * ready for them (PostgreSQL: also when it reads its batch again under its append lock, so that
-   * what arrived meanwhile joins this commit), each time with the same refusals as above.
-   */
-  async function commitTaking(appendTaking: NonNullable<ChangeLog['appendTaking']>): Promise<void> {
-    const start = now();
-    const taken: Waiting[] = [];
-    const deadlines: Array<ReturnType<typeof setTimeout>> = [];
-    let open = true;
-    const take = (): LogEntry[] => {
-      // Taken after the append returned, an entry would never be answered.
-      if (!open || taken.length >= maxBatch) return [];
-      const { fresh, deadline } = takeFresh(maxBatch - taken.length);
-      if (deadline) deadlines.push(deadline);
-      taken.push(...fresh);
-      return fresh.map((w) => w.entry);
-    };
-    const committing = (async () => {
-      try {
-        const results = await appendTaking(take);
-        if (results.length !== taken.length) {
-          throw new Error(`the store answered ${results.length} results for ${taken.length} entries`);
-        }
-        return results;
-      } finally {
-        open = false;
-      }
-    })();
-    await answer(taken, start, committing, deadlines);
-  }
-
-  /** Answers a batch's submitters once its commit has returned, after telling the listeners. */
-  async function answer(
-    batch: readonly Waiting[],
-    start: number,
-    committing: Promise<AppendResult[]>,
-    deadlines: ReadonlyArray<ReturnType<typeof setTimeout>>,
-  ): Promise<void> {
-    try {
-      const results = await committing;
-      if (batch.length === 0) return;
-      onCommit?.(batch.length, now() - start);
-      try {
-        onCommitted?.(results);
-      } catch {
-        // Committed all the same: its submitters are answered OK below.
-      }
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
-    } catch (error) {
-      for (const waiting of batch) waiting.reject(error);
-    } finally {
-      for (const deadline of deadlines) clearTimeout(deadline);
-    }
-  }
-
-  function schedule(): void {
-    if (running) return;
-    // setImmediate lets every request already read in this turn of the event loop join the batch.
-    running = new Promise<void>((resolve) => setImmediate(resolve)).then(flush).finally(() => {
-      running = null;
-      if (queue.length > 0) schedule();
-    });
-  }
-
-  return {
-    submit(entry) {
-      if (queue.length >= maxQueue) {
-        return Promise.reject(new QueueOverloadedError(`the commit queue is full (${maxQueue} waiting)`));
-      }
-      return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ entry, at: now(), resolve, reject });
-        armExpiry();
-        schedule();
-      });
-    },
-    depth: () => queue.length,
-    async drain() {
-      for (;;) {
-        if (running) await running;
-        const last = answering;
-        await last;
-        if (!running && last === answering) return;
-      }
-    },
+  const state: QueueState = {
+    log,
+    maxBatch: options.maxBatch ?? 1000,
+    maxQueue: options.maxQueue ?? 20_000,
+    maxWaitMs: options.maxWaitMs ?? 1000,
+    maxAnswerMs: options.maxAnswerMs ?? 1800,
+    onCommit: options.onCommit,
+    onCommitted: options.onCommitted,
+    now: options.now ?? Date.now,
+    queue: [],
+    running: null,
+    answering: Promise.resolve(),
+    expiry: null,
   };
+  return {
+    submit: (entry) => submit(state, entry),
+    depth: () => state.queue.length,
+    drain: () => drain(state),
+  };
+}
+
+function submit(state: QueueState, entry: LogEntry): Promise<AppendResult> {
+  if (state.queue.length >= state.maxQueue) {
+    return Promise.reject(new QueueOverloadedError(`the commit queue is full (${state.maxQueue} waiting)`));
+  }
+  return new Promise<AppendResult>((resolve, reject) => {
+    state.queue.push({ entry, at: state.now(), resolve, reject });
+    armExpiry(state);
+    schedule(state);
+  });
+}
+
+async function drain(state: QueueState): Promise<void> {
+  for (;;) {
+    if (state.running) await state.running;
+    const last = state.answering;
+    await last;
+    if (!state.running && last === state.answering) return;
+  }
+}
+
+function refuseStale(state: QueueState, waiting: Waiting): void {
+  waiting.reject(new QueueOverloadedError(`waited over ${state.maxWaitMs} ms for a commit`));
+}
+
+// The check at the start of a batch cannot help while the commit ahead never returns (a stalled
+// disk): a timer refuses those entries on time, so no callback hangs past the IM backend's 2 s.
+function armExpiry(state: QueueState): void {
+  const oldest = state.queue[0];
+  if (state.expiry || !oldest) return;
+  state.expiry = setTimeout(
+    () => expireStale(state),
+    Math.max(1, oldest.at + state.maxWaitMs - state.now() + 1),
+  );
+  state.expiry.unref?.();
+}
+
+function expireStale(state: QueueState): void {
+  state.expiry = null;
+  const at = state.now();
+  let stale = 0;
+  while (stale < state.queue.length && at - state.queue[stale]!.at > state.maxWaitMs) stale++;
+  for (const waiting of state.queue.splice(0, stale)) refuseStale(state, waiting);
+  armExpiry(state);
+}
+
+/**
+ * Takes up to `limit` entries from the head of the queue for a commit starting now: refuses those
+ * that waited past `maxWaitMs`, and arms the `maxAnswerMs` deadline of those it keeps.
+ */
+function takeFresh(state: QueueState, limit: number): { fresh: Waiting[]; deadline: Timer | null } {
+  const { queue } = state;
+  const batch = queue.length <= limit ? queue : queue.slice(0, limit);
+  state.queue = queue.length <= limit ? [] : queue.slice(limit);
+  const start = state.now();
+  const fresh: Waiting[] = [];
+  for (const waiting of batch) {
+    if (start - waiting.at > state.maxWaitMs) refuseStale(state, waiting);
+    else fresh.push(waiting);
+  }
+  if (fresh.length === 0) return { fresh, deadline: null };
+  // A promise settles once: a late commit's resolve after this refusal changes nothing.
+  const deadline = setTimeout(
+    () => {
+      const error = new QueueOverloadedError(`the commit did not return within ${state.maxAnswerMs} ms`);
+      for (const waiting of fresh) waiting.reject(error);
+    },
+    Math.max(1, fresh[0]!.at + state.maxAnswerMs - state.now()),
+  );
+  deadline.unref?.();
+  return { fresh, deadline };
+}
+
+async function flush(state: QueueState): Promise<void> {
+  const { log } = state;
+  while (state.queue.length > 0) {
+    if (!log.beginAppend && log.appendTaking) {
+      await commitTaking(state, log.appendTaking.bind(log));
+      continue;
+    }
+    const start = state.now();
+    const { fresh, deadline } = takeFresh(state, state.maxBatch);
+    if (!deadline) continue;
+    const entries = fresh.map((w) => w.entry);
+    if (log.beginAppend) {
+      // The next batch is written while this one's fsync runs; answers keep the commit order.
+      const pending = log.beginAppend(entries);
+      state.answering = state.answering.then(() => answer(state, fresh, start, pending.results, [deadline]));
+      await pending.written;
+    } else {
+      await answer(state, fresh, start, log.append(entries), [deadline]);
+    }
+  }
+}
+
+/**
+ * One commit through `ChangeLog.appendTaking`: the store takes the waiting entries when it is
+ * ready for them (PostgreSQL: also when it reads its batch again under its append lock, so that
+ * what arrived meanwhile joins this commit), each time with the same refusals as above.
+ */
+async function commitTaking(
+  state: QueueState,
+  appendTaking: NonNullable<ChangeLog['appendTaking']>,
+): Promise<void> {
+  const start = state.now();
+  const taken: Waiting[] = [];
+  const deadlines: Timer[] = [];
+  let open = true;
+  const take = (): LogEntry[] => {
+    // Taken after the append returned, an entry would never be answered.
+    if (!open || taken.length >= state.maxBatch) return [];
+    const { fresh, deadline } = takeFresh(state, state.maxBatch - taken.length);
+    if (deadline) deadlines.push(deadline);
+    taken.push(...fresh);
+    return fresh.map((w) => w.entry);
+  };
+  const committing = (async () => {
+    try {
+      const results = await appendTaking(take);
+      if (results.length !== taken.length) {
+        throw new Error(`the store answered ${results.length} results for ${taken.length} entries`);
+      }
+      return results;
+    } finally {
+      open = false;
+    }
+  })();
+  await answer(state, taken, start, committing, deadlines);
+}
+
+/** Answers a batch's submitters once its commit has returned, after telling the listeners. */
+async function answer(
+  state: QueueState,
+  batch: readonly Waiting[],
+  start: number,
+  committing: Promise<AppendResult[]>,
+  deadlines: readonly Timer[],
+): Promise<void> {
+  try {
+    const results = await committing;
+    if (batch.length === 0) return;
+    state.onCommit?.(batch.length, state.now() - start);
+    try {
+      state.onCommitted?.(results);
+    } catch {
+      // Committed all the same: its submitters are answered OK below.
+    }
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
+  } catch (error) {
+    for (const waiting of batch) waiting.reject(error);
+  } finally {
+    for (const deadline of deadlines) clearTimeout(deadline);
+  }
+}
+
+function schedule(state: QueueState): void {
+  if (state.running) return;
+  // setImmediate lets every request already read in this turn of the event loop join the batch.
+  state.running = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(() => flush(state))
+    .finally(() => {
+      state.running = null;
+      if (state.queue.length > 0) schedule(state);
+    });
 }
