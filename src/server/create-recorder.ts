@@ -106,14 +106,7 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     maxStreamBufferBytes = 4 * 1024 * 1024,
     logger = createJsonLogger(),
   } = options;
-  if (tokens.length === 0 && !insecureNoToken) {
-    throw new TypeError(
-      '[timhook] no callback token: set the token from the Chat console (--token), or pass --insecure-no-token to accept unsigned callbacks',
-    );
-  }
-  if (!path.startsWith('/') || path.startsWith('/api/')) {
-    throw new TypeError('[timhook] the callback path must start with / and not be under /api/');
-  }
+  checkOptions(options, tokens, insecureNoToken, path);
   const hosts = createHostPolicy({ publicHosts: options.publicHosts ?? [], anyHost: apiToken !== undefined });
   const log = options.log ?? (await openChangeLog({ db, durability }));
   const unwatchHealth = log.health?.onChange((status) => logStoreHealth(logger, status));
@@ -156,9 +149,6 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     () => queue.depth() >= 100,
   );
   if (relay) hub.subscribe(() => relay.wake());
-  if (options.mirror && options.log && !options.mirror.state) {
-    throw new TypeError('[timhook] a mirror with an open `log`: pass `mirror.state` too');
-  }
   const mirror = options.mirror
     ? await openMirror(options.mirror, {
         db,
@@ -190,46 +180,25 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     isStopping: () => stopping,
     logger,
   });
-  const server = createServer(
-    { keepAlive: true, headersTimeout: 10_000, requestTimeout: 15_000 },
-    routeRequest,
-  );
-  // The IM backend keeps connections alive (docs/protocol.md §1); outlast common proxy idle timeouts.
-  server.keepAliveTimeout = 65_000;
-  server.maxConnections = 10_000;
+  const server = createHttpServer(routeRequest);
   let address = '';
 
   return {
     async start() {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      const info = server.address() as AddressInfo;
-      const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-      address = `http://${shown}:${info.port}`;
+      address = await listen(server, port, host);
       relay?.start();
       mirror?.mirror.start();
     },
     async stop() {
       if (stopping) return;
       stopping = true;
-      const closed = server.listening
-        ? new Promise<void>((resolve) => server.close(() => resolve()))
-        : Promise.resolve();
+      const closed = stopListening(server);
       for (const stream of streams) stream.end();
       await mirror?.close();
       await queue.drain();
       await relay?.stop();
       follower.stop();
-      server.closeIdleConnections();
-      const force = setTimeout(() => server.closeAllConnections(), 5_000);
-      force.unref();
-      await closed;
-      clearTimeout(force);
+      await closeConnections(server, closed);
       await relayState?.close();
       await log.close();
       unwatchHealth?.();
@@ -247,6 +216,66 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     relay,
     mirror: mirror?.mirror ?? null,
   };
+}
+
+/** Refuses, at construction, settings the recorder cannot run with. */
+function checkOptions(
+  options: RecorderOptions,
+  tokens: readonly string[],
+  insecure: boolean,
+  path: string,
+): void {
+  if (tokens.length === 0 && !insecure) {
+    throw new TypeError(
+      '[timhook] no callback token: set the token from the Chat console (--token), or pass --insecure-no-token to accept unsigned callbacks',
+    );
+  }
+  if (!path.startsWith('/') || path.startsWith('/api/')) {
+    throw new TypeError('[timhook] the callback path must start with / and not be under /api/');
+  }
+  if (options.mirror && options.log && !options.mirror.state) {
+    throw new TypeError('[timhook] a mirror with an open `log`: pass `mirror.state` too');
+  }
+}
+
+/** The recorder's HTTP server, with timeouts for the IM backend's kept-alive connections. */
+function createHttpServer(routeRequest: Parameters<typeof createServer>[1]): Server {
+  const server = createServer(
+    { keepAlive: true, headersTimeout: 10_000, requestTimeout: 15_000 },
+    routeRequest,
+  );
+  // The IM backend keeps connections alive (docs/protocol.md §1); outlast common proxy idle timeouts.
+  server.keepAliveTimeout = 65_000;
+  server.maxConnections = 10_000;
+  return server;
+}
+
+/** Listens on `port` and `host`; resolves with the server's URL. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const info = server.address() as AddressInfo;
+  const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  return `http://${shown}:${info.port}`;
+}
+
+/** Stops taking connections; resolves once the last one has closed. */
+function stopListening(server: Server): Promise<void> {
+  return server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+}
+
+/** Closes the idle connections, and after 5 s any left, once their answers are out; waits for `closed`. */
+async function closeConnections(server: Server, closed: Promise<void>): Promise<void> {
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), 5_000);
+  force.unref();
+  await closed;
+  clearTimeout(force);
 }
 
 /** One line when the log stops writing (or its fault changes), one when it writes again. */
