@@ -140,19 +140,7 @@ export function renderEvent(
  * An event as its columns hold it, JSON in text: what {@link joinEventJson} renders without parsing.
  * `rawInline`: the body is one line of JSON (an object or an array), spliced into the event as it is.
  */
-export interface EventParts {
-  seq: number;
-  receivedAt: number;
-  eventTime: number | null;
-  command: string;
-  kind: 'group' | 'topic';
-  sdkAppId: string;
-  groupId: string | null;
-  topicId: string | null;
-  groupType: string | null;
-  operator: string | null;
-  optPlatform: string | null;
-  clientIp: string | null;
+export interface EventParts extends Omit<RecordedEvent, 'changes' | 'diff' | 'superseded' | 'raw'> {
   changes: string;
   diff: string;
   superseded: string | null;

@@ -2,7 +2,14 @@ import type Database from 'better-sqlite3';
 import type { AppendResult, LogEntry, ProfileView, RecordedEvent } from '../change-log.js';
 import { toNameKey } from '../event-filter.js';
 import { projectEntry } from '../project-entry.js';
-import { isInlineBody, joinEventJson, type ProfileRow, recordedFromEntry, toProfileView } from '../rows.js';
+import {
+  isInlineBody,
+  joinEventJson,
+  type ProfileRow,
+  recordedFromEntry,
+  renderedFromEntry,
+  toProfileView,
+} from '../rows.js';
 import { PROFILE_COLUMNS } from './columns.js';
 import { toDedupeHash } from './dedupe-hash.js';
 import { createProfileCache } from './profile-cache.js';
@@ -104,16 +111,7 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
     return {
       seq,
       duplicate: false,
-      rendered: {
-        seq,
-        receivedAt: entry.receivedAt,
-        command: entry.command,
-        kind: entry.kind,
-        groupId: entry.groupId,
-        topicId: entry.topicId,
-        json,
-        raw: entry.rawBody,
-      },
+      rendered: renderedFromEntry(entry, seq, json),
       // Built when first read: the recorder sends the rendered JSON and seldom needs the object.
       get event() {
         event ??= recordedFromEntry(entry, seq, projection.diff, projection.superseded);
