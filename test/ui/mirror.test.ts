@@ -49,6 +49,12 @@ describe('the profile mirror on the health page', () => {
     });
     await emulator.start();
     const recorder = await harness.start({ mirror: mirrorOf(emulator) });
+    // The mirror hears each logged change from the live hub before this listener does: once the
+    // three groups are heard here, their first-sight fill has been asked for.
+    const heard = new Set<string>();
+    recorder.hub.subscribe((event) => {
+      if (event.groupId) heard.add(event.groupId);
+    });
     emulator.configure({ callbackUrl: recorder.callbackUrl });
     const ids: string[] = [];
     for (const name of ['Ops', 'Design', 'Support']) {
@@ -62,6 +68,7 @@ describe('the profile mirror on the health page', () => {
       ids.push(String(answer.GroupId));
     }
     await emulator.idle();
+    await expect.poll(() => ids.every((id) => heard.has(id)), { timeout: 10_000 }).toBe(true);
     await recorder.mirror!.idle();
     // The truth moves with no callback: the recorder's copies drift.
     for (const [i, id] of ids.entries()) {
