@@ -820,6 +820,31 @@ export function describeChangeLogContract(name: string, open: () => Promise<Chan
         });
       });
 
+      it('pages through topics one destroy closed together without skipping any', async () => {
+        // The topics one TopicDestroyed closes share its seq: a page must not end inside them.
+        const T4 = `${C1}@TOPIC#_@TOPIC#TOPICFOUR`;
+        await log.append([
+          await topicCreated(C1, T1, { Name: 'one' }),
+          await topicCreated(C1, T2, { Name: 'two' }),
+          await topicCreated(C1, T4, { Name: 'four' }),
+        ]);
+        await log.append([await topicsDestroyed(C1, [T4, T1, T2])]);
+        const seen: string[] = [];
+        let before: number | undefined;
+        for (let pages = 0; pages < 5; pages++) {
+          const page = await log.listProfiles({
+            kind: 'topic',
+            groupId: C1,
+            limit: 2,
+            ...(before !== undefined ? { before } : {}),
+          });
+          seen.push(...page.items.map((item) => item.id));
+          if (page.next === null) break;
+          before = page.next;
+        }
+        expect(seen).toEqual([T1, T2, T4].sort());
+      });
+
       it('gives null for a profile never seen', async () => {
         expect(await log.getProfile('group', G1)).toBeNull();
         expect(await log.getProfile('topic', T1)).toBeNull();

@@ -25,6 +25,7 @@ import {
   toProfileView,
   toRecordedEvent,
 } from '../rows.js';
+import { pageProfiles } from '../profile-page.js';
 
 /** Settings of the PostgreSQL change log. */
 export interface PostgresOptions extends PostgresConnectOptions {
@@ -171,10 +172,15 @@ export async function openPostgresChangeLog(options: PostgresOptions): Promise<C
         SELECT ${sql.unsafe(PROFILE_COLUMNS)} FROM profiles WHERE kind = ${query.kind}
         ${query.groupId !== undefined ? sql`AND group_id = ${toStorableText(query.groupId)}` : sql``}
         ${query.before !== undefined ? sql`AND last_seq < ${query.before}` : sql``}
-        ORDER BY last_seq DESC LIMIT ${query.limit + 1}`;
-      const more = rows.length > query.limit;
-      const items = (more ? rows.slice(0, query.limit) : rows).map(toProfileView);
-      return { items, next: more ? items[items.length - 1]!.lastSeq : null };
+        ORDER BY last_seq DESC, id COLLATE "C" LIMIT ${query.limit + 1}`;
+      return pageProfiles(
+        rows,
+        query.limit,
+        (lastSeq) => sql<ProfileRow[]>`
+          SELECT ${sql.unsafe(PROFILE_COLUMNS)} FROM profiles WHERE kind = ${query.kind}
+          ${query.groupId !== undefined ? sql`AND group_id = ${toStorableText(query.groupId)}` : sql``}
+          AND last_seq = ${lastSeq} ORDER BY id COLLATE "C"`,
+      );
     },
     async countByTime(query: RateQuery): Promise<RateBucket[]> {
       const rows = await sql<Array<{ bucket: number; count: number }>>`

@@ -11,6 +11,7 @@ import type {
   RenderedPage,
 } from '../change-log.js';
 import { buildEventFilter, type SqlFilter } from '../event-filter.js';
+import { pageProfiles } from '../profile-page.js';
 import { type ProfileRow, toProfileView, toRecordedEvent } from '../rows.js';
 import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow, toRenderedEvent } from './columns.js';
 import { buildTopicDestroysFilter, listsTopic, mergeBySeq } from '../topic-destroys.js';
@@ -127,11 +128,14 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
         params.push(query.before);
       }
       const rows = cached(
-        `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE ${where} ORDER BY last_seq DESC LIMIT ?`,
+        `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE ${where} ORDER BY last_seq DESC, id LIMIT ?`,
       ).all(...params, query.limit + 1) as ProfileRow[];
-      const more = rows.length > query.limit;
-      const items = (more ? rows.slice(0, query.limit) : rows).map(toProfileView);
-      return { items, next: more ? items[items.length - 1]!.lastSeq : null };
+      return pageProfiles(rows, query.limit, (lastSeq) => {
+        const tie = query.groupId !== undefined ? [query.groupId, lastSeq] : [lastSeq];
+        return cached(
+          `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ?${query.groupId !== undefined ? ' AND group_id = ?' : ''} AND last_seq = ? ORDER BY id`,
+        ).all(query.kind, ...tie) as ProfileRow[];
+      });
     },
     async countByTime(query: RateQuery): Promise<RateBucket[]> {
       return countByTime
