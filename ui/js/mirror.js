@@ -117,6 +117,13 @@ const NOT_CONFIGURED = [
   ' for regular passes.',
 ];
 
+/** Whether `pass` is as far as `shown` (the same pass), or further: finished, or more checked. */
+function isNewerOrSame(pass, shown) {
+  if (shown.status !== 'running') return pass.status !== 'running';
+  if (pass.status !== 'running') return true;
+  return pass.scanned + pass.swept >= shown.scanned + shown.swept;
+}
+
 /** The mirror panel of the health page: `{ element, stop }`. */
 export function createMirrorPanel() {
   const body = h('div', { class: 'pass' }, 'Loading…');
@@ -142,8 +149,12 @@ export function createMirrorPanel() {
   let configured = null;
   let running = false;
   let shownId = null;
+  let shownPass = null;
 
   function show(pass, isRunning) {
+    // The POST's answer can arrive after the stream's later frames of the same pass (a short pass
+    // is done before its answer is read): an older state of the pass shown never replaces it.
+    if (pass && shownPass && pass.id === shownPass.id && !isNewerOrSame(pass, shownPass)) return;
     running = isRunning;
     button.disabled = running;
     if (!pass) {
@@ -151,6 +162,7 @@ export function createMirrorPanel() {
       return;
     }
     shownId = pass.id;
+    shownPass = pass;
     body.replaceChildren(...renderPass(pass, running).filter(Boolean));
   }
 
