@@ -177,6 +177,9 @@ async function flush(state: QueueState): Promise<void> {
     if (log.beginAppend) {
       // The next batch is written while this one's fsync runs; answers keep the commit order.
       const pending = log.beginAppend(entries);
+      // Heard later, in commit order: a commit that failed at once must not count as unhandled
+      // meanwhile (Node ends the process on an unhandled rejection).
+      pending.results.catch(noop);
       state.answering = state.answering.then(() => answer(state, fresh, start, pending.results, [deadline]));
       await pending.written;
     } else {
@@ -255,3 +258,5 @@ function schedule(state: QueueState): void {
       if (state.queue.length > 0) schedule(state);
     });
 }
+
+function noop(): void {}

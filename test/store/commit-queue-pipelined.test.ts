@@ -18,7 +18,13 @@ interface Started {
 }
 
 /** A real in-memory log whose `beginAppend` waits for the test to say "written" and "durable". */
-function pipelinedLog(): { log: ChangeLog; started: Started[]; next: (count: number) => Promise<void> } {
+function pipelinedLog(): {
+  log: ChangeLog;
+  started: Started[];
+  next: (count: number) => Promise<void>;
+  failNext: Error[];
+} {
+  const failNext: Error[] = [];
   const inner = openSqliteChangeLog({ path: ':memory:' });
   const started: Started[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
@@ -34,6 +40,10 @@ function pipelinedLog(): { log: ChangeLog; started: Started[]; next: (count: num
       const results = new Promise<AppendResult[]>((resolve) => {
         answer = resolve;
       });
+      if (failNext.length > 0) {
+        // A commit that failed at once: its results are already rejected when they are handed over.
+        return { written: Promise.resolve(), results: Promise.reject(failNext.shift()!) };
+      }
       started.push({
         entries: [...entries],
         write,
@@ -47,7 +57,7 @@ function pipelinedLog(): { log: ChangeLog; started: Started[]; next: (count: num
     started.length >= count
       ? Promise.resolve()
       : new Promise<void>((resolve) => waiters.push({ count, resolve }));
-  return { log, started, next };
+  return { log, started, next, failNext };
 }
 
 const logs: ChangeLog[] = [];
@@ -138,5 +148,33 @@ describe('the commit queue over a store that writes before its fsync', () => {
     expect(await outcome).toBeInstanceOf(QueueOverloadedError);
     await started[0]!.makeDurable();
     await queue.drain();
+  });
+
+  it('answers a batch whose commit failed at once with its error, while the batch before waits for its fsync, without an unhandled rejection', async () => {
+    const { log, started, next, failNext } = pipelinedLog();
+    logs.push(log);
+    const unhandled: unknown[] = [];
+    const hear = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', hear);
+    try {
+      const queue = createCommitQueue(log);
+      const [a, b] = await entries(2, 'full');
+      const first = queue.submit(a!);
+      await next(1);
+      started[0]!.write();
+      failNext.push(new Error('the disk is full'));
+      const second = queue.submit(b!).then(
+        () => 'ok',
+        (error: unknown) => (error as Error).message,
+      );
+      // The first batch's fsync takes a while: the failed one waits its turn to be answered.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      await started[0]!.makeDurable();
+      expect((await first).seq).toBe(1);
+      expect(await second).toBe('the disk is full');
+    } finally {
+      process.off('unhandledRejection', hear);
+    }
   });
 });
