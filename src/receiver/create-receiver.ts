@@ -1,7 +1,6 @@
 import type { AnyEvent, CallbackQuery, Command, EventOf } from '../protocol/index.js';
 import { answerHeaders, OK_RESULT, type ReceiveResult, refusalResult } from './answer.js';
 import { isReceiverError, ReceiverError } from './errors.js';
-import { setReceiveBodyNow } from './internal.js';
 import { type ReceiverOptions, type ResolvedReceiverOptions, resolveReceiverOptions } from './options.js';
 import { readBodyText } from './read-body.js';
 import { readEvent } from './read-event.js';
@@ -74,8 +73,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     return refusalResult(error);
   }
 
-  // A promise only when a handler returned one: see internal.ts.
-  function dispatch(event: AnyEvent): ReceiveResult | Promise<ReceiveResult> {
+  // Waits only when a handler returned a promise.
+  async function dispatch(event: AnyEvent): Promise<ReceiveResult> {
     const own = handlers.get(event.command);
     const pending: Array<Promise<unknown>> = [];
     const failures: unknown[] = [];
@@ -118,14 +117,10 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     );
   }
 
-  function receiveBodyNow(query: CallbackQuery, rawBody: string): ReceiveResult | Promise<ReceiveResult> {
+  async function receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult> {
     const event = readEvent(query, rawBody, resolved);
     if (event instanceof ReceiverError) return refuse(event);
     return dispatch(event);
-  }
-
-  async function receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult> {
-    return receiveBodyNow(query, rawBody);
   }
 
   function checkQuery(params: URLSearchParams | string): CallbackQuery | ReceiverError {
@@ -193,6 +188,5 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     fetch,
     options: resolved,
   };
-  setReceiveBodyNow(receiver, receiveBodyNow);
   return receiver;
 }

@@ -2,11 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerHeaders, type ReceiveResult } from './answer.js';
 import type { Receiver } from './create-receiver.js';
 import { ReceiverError } from './errors.js';
-import { getReceiveBodyNow } from './internal.js';
 import { decodeBody, tooLarge } from './read-body.js';
 import { querySearchOf } from './read-query.js';
-
-type Outcome = ReceiveResult | Promise<ReceiveResult>;
 
 /**
  * A `node:http` request listener for a receiver; it also serves as an Express handler
@@ -18,68 +15,33 @@ type Outcome = ReceiveResult | Promise<ReceiveResult>;
  */
 export function toNodeHandler(receiver: Receiver): (req: IncomingMessage, res: ServerResponse) => void {
   return function timhookNodeHandler(req, res) {
-    const fail = (error: unknown) => {
-      // A client that went away mid-body needs no answer, and is no error of the app.
-      if (req.destroyed && !req.complete) return;
-      receiver.options.log('[timhook] unexpected error in the node adapter', error);
-      writeResult(
-        res,
-        receiver.refuse(new ReceiverError('HandlerFailed', 'internal error', { cause: error })),
-      );
-    };
-    // Callbacks, not promises, on this path: an accepted callback whose handlers return at once
-    // is answered in the same turn that read its last byte (the receiver benchmark's hot path).
-    processNodeRequest(
-      receiver,
-      req,
-      (outcome) => {
-        if (outcome instanceof Promise) outcome.then((result) => writeResult(res, result), fail);
-        else writeResult(res, outcome);
+    handleNodeRequest(receiver, req).then(
+      (result) => writeResult(res, result),
+      (error: unknown) => {
+        // A client that went away mid-body needs no answer, and is no error of the app.
+        if (req.destroyed && !req.complete) return;
+        receiver.options.log('[timhook] unexpected error in the node adapter', error);
+        writeResult(
+          res,
+          receiver.refuse(new ReceiverError('HandlerFailed', 'internal error', { cause: error })),
+        );
       },
-      fail,
     );
   };
 }
 
 /** Verifies and dispatches one Node request; reads its body only once the URL has passed. */
-export function handleNodeRequest(receiver: Receiver, req: IncomingMessage): Promise<ReceiveResult> {
-  return new Promise((resolve, reject) => processNodeRequest(receiver, req, resolve, reject));
-}
-
-function processNodeRequest(
-  receiver: Receiver,
-  req: IncomingMessage,
-  done: (outcome: Outcome) => void,
-  fail: (error: unknown) => void,
-): void {
-  try {
-    if (req.method !== 'POST') {
-      const message = `${req.method} is not allowed; callbacks are POST`;
-      done(receiver.refuse(new ReceiverError('MethodNotAllowed', message)));
-      return;
-    }
-    const query = receiver.verifyQuery(querySearchOf(req.url ?? ''));
-    if (query instanceof ReceiverError) {
-      done(receiver.refuse(query));
-      return;
-    }
-    const receiveNow = getReceiveBodyNow(receiver);
-    collectNodeBody(
-      req,
-      receiver.options.maxBodyBytes,
-      (text) => {
-        try {
-          if (text instanceof ReceiverError) done(receiver.refuse(text));
-          else done(receiveNow ? receiveNow(query, text) : receiver.receiveBody(query, text));
-        } catch (thrown) {
-          fail(thrown);
-        }
-      },
-      fail,
+export async function handleNodeRequest(receiver: Receiver, req: IncomingMessage): Promise<ReceiveResult> {
+  if (req.method !== 'POST') {
+    return receiver.refuse(
+      new ReceiverError('MethodNotAllowed', `${req.method} is not allowed; callbacks are POST`),
     );
-  } catch (thrown) {
-    fail(thrown);
   }
+  const query = receiver.verifyQuery(querySearchOf(req.url ?? ''));
+  if (query instanceof ReceiverError) return receiver.refuse(query);
+  const text = await readNodeBody(req, receiver.options.maxBodyBytes);
+  if (text instanceof ReceiverError) return receiver.refuse(text);
+  return receiver.receiveBody(query, text);
 }
 
 /** Reads a Node request body as UTF-8, refusing as soon as it passes `maxBytes`. */
