@@ -1,4 +1,5 @@
 import type { AppendResult, CommitListener, LogEntry } from './change-log.js';
+import type { Committer, CommitRun } from './committer.js';
 
 /**
  * Settings of a change log's group commit (`openChangeLog({ groupCommit })`): how much it joins into
@@ -32,29 +33,6 @@ export interface GroupCommitOptions {
 export class QueueOverloadedError extends Error {
   override name = 'QueueOverloadedError';
 }
-
-/**
- * Removes and returns the entries of the appends waiting at that moment (none, at times), whole
- * calls only, at most `maxBatch` in one commit.
- */
-export type TakeEntries = () => readonly LogEntry[];
-
-/** A commit under way. */
-export interface CommitRun {
-  /** Settles once the store can start the next commit, whether or not this one succeeded; never rejects. */
-  written: Promise<void>;
-  /** One result per entry taken, in the order taken, once the commit is durable. */
-  results: Promise<AppendResult[]>;
-}
-
-/**
- * How a store commits (store-internal, never on the port): it calls `take` at least once, and may
- * call it again before it commits (PostgreSQL does, under its append lock, when it has to read its
- * batch again: what arrived meanwhile joins this commit). A store that writes before it fsyncs
- * settles `written` before `results`, so that the next commit is written while this one's fsync
- * runs; the appends are answered in commit order all the same.
- */
-export type Committer = (take: TakeEntries) => CommitRun;
 
 /** Group commit in front of a store: every append that arrives while a commit runs joins the next one. */
 export interface GroupCommit {
@@ -126,7 +104,7 @@ export function createGroupCommit(committer: Committer, options: GroupCommitOpti
     closed: false,
   };
   return {
-    append: (entries) => append(state, entries),
+    append: (entries) => enqueueAppend(state, entries),
     waiting: () => state.queued,
     onCommit(listener) {
       state.listeners.add(listener);
@@ -140,7 +118,7 @@ export function createGroupCommit(committer: Committer, options: GroupCommitOpti
   };
 }
 
-function append(state: GroupState, entries: readonly LogEntry[]): Promise<AppendResult[]> {
+function enqueueAppend(state: GroupState, entries: readonly LogEntry[]): Promise<AppendResult[]> {
   if (state.closed) return Promise.reject(new Error('the change log is closed'));
   if (entries.length === 0) return Promise.resolve([]);
   if (state.queued >= state.maxQueue) {

@@ -155,6 +155,27 @@ describe('createRecorder', () => {
     ).rejects.toThrow(/^\[timhook\] the callback path must start with \/ and not be under \/api\//);
   });
 
+  it('opens its log with the group commit settings of `commit`', async () => {
+    const recorder = await harness.start({ commit: { maxQueue: 0 } });
+    const refused = await sendCallback(recorder, groupChange(G1, { Name: 'refused' }));
+    expect(refused.json).toEqual({
+      ActionStatus: 'FAIL',
+      ErrorInfo: 'the commit queue is full (0 waiting)',
+      ErrorCode: 50301,
+    });
+  });
+
+  it('refuses `commit` beside an open log, which has its own group commit', async () => {
+    const log = openSqliteChangeLog({ path: ':memory:' });
+    try {
+      await expect(
+        createRecorder({ sdkAppId: APP_ID, tokens: ['t'], port: 0, log, commit: { maxWaitMs: 300 } }),
+      ).rejects.toThrow(/^\[timhook\] `commit` with an open `log`/);
+    } finally {
+      await log.close();
+    }
+  });
+
   it('fails to start on a port that is taken', async () => {
     const first = await harness.start();
     const port = Number(new URL(first.url).port);

@@ -6,7 +6,8 @@ import {
   openSqliteChangeLog,
   QueueOverloadedError,
 } from '../../src/store/index.js';
-import { type Committer, createGroupCommit, type GroupCommit } from '../../src/store/group-commit.js';
+import type { Committer } from '../../src/store/committer.js';
+import { createGroupCommit, type GroupCommit } from '../../src/store/group-commit.js';
 import { G1, groupChanged } from './entries.js';
 
 /** One commit, whose `written` and `results` the test settles by hand. */

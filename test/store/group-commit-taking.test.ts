@@ -6,12 +6,8 @@ import {
   openSqliteChangeLog,
   QueueOverloadedError,
 } from '../../src/store/index.js';
-import {
-  type Committer,
-  createGroupCommit,
-  type GroupCommit,
-  type TakeEntries,
-} from '../../src/store/group-commit.js';
+import type { Committer, TakeEntries } from '../../src/store/committer.js';
+import { createGroupCommit, type GroupCommit } from '../../src/store/group-commit.js';
 import { G1, groupChanged } from './entries.js';
 
 /** One commit: the test makes it take, then commit. */

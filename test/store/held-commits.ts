@@ -1,5 +1,5 @@
 import type { AppendResult, LogEntry } from '../../src/store/index.js';
-import type { Committer, TakeEntries } from '../../src/store/group-commit.js';
+import type { Committer, TakeEntries } from '../../src/store/committer.js';
 
 /**
  * A store's commits, watched and holdable by a test, to play a slow, stalled or failing disk: pass

@@ -9,7 +9,7 @@ import {
   openSqliteChangeLog,
   openThreadedSqliteChangeLog,
 } from '../../src/store/index.js';
-import type { CommitRun, Committer } from '../../src/store/group-commit.js';
+import type { CommitRun, Committer } from '../../src/store/committer.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { describeChangeLogContract } from './change-log-contract.js';
 import { C1, G1, G2, groupChanged, seedEntry, T0, T1, T2, topicCreated, topicsDestroyed } from './entries.js';
