@@ -13,7 +13,7 @@ export interface GroupCommitOptions {
   /**
    * Longest an append may wait for its commit to start, ms; past it the append is refused, not
    * committed, so its caller can answer FAIL before the IM backend's 2 s timeout — also while the
-   * commit ahead of it has not returned. Default 1000.
+   * commit ahead of it has not returned. Default 1000; `Infinity` for a caller that can wait.
    */
   maxWaitMs?: number;
   /**
@@ -21,7 +21,7 @@ export interface GroupCommitOptions {
    * while its commit goes on — a database that stalls mid-commit (another instance frozen holding
    * PostgreSQL's append lock, a disk that hangs) must not hold callbacks past the IM backend's 2 s.
    * If the commit then succeeds, the backend's retry is answered OK as a duplicate: a FAIL never
-   * loses an event, it only costs a retry. Default 1800.
+   * loses an event, it only costs a retry. Default 1800; `Infinity` for a caller that can wait.
    */
   maxAnswerMs?: number;
   now?: () => number;
@@ -108,7 +108,9 @@ export function createGroupCommit(committer: Committer, options: GroupCommitOpti
     waiting: () => state.queued,
     onCommit(listener) {
       state.listeners.add(listener);
-      return () => state.listeners.delete(listener);
+      return () => {
+        state.listeners.delete(listener);
+      };
     },
     drain: () => drain(state),
     close() {
