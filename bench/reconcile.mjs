@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRestClient } from '../dist/rest/index.js';
 import { createRestSource, runPass } from '../dist/server/index.js';
-import { createCommitQueue, openChangeLog, openMirrorState } from '../dist/store/index.js';
+import { openChangeLog, openMirrorState } from '../dist/store/index.js';
 import { startServer } from './lib/child.mjs';
 
 const { values: flags } = parseArgs({ options: { groups: { type: 'string', default: '40000' } } });
@@ -122,15 +122,17 @@ async function pass(db) {
     secretKey: SECRET_KEY,
     baseUrl: emulator.url,
   });
-  const log = await openChangeLog({ db, writerThread: false });
+  const log = await openChangeLog({
+    db,
+    writerThread: false,
+    groupCommit: { maxWaitMs: 60_000, maxAnswerMs: 120_000 },
+  });
   const state = await openMirrorState(db);
-  const queue = createCommitQueue(log, { maxWaitMs: 60_000, maxAnswerMs: 120_000 });
   const cpu = process.cpuUsage();
   const result = await runPass(
     {
       source: createRestSource(client),
       log,
-      submit: (entry) => queue.submit(entry),
       sdkAppId: String(SDK_APP_ID),
       now: Date.now,
       state,
@@ -141,7 +143,6 @@ async function pass(db) {
     { resume: 'never' },
   );
   const used = process.cpuUsage(cpu);
-  await queue.drain();
   await state.close();
   await log.close();
   await client.close();

@@ -355,7 +355,12 @@ async function main() {
     const { openSqliteChangeLog, toLogEntry } = await import(
       pathToFileURL(resolve(dist, 'store/index.js')).href
     );
-    const log = openSqliteChangeLog({ path, durability: 'normal' });
+    // A fill answers no IM backend: no batch of it is refused for taking long.
+    const log = openSqliteChangeLog({
+      path,
+      durability: 'normal',
+      groupCommit: { maxWaitMs: Infinity, maxAnswerMs: Infinity },
+    });
     const receiver = createReceiver({ sdkAppId: SDK_APP_ID, log: () => {} });
     let captured;
     receiver.onAny((event) => {

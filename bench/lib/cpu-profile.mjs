@@ -82,7 +82,7 @@ const PIPELINE_STAGES = [
   'readEvent',
   'toLogEntry',
   'dedupeKey',
-  'submit',
+  'enqueueAppend',
   'flush',
   'sqliteTransaction',
   'appendEntries',

@@ -4,9 +4,8 @@ import { createReceiver } from '../receiver/index.js';
 import { createRelay, type DeclaredSink, type Relay, type RelayTiming } from '../relay/index.js';
 import {
   type ChangeLog,
-  type CommitQueueOptions,
-  createCommitQueue,
   type Durability,
+  type GroupCommitOptions,
   openChangeLog,
   openRelayState,
   type RelayState,
@@ -39,7 +38,10 @@ export interface RecorderOptions {
   /** SQLite file path. Default `./data/timhook.db`. Ignored when `log` is given. */
   db?: string;
   durability?: Durability;
-  /** An open change log to use instead of `db` (tests, embedding). It is closed on stop. */
+  /**
+   * An open change log to use instead of `db` (tests, embedding), with its own group commit
+   * (`openChangeLog({ groupCommit })`). It is closed on stop.
+   */
   log?: ChangeLog;
   /** Require `Authorization: Bearer <apiToken>` on the API, stream, metrics and dashboard. Without it they answer loopback peers only. */
   apiToken?: string;
@@ -55,7 +57,8 @@ export interface RecorderOptions {
   heartbeatMs?: number;
   /** SSE client output buffer limit, bytes. Default 4 MiB. */
   maxStreamBufferBytes?: number;
-  commit?: CommitQueueOptions;
+  /** The group commit of the log the recorder opens from `db`; not with `log`. */
+  commit?: GroupCommitOptions;
   logger?: Logger;
   /** Sinks the log is relayed to, secrets read; see `parseSinks` in `timhook/relay`. */
   sinks?: readonly DeclaredSink[];
@@ -108,15 +111,16 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
   } = options;
   checkOptions(options, tokens, insecureNoToken, path);
   const hosts = createHostPolicy({ publicHosts: options.publicHosts ?? [], anyHost: apiToken !== undefined });
-  const log = options.log ?? (await openChangeLog({ db, durability }));
+  const log =
+    options.log ??
+    (await openChangeLog({ db, durability, ...(options.commit ? { groupCommit: options.commit } : {}) }));
   const unwatchHealth = log.health?.onChange((status) => logStoreHealth(logger, status));
   const hub = createLiveHub();
   const refusals = createRecentRefusals();
   const streams = new Set<ServerResponse>();
   let stopping = false;
-  // The gauges read the queue at scrape time, after it exists.
   const metrics = createRecorderMetrics({
-    queueDepth: () => queue.depth(),
+    queueDepth: () => log.waiting(),
     sseClients: () => streams.size,
     logStats: () => log.stats(),
   });
@@ -124,13 +128,11 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     lastSeq: (await log.stats()).lastSeq,
     onError: (error) => logger.error('the live stream could not read the log', { error }),
   });
-  const queue = createCommitQueue(log, {
-    ...options.commit,
-    onCommit(size, ms) {
-      metrics.commitBatch.observe(size);
-      metrics.commitSeconds.observe(ms / 1000);
-    },
-    onCommitted: (results) => follower.committed(results),
+  // Told before the appends are answered: the live stream follows the commits, in their order.
+  const stopHearingCommits = log.onCommit((results, ms) => {
+    metrics.commitBatch.observe(results.length);
+    metrics.commitSeconds.observe(ms / 1000);
+    follower.committed(results);
   });
   const receiver = createReceiver({
     sdkAppId,
@@ -139,14 +141,14 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
     log: (message, error) => logger.error(message, { error }),
   });
-  const callbackDeps = { receiver, queue, metrics, refusals, logger };
+  const callbackDeps = { receiver, log, metrics, refusals, logger };
   // Callbacks first: while 100 or more wait for a commit, the relay's loops hold back a little.
   const { relay, relayState } = await openRelay(
     options,
     log,
     metrics.registry,
     logger,
-    () => queue.depth() >= 100,
+    () => log.waiting() >= 100,
   );
   if (relay) hub.subscribe(() => relay.wake());
   const mirror = options.mirror
@@ -154,7 +156,6 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
         db,
         sdkAppId: String(sdkAppId),
         log,
-        queue,
         logger,
         registry: metrics.registry,
       })
@@ -195,8 +196,9 @@ export async function createRecorder(options: RecorderOptions): Promise<Recorder
       const closed = stopListening(server);
       for (const stream of streams) stream.end();
       await mirror?.close();
-      await queue.drain();
+      await log.drain();
       await relay?.stop();
+      stopHearingCommits();
       follower.stop();
       await closeConnections(server, closed);
       await relayState?.close();
@@ -232,6 +234,9 @@ function checkOptions(
   }
   if (!path.startsWith('/') || path.startsWith('/api/')) {
     throw new TypeError('[timhook] the callback path must start with / and not be under /api/');
+  }
+  if (options.commit && options.log) {
+    throw new TypeError('[timhook] `commit` with an open `log`: open the log with its `groupCommit`');
   }
   if (options.mirror && options.log && !options.mirror.state) {
     throw new TypeError('[timhook] a mirror with an open `log`: pass `mirror.state` too');

@@ -51,16 +51,11 @@ export type AppendResult =
   | { seq: number; duplicate: false; event: RecordedEvent; rendered: RenderedEvent }
   | { seq: number; duplicate: true };
 
-/** An append under way (see {@link ChangeLog.beginAppend}). */
-export interface PendingAppend {
-  /** Settles once the store is free for the next batch, whether or not this one succeeded. */
-  written: Promise<void>;
-  /** The results, once the batch is durable. */
-  results: Promise<AppendResult[]>;
-}
-
-/** Removes and returns the entries waiting for a commit (see {@link ChangeLog.appendTaking}). */
-export type TakeEntries = () => readonly LogEntry[];
+/**
+ * Told of each commit of this process, in commit order, before its appends resolve: the results
+ * of every entry it took, and how long it took, ms.
+ */
+export type CommitListener = (results: readonly AppendResult[], ms: number) => void;
 
 /**
  * A logged change with its API JSON rendered once, when it was logged: the routes, the stream and
@@ -170,24 +165,20 @@ export interface LogStats {
  * networked database can implement it; callers never depend on which one they have.
  */
 export interface ChangeLog {
-  /** Commits a batch in one transaction: log rows, dedupe keys, projection and diffs. */
+  /**
+   * Commits `entries` in one transaction with the appends made meanwhile (group commit: every call
+   * that arrives while a commit runs joins the next one): log rows, dedupe keys, projection and
+   * diffs. Resolves once they are durable, with one result per entry; callable concurrently. A
+   * commit that fails rejects every append it took. Refuses with a `QueueOverloadedError` when too
+   * many entries wait, or an append waited too long (`GroupCommitOptions`), and after `close`.
+   */
   append(entries: readonly LogEntry[]): Promise<AppendResult[]>;
-  /**
-   * Optional: `append`, telling apart the moment the store can take the next batch (`written`: the
-   * transaction has committed, its fsync may still run) from the moment this one is durable
-   * (`results`, as `append` resolves). Group commit writes batch N+1 while batch N's fsync runs.
-   * `written` never rejects; `results` settle in call order.
-   */
-  beginAppend?(entries: readonly LogEntry[]): PendingAppend;
-  /**
-   * Optional: `append`, with the store taking the entries itself when it is ready for them. Each
-   * call of `take` removes and returns the entries waiting at that moment (none, at times); the
-   * store calls it at least once, and may call it again before it commits (PostgreSQL calls it once
-   * more when it has to read its batch again, under its append lock, because another instance
-   * changed one of its groups meanwhile: what arrived meanwhile joins this commit). Resolves with one
-   * result per entry taken, in the order taken.
-   */
-  appendTaking?(take: TakeEntries): Promise<AppendResult[]>;
+  /** Entries waiting for a commit. */
+  waiting(): number;
+  /** Calls `listener` after each commit (see {@link CommitListener}); returns the function that stops it. */
+  onCommit(listener: CommitListener): () => void;
+  /** Resolves once every append made so far is committed and answered, or refused. */
+  drain(): Promise<void>;
   listEvents(query: EventQuery): Promise<EventPage>;
   /** `listEvents`, with each event as its rendered JSON: what the routes, stream and relay send. */
   listRendered(query: EventQuery): Promise<RenderedPage>;
@@ -217,5 +208,6 @@ export interface ChangeLog {
    * `StoreUnavailableError` (the callback endpoint answers 503 FAIL) and `/readyz` is not ready.
    */
   readonly health?: StoreHealth;
+  /** Commits and answers the appends made before it, refuses later ones, and closes the store. */
   close(): Promise<void>;
 }

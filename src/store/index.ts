@@ -1,17 +1,17 @@
-/** `timhook/store`: the change log port, its SQLite and PostgreSQL implementations, and group commit. */
+/** `timhook/store`: the change log port and its SQLite and PostgreSQL implementations, each with its group commit. */
 export type {
   AppendResult,
   ChangeLog,
+  CommitListener,
   EventQuery,
   LogEntry,
   ProfileView,
   RecordedEvent,
   RenderedEvent,
   RenderedPage,
-  TakeEntries,
 } from './change-log.js';
-export { createCommitQueue, QueueOverloadedError } from './commit-queue.js';
-export type { CommitQueue, CommitQueueOptions } from './commit-queue.js';
+export { QueueOverloadedError } from './group-commit.js';
+export type { GroupCommitOptions } from './group-commit.js';
 export { nodeDedupeKey, toLogEntry } from './log-entry.js';
 export { openPostgresMirrorState, openSqliteMirrorState } from './mirror-state.js';
 export type { MirrorState } from './mirror-state.js';
@@ -26,7 +26,7 @@ export type { PostgresRelayStateOptions } from './postgres/relay-state.js';
 export { openSqliteRelayState } from './sqlite/relay-state.js';
 export type { SqliteRelayStateOptions } from './sqlite/relay-state.js';
 export { openSqliteChangeLog } from './sqlite/in-thread.js';
-export type { Durability, SqliteOptions } from './sqlite/in-thread.js';
+export type { Durability, SqliteLogOptions, SqliteOptions } from './sqlite/in-thread.js';
 export { openThreadedSqliteChangeLog } from './sqlite/threaded.js';
 export { StoreUnavailableError } from './store-health.js';
 export type { StoreStatus } from './store-health.js';

@@ -1,4 +1,5 @@
 import type { ChangeLog } from './change-log.js';
+import type { GroupCommitOptions } from './group-commit.js';
 import { type MirrorState, openPostgresMirrorState, openSqliteMirrorState } from './mirror-state.js';
 import type { PostgresConnectOptions } from './postgres/connect.js';
 import { openPostgresChangeLog } from './postgres/change-log.js';
@@ -25,6 +26,8 @@ export interface OpenChangeLogOptions {
    * recorder should; false for a tool that appends little and exits.
    */
   writerThread?: boolean;
+  /** How appends are grouped into commits, and when one is refused (defaults as documented there). */
+  groupCommit?: GroupCommitOptions;
 }
 
 /** True when `db` names a PostgreSQL database rather than a SQLite file. */
@@ -49,11 +52,15 @@ export function readPostgresUrl(db: string): PostgresConnectOptions {
  */
 export async function openChangeLog(options: OpenChangeLogOptions): Promise<ChangeLog> {
   const target = parseDatabaseSetting(options.db);
-  if (target.kind === 'postgres') return openPostgresChangeLog(readPostgresUrl(target.url));
+  const groupCommit = options.groupCommit ? { groupCommit: options.groupCommit } : {};
+  if (target.kind === 'postgres') {
+    return openPostgresChangeLog({ ...readPostgresUrl(target.url), ...groupCommit });
+  }
   checkSqlitePath(target.path);
   const sqlite = {
     path: target.path,
     ...(options.durability ? { durability: options.durability } : {}),
+    ...groupCommit,
   };
   return options.writerThread === false ? openSqliteChangeLog(sqlite) : openThreadedSqliteChangeLog(sqlite);
 }

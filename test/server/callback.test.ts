@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteChangeLog, type RecordedEvent } from '../../src/store/index.js';
+import type { RecordedEvent } from '../../src/store/index.js';
 import { readSeed, readSeedJson } from '../fixtures/seeds.js';
 import {
   APP_ID,
   createHarness,
   GROUP_CHANGED,
   groupChange,
-  holdableLog,
+  openHeldLog,
   OK,
   readMetric,
   request,
@@ -79,7 +79,7 @@ describe('the callback endpoint', () => {
   });
 
   it('holds the OK until the commit is done', async () => {
-    const held = holdableLog(openSqliteChangeLog({ path: harness.dbPath }));
+    const held = openHeldLog(harness.dbPath);
     harness.defer(() => held.open());
     const recorder = await harness.start({ log: held.log });
     held.hold();
@@ -87,7 +87,7 @@ describe('the callback endpoint', () => {
     const answer = sendCallback(recorder, groupChange(G1, { Name: 'Held' })).finally(() => {
       settled = true;
     });
-    await held.appendStarted(1);
+    await held.commitStarted(1);
     // A round trip through the same server: an answer written before the commit would be out by now.
     expect((await request(recorder, '/healthz')).status).toBe(200);
     expect(settled).toBe(false);

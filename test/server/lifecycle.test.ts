@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRecorder, type Recorder, silentLogger } from '../../src/server/index.js';
-import { openSqliteChangeLog } from '../../src/store/index.js';
+import { type GroupCommitOptions, openSqliteChangeLog } from '../../src/store/index.js';
 import {
   APP_ID,
   createHarness,
   groupChange,
-  holdableLog,
+  openHeldLog,
   OK,
   POLL,
   readMetric,
@@ -25,20 +25,20 @@ async function loggedNames(recorder: Recorder): Promise<unknown[]> {
   return page.events.map((event) => event.changes.Name);
 }
 
-/** A recorder on a log whose appends the test holds; released after the test whatever happens. */
-async function startHeld(options: Parameters<typeof harness.start>[0] = {}) {
-  const held = holdableLog(openSqliteChangeLog({ path: harness.dbPath }));
+/** A recorder on a log whose commits the test holds; released after the test whatever happens. */
+async function startHeld(groupCommit: GroupCommitOptions = {}) {
+  const held = openHeldLog(harness.dbPath, groupCommit);
   harness.defer(() => held.open());
-  const recorder = await harness.start({ ...options, log: held.log });
+  const recorder = await harness.start({ log: held.log });
   return { held, recorder };
 }
 
 describe('overload', () => {
   it('answers 503 FAIL 50301 at once when the commit queue is full, and logs only what it accepted', async () => {
-    const { held, recorder } = await startHeld({ commit: { maxQueue: 1, maxWaitMs: 10_000 } });
+    const { held, recorder } = await startHeld({ maxQueue: 1, maxWaitMs: 10_000 });
     held.hold();
     const inFlight = sendCallback(recorder, groupChange(G1, { Name: 'in flight' }));
-    await held.appendStarted(1);
+    await held.commitStarted(1);
     const queued = sendCallback(recorder, groupChange(G1, { Name: 'queued' }));
     await vi.waitFor(
       async () => expect(await readMetric(recorder, 'timhook_commit_queue_depth')).toBe(1),
@@ -64,10 +64,10 @@ describe('overload', () => {
   });
 
   it("answers 503 inside the IM backend's 2 s timeout while a commit is stalled, and recovers", async () => {
-    const { held, recorder } = await startHeld({ commit: { maxWaitMs: 300 } });
+    const { held, recorder } = await startHeld({ maxWaitMs: 300 });
     held.hold();
     const inFlight = sendCallback(recorder, groupChange(G1, { Name: 'in flight' }));
-    await held.appendStarted(1);
+    await held.commitStarted(1);
 
     const waiting = await sendCallback(recorder, groupChange(G1, { Name: 'waiting' }), {
       signal: AbortSignal.timeout(2000),
@@ -94,7 +94,7 @@ describe('stop', () => {
     held.hold();
     const names = ['one', 'two', 'three', 'four', 'five'];
     const answers = names.map((name) => sendCallback(recorder, groupChange(G1, { Name: name })));
-    await held.appendStarted(1);
+    await held.commitStarted(1);
     await vi.waitFor(async () => {
       const depth = await readMetric(recorder, 'timhook_commit_queue_depth');
       expect(held.calls.flat().length + depth).toBe(names.length);
@@ -153,6 +153,27 @@ describe('createRecorder', () => {
         logger: silentLogger,
       }),
     ).rejects.toThrow(/^\[timhook\] the callback path must start with \/ and not be under \/api\//);
+  });
+
+  it('opens its log with the group commit settings of `commit`', async () => {
+    const recorder = await harness.start({ commit: { maxQueue: 0 } });
+    const refused = await sendCallback(recorder, groupChange(G1, { Name: 'refused' }));
+    expect(refused.json).toEqual({
+      ActionStatus: 'FAIL',
+      ErrorInfo: 'the commit queue is full (0 waiting)',
+      ErrorCode: 50301,
+    });
+  });
+
+  it('refuses `commit` beside an open log, which has its own group commit', async () => {
+    const log = openSqliteChangeLog({ path: ':memory:' });
+    try {
+      await expect(
+        createRecorder({ sdkAppId: APP_ID, tokens: ['t'], port: 0, log, commit: { maxWaitMs: 300 } }),
+      ).rejects.toThrow(/^\[timhook\] `commit` with an open `log`/);
+    } finally {
+      await log.close();
+    }
   });
 
   it('fails to start on a port that is taken', async () => {

@@ -6,7 +6,6 @@ import { openChangeLog } from '../../src/store/index.js';
 import {
   APP_ID,
   createHarness,
-  holdableLog,
   GROUP_CHANGED,
   groupChange,
   OK,
@@ -96,7 +95,7 @@ describe('what the recorder logs', () => {
 
   it('logs a failed API request with the stack and cause of its error', async () => {
     const { logger, lines } = captureLogger();
-    const { log } = holdableLog(await openChangeLog({ db: harness.dbPath }));
+    const log = await openChangeLog({ db: harness.dbPath });
     log.listRendered = () =>
       Promise.reject(
         new Error('the page could not be read', { cause: new Error('database disk image is malformed') }),

@@ -363,6 +363,9 @@ function faultableLog(inner: ChangeLog): { log: ChangeLog; fail(): void } {
         if (fault.state === 'fault') throw new StoreUnavailableError('disk_full', fault.message);
         return inner.append(entries);
       },
+      waiting: () => inner.waiting(),
+      onCommit: (listener) => inner.onCommit(listener),
+      drain: () => inner.drain(),
       listEvents: (query) => inner.listEvents(query),
       listRendered: (query) => inner.listRendered(query),
       getProfile: (kind, id) => inner.getProfile(kind, id),

@@ -55,6 +55,9 @@ function pausableReplay(inner: ChangeLog, pauseAfter: number) {
   let armed = true;
   const log: ChangeLog = {
     append: (entries) => inner.append(entries),
+    waiting: () => inner.waiting(),
+    onCommit: (listener) => inner.onCommit(listener),
+    drain: () => inner.drain(),
     listEvents: (query) => inner.listEvents(query),
     getProfile: (kind, id) => inner.getProfile(kind, id),
     async listRendered(query) {
@@ -228,6 +231,9 @@ describe('GET /api/stream', () => {
     // A log over a network takes a while to say where it ends; several heartbeats pass meanwhile.
     const slow: ChangeLog = {
       append: (entries) => inner.append(entries),
+      waiting: () => inner.waiting(),
+      onCommit: (listener) => inner.onCommit(listener),
+      drain: () => inner.drain(),
       listEvents: (query) => inner.listEvents(query),
       getProfile: (kind, id) => inner.getProfile(kind, id),
       listRendered: (query) => inner.listRendered(query),

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCallbackUrl, computeSign } from '../../src/protocol/index.js';
 import { createRecorder, type Recorder, type RecorderOptions, silentLogger } from '../../src/server/index.js';
-import type { ChangeLog, LogEntry, RecordedEvent } from '../../src/store/index.js';
+import {
+  type ChangeLog,
+  type GroupCommitOptions,
+  openSqliteChangeLog,
+  type RecordedEvent,
+} from '../../src/store/index.js';
+import { type HeldCommits, holdCommits } from '../store/held-commits.js';
 
 export const APP_ID = '1400000000';
 export const TOKEN = 'recorder-test-token';
@@ -265,55 +271,15 @@ export async function openStream(url: string, headers: Record<string, string> = 
   };
 }
 
-/** A change log whose appends a test can hold, to play a slow or stalled disk. */
-export interface HeldLog {
-  log: ChangeLog;
-  /** Entries of every append call so far. */
-  calls: LogEntry[][];
-  /** Holds every later append until `open()`. */
-  hold(): void;
-  open(): void;
-  /** Resolves once `count` append calls have started. */
-  appendStarted(count: number): Promise<void>;
-}
-
-/** Wraps `inner` so that its appends can be held; everything else passes through. */
-export function holdableLog(inner: ChangeLog): HeldLog {
-  const calls: LogEntry[][] = [];
-  const waiters: Array<{ count: number; resolve: () => void }> = [];
-  let gate: Promise<void> | null = null;
-  let release = () => {};
-  return {
-    calls,
-    log: {
-      async append(entries) {
-        calls.push([...entries]);
-        for (const waiter of waiters.filter((w) => calls.length >= w.count)) waiter.resolve();
-        while (gate) await gate;
-        return inner.append(entries);
-      },
-      listEvents: (query) => inner.listEvents(query),
-      getProfile: (kind, id) => inner.getProfile(kind, id),
-      listRendered: (query) => inner.listRendered(query),
-      watch: (listener) => inner.watch(listener),
-      listProfiles: (query) => inner.listProfiles(query),
-      stats: () => inner.stats(),
-      countByTime: (query) => inner.countByTime(query),
-      close: () => inner.close(),
-    },
-    hold() {
-      if (gate) return;
-      gate = new Promise<void>((resolve) => {
-        release = () => {
-          gate = null;
-          resolve();
-        };
-      });
-    },
-    open: () => release(),
-    appendStarted(count) {
-      if (calls.length >= count) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ count, resolve }));
-    },
-  };
+/** A SQLite log on `path` whose commits a test can hold, to play a slow or stalled disk. */
+export function openHeldLog(
+  path: string,
+  groupCommit: GroupCommitOptions = {},
+): HeldCommits & { log: ChangeLog } {
+  const held = holdCommits();
+  const log = openSqliteChangeLog({
+    path,
+    groupCommit: { ...groupCommit, wrapCommitter: held.wrapCommitter },
+  });
+  return { ...held, log };
 }

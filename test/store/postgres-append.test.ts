@@ -140,6 +140,40 @@ describe('an append planned before another instance wrote', () => {
   });
 });
 
+describe('the group commit of the PostgreSQL change log', () => {
+  it('commits the appends made in one tick in one transaction, and answers each its own results', async () => {
+    const { a } = await openPair();
+    const commits: number[][] = [];
+    a.onCommit((results) => commits.push(results.map((r) => r.seq)));
+    const [one, two] = await Promise.all([
+      a.append([await groupChanged(G1, { Name: 'one' })]),
+      a.append([await groupChanged(G2, { Name: 'two' }), await groupChanged(G1, { Name: 'three' })]),
+    ]);
+    expect(commits).toEqual([[1, 2, 3]]);
+    expect(one!.map((r) => r.seq)).toEqual([1]);
+    expect(two!.map((r) => r.seq)).toEqual([2, 3]);
+  });
+
+  it('takes the appends made while its commit waited for the lock into the commit it plans again under the lock', async () => {
+    const { schema, a, b } = await openPair();
+    const commits: number[][] = [];
+    b.onCommit((results) => commits.push(results.map((r) => r.seq)));
+    const lock = await holdAppendLock(schema);
+    const fromA = a.append([await groupChanged(G1, { Name: 'a' })]);
+    await appendsWaiting(pg.admin(), schema, 1);
+    // Planned before a wrote G1: planned again under the lock.
+    const fromB = b.append([await groupChanged(G1, { Name: 'b' })]);
+    await appendsWaiting(pg.admin(), schema, 2);
+    const meanwhile = b.append([await groupChanged(G2, { Name: 'meanwhile' })]);
+    expect(b.waiting()).toBe(1);
+    await lock.release();
+    const [[ofA], [ofB], [ofMeanwhile]] = await Promise.all([fromA, fromB, meanwhile]);
+    expect([ofA!.seq, ofB!.seq, ofMeanwhile!.seq]).toEqual([1, 2, 3]);
+    expect(commits).toEqual([[2, 3]]);
+    expect(b.waiting()).toBe(0);
+  });
+});
+
 describe('a schema written before appends were one call', () => {
   it('gets timhook_append at the next start, and goes on appending after what it holds', async () => {
     const schema = pg.freshSchema();

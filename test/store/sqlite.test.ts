@@ -9,6 +9,7 @@ import {
   openSqliteChangeLog,
   openThreadedSqliteChangeLog,
 } from '../../src/store/index.js';
+import type { CommitRun, Committer } from '../../src/store/committer.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { describeChangeLogContract } from './change-log-contract.js';
 import { C1, G1, G2, groupChanged, seedEntry, T0, T1, T2, topicCreated, topicsDestroyed } from './entries.js';
@@ -24,6 +25,30 @@ afterEach(async () => {
   for (const log of opened.splice(0)) await log.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Watches the commits of a store: each run of its committer, as it starts. */
+function watchRuns(): {
+  wrap: (inner: Committer) => Committer;
+  runs: CommitRun[];
+  started: (count: number) => Promise<CommitRun>;
+} {
+  const runs: CommitRun[] = [];
+  const waiters: Array<{ count: number; resolve: (run: CommitRun) => void }> = [];
+  return {
+    runs,
+    wrap: (inner) => (take) => {
+      const run = inner(take);
+      runs.push(run);
+      for (const waiter of waiters.filter((w) => runs.length >= w.count))
+        waiter.resolve(runs[waiter.count - 1]!);
+      return run;
+    },
+    started: (count) =>
+      runs.length >= count
+        ? Promise.resolve(runs[count - 1]!)
+        : new Promise((resolve) => waiters.push({ count, resolve })),
+  };
+}
 
 /** Opens a log on `path` (default: a file in this test's folder) and closes it after the test. */
 function openLog(path = join(dir, 'timhook.db')): ChangeLog {
@@ -65,44 +90,61 @@ describe('the SQLite change log with its writer thread', () => {
     expect((await other.stats()).lastSeq).toBe(21);
   });
 
-  it('frees the writer for the next batch before the fsync, and shows an event only once it is durable', async () => {
-    const log = await openThreadedSqliteChangeLog({ path: join(dir, 'durable.db') });
+  it('frees the store for the next commit before the fsync, and shows an event only once it is durable', async () => {
+    const watched = watchRuns();
+    const log = await openThreadedSqliteChangeLog({
+      path: join(dir, 'durable.db'),
+      groupCommit: { wrapCommitter: watched.wrap },
+    });
     opened.push(log);
-    const pending = log.beginAppend!([await groupChanged(G1, { Name: 'first' })]);
-    await pending.written;
+    const appended = log.append([await groupChanged(G1, { Name: 'first' })]);
+    const run = await watched.started(1);
+    await run.written;
     // Committed, and the fsync has not reported yet (its callback needs a turn of the event loop
     // that this test has not given): no page, stream or relay may hand the event out yet.
     expect((await log.listEvents({ after: 0, limit: 10 })).events).toEqual([]);
     expect((await log.listRendered({ after: 0, limit: 10 })).events).toEqual([]);
     expect((await log.stats()).lastSeq).toBe(0);
-    const [result] = await pending.results;
+    const [result] = await appended;
     expect(result).toMatchObject({ seq: 1, duplicate: false });
     expect((await log.listEvents({ after: 0, limit: 10 })).events.map((e) => e.seq)).toEqual([1]);
     expect((await log.stats()).lastSeq).toBe(1);
   });
 
-  it('answers pipelined batches in the order they were written', async () => {
-    const log = await openThreadedSqliteChangeLog({ path: join(dir, 'pipelined.db') });
+  it('writes the next commit while the fsync of the one before runs, and answers them in commit order', async () => {
+    const watched = watchRuns();
+    const log = await openThreadedSqliteChangeLog({
+      path: join(dir, 'pipelined.db'),
+      groupCommit: { wrapCommitter: watched.wrap },
+    });
     opened.push(log);
     const answered: number[] = [];
-    const pending = await Promise.all(
-      Array.from({ length: 12 }, async (_, i) => {
-        const started = log.beginAppend!([await groupChanged(G1, { Name: `n${i}` })]);
-        return started.results.then(([result]) => answered.push(result!.seq));
-      }),
-    );
-    expect(pending).toHaveLength(12);
+    const appends: Array<Promise<number>> = [];
+    for (let i = 0; i < 12; i++) {
+      const entry = await groupChanged(G1, { Name: `n${i}` });
+      appends.push(log.append([entry]).then(([result]) => answered.push(result!.seq)));
+      await watched.started(i + 1);
+    }
+    await Promise.all(appends);
+    expect(watched.runs).toHaveLength(12);
     expect(answered).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
   it('shows an event as soon as it is written when durability is normal (no fsync to wait for)', async () => {
-    const log = await openThreadedSqliteChangeLog({ path: join(dir, 'normal.db'), durability: 'normal' });
+    const watched = watchRuns();
+    const log = await openThreadedSqliteChangeLog({
+      path: join(dir, 'normal.db'),
+      durability: 'normal',
+      groupCommit: { wrapCommitter: watched.wrap },
+    });
     opened.push(log);
-    const pending = log.beginAppend!([await groupChanged(G1, { Name: 'at once' })]);
-    await pending.written;
+    const appended = log.append([await groupChanged(G1, { Name: 'at once' })]);
+    await (
+      await watched.started(1)
+    ).written;
     // Nothing is fsynced on this path: the event is readable as soon as it is written.
     expect((await log.listEvents({ after: 0, limit: 10 })).events.map((e) => e.seq)).toEqual([1]);
-    await pending.results;
+    await appended;
   });
 
   it('rejects appends after close, and closes twice', async () => {

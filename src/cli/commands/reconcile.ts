@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createMirrorSetup } from '../mirror-setup.js';
 import { type PassState, runPass } from '../../server/index.js';
-import { createCommitQueue, openChangeLog, openMirrorState } from '../../store/index.js';
+import { openChangeLog, openMirrorState } from '../../store/index.js';
 import { type CliCommand, UsageError } from '../command.js';
 import { httpUrlSetting } from '../http-url.js';
 import { REST_SETTINGS, readRestSettings } from '../rest-settings.js';
@@ -79,9 +79,13 @@ async function runHere(settings: ReconcileSettings, show: Progress): Promise<Pas
       'without --url, give the REST settings: --rest-admin, --rest-secret-key, --rest-region or --rest-url',
     );
   const setup = createMirrorSetup(rest, sdkAppId);
-  const log = await openChangeLog({ db, writerThread: false });
+  // No IM backend waits on a pass: its appends may wait long for their commits, never refused early.
+  const log = await openChangeLog({
+    db,
+    writerThread: false,
+    groupCommit: { maxWaitMs: 60_000, maxAnswerMs: 120_000 },
+  });
   const state = await openMirrorState(db);
-  const queue = createCommitQueue(log, { maxWaitMs: 60_000, maxAnswerMs: 120_000 });
   let stopping = false;
   const stop = () => {
     stopping = true;
@@ -93,7 +97,6 @@ async function runHere(settings: ReconcileSettings, show: Progress): Promise<Pas
       {
         source: setup.source,
         log,
-        submit: (entry) => queue.submit(entry),
         sdkAppId,
         now: Date.now,
         state,
@@ -106,7 +109,6 @@ async function runHere(settings: ReconcileSettings, show: Progress): Promise<Pas
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    await queue.drain();
     await state.close();
     await log.close();
     await setup.close?.();

@@ -1,5 +1,5 @@
 import type { ProfileChange } from '../../protocol/index.js';
-import type { AppendResult, ChangeLog, LogEntry, ProfileView } from '../../store/index.js';
+import type { ChangeLog, ProfileView } from '../../store/index.js';
 import { type GroupFacts, isFatalSourceError, type MirrorSource, type TopicFacts } from './mirror-source.js';
 import { type PassCounts, zeroCounts } from './pass-state.js';
 import {
@@ -13,9 +13,8 @@ import {
 /** What checking profiles against the REST API needs. */
 export interface CheckDeps {
   source: MirrorSource;
-  log: Pick<ChangeLog, 'getProfile' | 'listProfiles'>;
-  /** Commits one entry (the recorder's commit queue). */
-  submit: (entry: LogEntry) => Promise<AppendResult>;
+  /** The change log: its appends join the recorder's callbacks in its group commit. */
+  log: Pick<ChangeLog, 'append' | 'getProfile' | 'listProfiles'>;
   sdkAppId: string;
   now: () => number;
 }
@@ -179,7 +178,7 @@ async function recordTruth(
     answer: truth.answer,
   };
   try {
-    await deps.submit(toRestEntry(fact));
+    await deps.log.append([toRestEntry(fact)]);
     return fill ? 'filled' : 'fixed';
   } catch {
     return fill ? 'failed' : 'failed-drift';
@@ -206,7 +205,7 @@ async function recordVanished(
     answer: null,
   };
   try {
-    await deps.submit(toRestEntry(fact));
+    await deps.log.append([toRestEntry(fact)]);
     return 'vanished';
   } catch {
     return 'failed-drift';

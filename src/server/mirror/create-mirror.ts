@@ -1,4 +1,4 @@
-import type { AppendResult, ChangeLog, LogEntry, MirrorState, RenderedEvent } from '../../store/index.js';
+import type { ChangeLog, MirrorState, RenderedEvent } from '../../store/index.js';
 import type { Logger } from '../logger.js';
 import { createFirstSight, type FirstSight } from './first-sight.js';
 import type { MirrorSource } from './mirror-source.js';
@@ -8,8 +8,8 @@ import { type PassOptions, runPass } from './reconcile-pass.js';
 /** Settings of the mirror. */
 export interface MirrorOptions {
   source: MirrorSource;
-  log: Pick<ChangeLog, 'getProfile' | 'listProfiles'>;
-  submit: (entry: LogEntry) => Promise<AppendResult>;
+  /** The recorder's change log: the mirror's entries join the callbacks in its group commit. */
+  log: Pick<ChangeLog, 'append' | 'getProfile' | 'listProfiles'>;
   state: MirrorState;
   sdkAppId: string;
   logger: Logger;
@@ -44,7 +44,7 @@ export interface Mirror {
 
 /**
  * Creates the mirror of the recorder: the first-sight fill and reconciliation passes, over a
- * {@link MirrorSource} (the REST client) and the recorder's change log and commit queue.
+ * {@link MirrorSource} (the REST client) and the recorder's change log.
  */
 export function createMirror(options: MirrorOptions): Mirror {
   const { logger, reconcileEveryMs = null, firstSight: fill = true, now = Date.now } = options;
@@ -55,7 +55,6 @@ export function createMirror(options: MirrorOptions): Mirror {
   const deps = {
     source: options.source,
     log: options.log,
-    submit: options.submit,
     sdkAppId: options.sdkAppId,
     now,
   };

@@ -83,7 +83,7 @@ export function createFirstSight(deps: CheckDeps, options: FirstSightOptions): F
       const writes = lookups.flatMap((lookup) =>
         lookup.status === 'found'
           ? [
-              deps.submit(
+              deps.log.append([
                 toRestEntry({
                   command: REST_COMMANDS.snapshot,
                   kind: 'group',
@@ -97,7 +97,7 @@ export function createFirstSight(deps: CheckDeps, options: FirstSightOptions): F
                   api: GET_GROUP_INFO,
                   answer: lookup.facts.answer,
                 }),
-              ),
+              ]),
             ]
           : [],
       );
@@ -122,7 +122,7 @@ export function createFirstSight(deps: CheckDeps, options: FirstSightOptions): F
       const found = (await deps.source.getTopics(groupId, wanted)) ?? [];
       await Promise.all(
         found.map((topic) =>
-          deps.submit(
+          deps.log.append([
             toRestEntry({
               command: REST_COMMANDS.snapshot,
               kind: 'topic',
@@ -136,7 +136,7 @@ export function createFirstSight(deps: CheckDeps, options: FirstSightOptions): F
               api: GET_TOPIC,
               answer: topic.answer,
             }),
-          ),
+          ]),
         ),
       );
     } catch (error) {

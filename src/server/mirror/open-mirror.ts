@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { type ChangeLog, type CommitQueue, type MirrorState, openMirrorState } from '../../store/index.js';
+import { type ChangeLog, type MirrorState, openMirrorState } from '../../store/index.js';
 import type { Logger } from '../logger.js';
 import { createMirror, type Mirror } from './create-mirror.js';
 import { type RestCallCounts, registerMirrorMetrics } from './mirror-metrics.js';
@@ -30,7 +30,6 @@ export async function openMirror(
     db: string;
     sdkAppId: string;
     log: ChangeLog;
-    queue: CommitQueue;
     logger: Logger;
     registry: Registry;
   },
@@ -39,7 +38,6 @@ export async function openMirror(
   const mirror = createMirror({
     source: setup.source,
     log: context.log,
-    submit: (entry) => context.queue.submit(entry),
     state,
     sdkAppId: context.sdkAppId,
     logger: context.logger,

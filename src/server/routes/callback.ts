@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { handleNodeRequest, type Receiver, ReceiverError, writeResult } from '../../receiver/index.js';
 import {
-  type CommitQueue,
+  type AppendResult,
+  type ChangeLog,
   PostgresUnavailableError,
   QueueOverloadedError,
   StoreUnavailableError,
@@ -14,7 +15,7 @@ import type { RecentRefusals } from '../recent-refusals.js';
 /** What the callback endpoint needs. */
 export interface CallbackDeps {
   receiver: Receiver;
-  queue: CommitQueue;
+  log: Pick<ChangeLog, 'append'>;
   metrics: RecorderMetrics;
   refusals: RecentRefusals;
   logger: Logger;
@@ -22,14 +23,14 @@ export interface CallbackDeps {
 
 /**
  * Wires the receiver to the log: every accepted callback is committed (group commit) before it is
- * answered OK. A full queue answers 503 FAIL at once (never hang past the IM backend's 2 s
+ * answered OK. A full commit queue answers 503 FAIL at once (never hang past the IM backend's 2 s
  * timeout); so does a log that cannot write (a full disk, a lost file, a lost database connection).
  */
 export function attachRecorder(deps: CallbackDeps): void {
   deps.receiver.onAny(async (event) => {
-    let result: Awaited<ReturnType<CommitQueue['submit']>>;
+    let result: AppendResult;
     try {
-      result = await deps.queue.submit(toLogEntry(event));
+      [result] = (await deps.log.append([toLogEntry(event)])) as [AppendResult];
     } catch (error) {
       if (error instanceof QueueOverloadedError)
         throw new ReceiverError('Overloaded', error.message, { cause: error });
@@ -48,7 +49,7 @@ export function attachRecorder(deps: CallbackDeps): void {
       throw error;
     }
     deps.metrics.accepted.inc({ command: event.command });
-    // The live stream hears it from the queue's commit (see log-follower.ts), before this answer.
+    // The live stream hears it from the log's commit (see log-follower.ts), before this answer.
     if (result.duplicate) deps.metrics.duplicates.inc();
   });
   deps.receiver.onError((error) => {

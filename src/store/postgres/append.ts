@@ -1,4 +1,5 @@
-import type { AppendResult, LogEntry, TakeEntries } from '../change-log.js';
+import type { AppendResult, LogEntry } from '../change-log.js';
+import type { TakeEntries } from '../committer.js';
 import { type BatchPlan, listProfileKeys, planBatch, settlePlan } from './append-plan.js';
 import { type AppendTx, appendPlanned, lockAppends, readBatch } from './append-sql.js';
 import type { PostgresPool } from './connect.js';

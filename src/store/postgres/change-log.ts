@@ -10,6 +10,7 @@ import type {
   RenderedEvent,
   RenderedPage,
 } from '../change-log.js';
+import { createGroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { appendEntries, PROFILE_COLUMNS } from './append.js';
 import { connectPostgres, type PostgresConnectOptions } from './connect.js';
 import { buildEventSelect, buildTopicDestroysSelect } from './filter.js';
@@ -34,6 +35,7 @@ export interface PostgresOptions extends PostgresConnectOptions {
    * that follows a lost listen connection fails. Default: printed to stderr.
    */
   onWatchError?: (error: unknown) => void;
+  groupCommit?: GroupCommitOptions;
 }
 
 const EVENT_COLUMNS =
@@ -134,19 +136,18 @@ export async function openPostgresChangeLog(options: PostgresOptions): Promise<C
     });
   }
 
+  // The committer takes what is waiting when it starts, and again when it reads its batch anew
+  // under the append lock (see appendEntries); the next commit starts once this one has returned.
+  const commits = createGroupCommit((take) => {
+    const results = appendEntries(sql, scope, take);
+    return { written: results.then(noop, noop), results };
+  }, options.groupCommit);
   let closing: Promise<void> | null = null;
   return {
-    async append(entries) {
-      let taken = false;
-      return appendEntries(sql, scope, () => {
-        if (taken) return [];
-        taken = true;
-        return entries;
-      });
-    },
-    appendTaking(take) {
-      return appendEntries(sql, scope, take);
-    },
+    append: commits.append,
+    waiting: commits.waiting,
+    onCommit: commits.onCommit,
+    drain: commits.drain,
     async listEvents(query): Promise<EventPage> {
       const rows = await selectEvents<EventRow>(EVENT_COLUMNS, query);
       const more = rows.length > query.limit;
@@ -202,6 +203,7 @@ export async function openPostgresChangeLog(options: PostgresOptions): Promise<C
     close() {
       // Ends the pool and, with it, the listen connection.
       closing ??= (async () => {
+        await commits.close();
         watch.clear();
         await sql.end({ timeout: 5 });
       })();
@@ -209,3 +211,5 @@ export async function openPostgresChangeLog(options: PostgresOptions): Promise<C
     },
   };
 }
+
+function noop(): void {}

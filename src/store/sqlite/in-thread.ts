@@ -1,31 +1,49 @@
 import type { ChangeLog } from '../change-log.js';
+import { createGroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase, type SqliteOptions } from './database.js';
 import { createSqliteReader } from './reader.js';
 
 export type { Durability, SqliteOptions } from './database.js';
 
+/** Settings of a SQLite change log: the file, and its group commit. */
+export interface SqliteLogOptions extends SqliteOptions {
+  groupCommit?: GroupCommitOptions;
+}
+
 /**
  * Opens (creating and migrating as needed) a change log in one SQLite file, on one connection in
- * this thread, each commit fsynced before `append` returns. `timhook serve` uses
+ * this thread, each commit fsynced before its appends resolve. `timhook serve` uses
  * {@link openThreadedSqliteChangeLog} instead, which fsyncs beside the event loop and checkpoints on
  * a thread; this one suits tools, tests and `:memory:`.
  */
-export function openSqliteChangeLog(options: SqliteOptions): ChangeLog {
+export function openSqliteChangeLog(options: SqliteLogOptions): ChangeLog {
   const db = openSqliteDatabase(options);
-  const append = createSqliteAppend(db);
-  let closed = false;
+  const appendBatch = createSqliteAppend(db);
+  // The transaction runs in this turn of the event loop: the store is free again when it returns.
+  const commits = createGroupCommit((take) => {
+    let results: Promise<ReturnType<typeof appendBatch>>;
+    try {
+      results = Promise.resolve(appendBatch(take()));
+    } catch (error) {
+      results = Promise.reject(error);
+    }
+    return { written: Promise.resolve(), results };
+  }, options.groupCommit);
+  let closing: Promise<void> | null = null;
   return {
     ...createSqliteReader(db),
-    async append(entries) {
-      return append(entries);
-    },
+    append: commits.append,
+    waiting: commits.waiting,
+    onCommit: commits.onCommit,
+    drain: commits.drain,
     // One writer per file: nothing else appends, so there is nothing to hear.
     watch: () => () => {},
-    async close() {
-      if (closed) return;
-      closed = true;
-      db.close();
+    close() {
+      closing ??= commits.close().then(() => {
+        db.close();
+      });
+      return closing;
     },
   };
 }

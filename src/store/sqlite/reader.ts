@@ -17,7 +17,7 @@ import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow, toRendere
 import { buildTopicDestroysFilter, listsTopic, mergeBySeq } from '../topic-destroys.js';
 
 /** The reading half of the SQLite change log: every method but `append`, `watch` and `close`. */
-export type SqliteReader = Omit<ChangeLog, 'append' | 'watch' | 'close'>;
+export type SqliteReader = Omit<ChangeLog, 'append' | 'waiting' | 'onCommit' | 'drain' | 'watch' | 'close'>;
 
 /** Settings of the reads. */
 export interface SqliteReaderOptions {

@@ -1,13 +1,15 @@
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { statSync } from 'node:fs';
-import type { AppendResult, ChangeLog, LogEntry, PendingAppend } from '../change-log.js';
+import type { AppendResult, ChangeLog, LogEntry } from '../change-log.js';
+import type { CommitRun } from '../committer.js';
+import { createGroupCommit } from '../group-commit.js';
 import { watchFreeSpace } from './free-space.js';
 import { createSqliteAppend } from './append.js';
-import { openSqliteDatabase, type SqliteOptions } from './database.js';
+import { openSqliteDatabase } from './database.js';
 import { classifySqliteError, FILE_GONE_CODE } from './faults.js';
 import { createSqliteReader } from './reader.js';
-import { openSqliteChangeLog } from './in-thread.js';
+import { openSqliteChangeLog, type SqliteLogOptions } from './in-thread.js';
 import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './worker.js';
 import { createStoreHealth } from '../store-health.js';
 import { openWalSync } from './wal-sync.js';
@@ -37,7 +39,7 @@ function checkpointerUrl(): URL {
  * A full disk, an I/O error or a database file deleted while open becomes a fault of `health`, and
  * the appends are refused with a `StoreUnavailableError` (sqlite/faults.ts says which lasts).
  */
-export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promise<ChangeLog> {
+export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Promise<ChangeLog> {
   if (options.path === ':memory:') return openSqliteChangeLog(options);
   const deferSync = options.durability !== 'normal';
   const db = openSqliteDatabase(options);
@@ -54,6 +56,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
   const space = watchFreeSpace(dirname(options.path), health);
   let checkpointer: Worker | null = null;
   let closed = false;
+  let closing: Promise<void> | null = null;
   let restarting: Promise<void> | null = null;
   await startCheckpointer();
 
@@ -146,7 +149,11 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
     return results;
   }
 
-  function beginAppend(entries: readonly LogEntry[]): PendingAppend {
+  /**
+   * The committer of the group commit: commits what is waiting now, and frees the store for the
+   * next commit before this one's fsync has reported (`written` before `results`).
+   */
+  function commitPipelined(entries: readonly LogEntry[]): CommitRun {
     if (entries.length === 0) return { written: Promise.resolve(), results: Promise.resolve([]) };
     restartCheckpointer();
     if (health.refusal()) {
@@ -163,20 +170,26 @@ export async function openThreadedSqliteChangeLog(options: SqliteOptions): Promi
     return { written: Promise.resolve(), results };
   }
 
+  const commits = createGroupCommit((take) => commitPipelined(take()), options.groupCommit);
   return {
     ...reader,
     health,
-    beginAppend,
-    append: (entries) => beginAppend(entries).results,
+    append: commits.append,
+    waiting: commits.waiting,
+    onCommit: commits.onCommit,
+    drain: commits.drain,
     // One writer per file: nothing else appends, so there is nothing to hear.
     watch: () => () => {},
-    async close() {
-      if (closed) return;
-      closed = true;
-      space.stop();
-      await restarting;
-      await Promise.all([checkpointer ? stopThread(checkpointer) : null, walSync?.close()]);
-      db.close();
+    close() {
+      closing ??= (async () => {
+        await commits.close();
+        closed = true;
+        space.stop();
+        await restarting;
+        await Promise.all([checkpointer ? stopThread(checkpointer) : null, walSync?.close()]);
+        db.close();
+      })();
+      return closing;
     },
   };
 }
@@ -202,8 +215,11 @@ async function stopThread(worker: Worker): Promise<void> {
 const YOUNG_GENERATION_MB = 8;
 
 /** Starts the checkpointer and waits until its database is open and migrated. */
-function startCheckpointerThread(options: SqliteOptions): Promise<Worker> {
-  const settings: WorkerSettings = { options };
+function startCheckpointerThread(options: SqliteLogOptions): Promise<Worker> {
+  // Only what a thread can be sent: the group commit's settings hold functions.
+  const settings: WorkerSettings = {
+    options: { path: options.path, ...(options.durability ? { durability: options.durability } : {}) },
+  };
   const worker = new Worker(checkpointerUrl(), {
     workerData: settings,
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },

@@ -2,16 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AppendResult,
   type ChangeLog,
-  type CommitQueue,
-  createCommitQueue,
   type LogEntry,
   openSqliteChangeLog,
   QueueOverloadedError,
-  type TakeEntries,
 } from '../../src/store/index.js';
+import type { Committer, TakeEntries } from '../../src/store/committer.js';
+import { createGroupCommit, type GroupCommit } from '../../src/store/group-commit.js';
 import { G1, groupChanged } from './entries.js';
 
-/** One `appendTaking` call: the test makes it take, then commit. */
+/** One commit: the test makes it take, then commit. */
 interface Call {
   take: TakeEntries;
   /** The entries of each `take` so far. */
@@ -20,37 +19,50 @@ interface Call {
   commit: (results?: AppendResult[]) => Promise<void>;
 }
 
-/** A real in-memory log whose `appendTaking` takes once at once, then as the test says. */
-function takingLog(): { log: ChangeLog; calls: Call[]; called: (count: number) => Promise<void> } {
+/**
+ * A committer over a real in-memory log that takes its entries itself, as PostgreSQL's does: once
+ * at once, then as the test says.
+ */
+function takingCommitter(): {
+  committer: Committer;
+  inner: ChangeLog;
+  calls: Call[];
+  called: (count: number) => Promise<void>;
+} {
   const inner = openSqliteChangeLog({ path: ':memory:' });
   const calls: Call[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
-  const log: ChangeLog = {
-    ...inner,
-    append: (entries) => inner.append(entries),
-    appendTaking(take) {
-      return new Promise<AppendResult[]>((resolve, reject) => {
-        const call: Call = {
-          take,
-          taken: [[...take()]],
-          commit: async (results) => {
-            try {
-              resolve(results ?? (await inner.append(call.taken.flat())));
-            } catch (error) {
-              reject(error);
-            }
-          },
-        };
-        calls.push(call);
-        for (const waiter of waiters.filter((w) => calls.length >= w.count)) waiter.resolve();
-      });
-    },
+  const committer: Committer = (take) => {
+    const results = new Promise<AppendResult[]>((resolve, reject) => {
+      const call: Call = {
+        take,
+        taken: [[...take()]],
+        commit: async (results) => {
+          try {
+            resolve(results ?? (await inner.append(call.taken.flat())));
+          } catch (error) {
+            reject(error);
+          }
+        },
+      };
+      calls.push(call);
+      for (const waiter of waiters.filter((w) => calls.length >= w.count)) waiter.resolve();
+    });
+    return { written: results.then(noop, noop), results };
   };
   const called = (count: number) =>
     calls.length >= count
       ? Promise.resolve()
       : new Promise<void>((resolve) => waiters.push({ count, resolve }));
-  return { log, calls, called };
+  return { committer, inner, calls, called };
+}
+
+function noop(): void {}
+
+/** Appends one entry through `commits`; resolves with its result. */
+async function appendOne(commits: GroupCommit, entry: LogEntry): Promise<AppendResult> {
+  const [result] = await commits.append([entry]);
+  return result!;
 }
 
 /** Takes once more for `call`, as a store does once its lock is granted. */
@@ -72,26 +84,27 @@ async function entries(count: number, prefix: string): Promise<LogEntry[]> {
 }
 
 const logs: ChangeLog[] = [];
-let queue: CommitQueue | undefined;
+let commits: GroupCommit | undefined;
 afterEach(async () => {
-  await queue?.drain();
-  queue = undefined;
+  await commits?.drain();
+  commits = undefined;
   for (const log of logs.splice(0)) await log.close();
 });
 
-describe('the commit queue over a store that takes its entries (PostgreSQL)', () => {
+describe('the group commit of a store that takes its entries (PostgreSQL)', () => {
   it('lets the store take what arrived after its commit began into that commit, and answers each entry', async () => {
-    const { log, calls, called } = takingLog();
-    logs.push(log);
+    const { committer, inner, calls, called } = takingCommitter();
+    logs.push(inner);
     const sizes: number[] = [];
-    queue = createCommitQueue(log, { onCommit: (size) => sizes.push(size) });
+    commits = createGroupCommit(committer);
+    commits.onCommit((results) => sizes.push(results.length));
     const [a, b, c] = await entries(3, 't');
-    const first = queue.submit(a!);
+    const first = appendOne(commits, a!);
     await called(1);
-    const later = [queue.submit(b!), queue.submit(c!)];
-    expect(queue.depth()).toBe(2);
+    const later = [appendOne(commits, b!), appendOne(commits, c!)];
+    expect(commits.waiting()).toBe(2);
     expect(takeAgain(calls[0]!).map((e) => e.changes.Name)).toEqual(['t-1', 't-2']);
-    expect(queue.depth()).toBe(0);
+    expect(commits.waiting()).toBe(0);
     await calls[0]!.commit();
     expect((await Promise.all([first, ...later])).map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(sizes).toEqual([3]);
@@ -99,13 +112,13 @@ describe('the commit queue over a store that takes its entries (PostgreSQL)', ()
   });
 
   it('commits what the store left in the queue with its next call', async () => {
-    const { log, calls, called } = takingLog();
-    logs.push(log);
-    queue = createCommitQueue(log);
+    const { committer, inner, calls, called } = takingCommitter();
+    logs.push(inner);
+    commits = createGroupCommit(committer);
     const [a, b] = await entries(2, 'n');
-    const first = queue.submit(a!);
+    const first = appendOne(commits, a!);
     await called(1);
-    const second = queue.submit(b!);
+    const second = appendOne(commits, b!);
     await calls[0]!.commit();
     await called(2);
     expect(calls[1]!.taken).toEqual([[b]]);
@@ -115,15 +128,15 @@ describe('the commit queue over a store that takes its entries (PostgreSQL)', ()
 
   it('refuses, and does not hand over, entries that waited past maxWaitMs when the store takes them', async () => {
     let now = 1_000;
-    const { log, calls, called } = takingLog();
-    logs.push(log);
-    queue = createCommitQueue(log, { maxWaitMs: 500, now: () => now });
+    const { committer, inner, calls, called } = takingCommitter();
+    logs.push(inner);
+    commits = createGroupCommit(committer, { maxWaitMs: 500, now: () => now });
     const [a, stale, fresh] = await entries(3, 'w');
-    const first = queue.submit(a!);
+    const first = appendOne(commits, a!);
     await called(1);
-    const staleDone = settle(queue.submit(stale!));
+    const staleDone = settle(appendOne(commits, stale!));
     now += 400;
-    const freshDone = queue.submit(fresh!);
+    const freshDone = appendOne(commits, fresh!);
     now += 101;
     expect(takeAgain(calls[0]!)).toEqual([fresh]);
     expect(await staleDone).toEqual({ error: expect.any(QueueOverloadedError) });
@@ -132,13 +145,13 @@ describe('the commit queue over a store that takes its entries (PostgreSQL)', ()
   });
 
   it('takes no more than maxBatch entries into one commit, however often the store takes', async () => {
-    const { log, calls, called } = takingLog();
-    logs.push(log);
-    queue = createCommitQueue(log, { maxBatch: 3 });
+    const { committer, inner, calls, called } = takingCommitter();
+    logs.push(inner);
+    commits = createGroupCommit(committer, { maxBatch: 3 });
     const [a, ...rest] = await entries(5, 'm');
-    const first = queue.submit(a!);
+    const first = appendOne(commits, a!);
     await called(1);
-    const later = rest.map((entry) => queue!.submit(entry));
+    const later = rest.map((entry) => appendOne(commits!, entry));
     expect(takeAgain(calls[0]!)).toHaveLength(2);
     expect(takeAgain(calls[0]!)).toEqual([]);
     await calls[0]!.commit();
@@ -149,13 +162,13 @@ describe('the commit queue over a store that takes its entries (PostgreSQL)', ()
   });
 
   it('refuses an entry taken late once its commit has not returned after maxAnswerMs', async () => {
-    const { log, calls, called } = takingLog();
-    logs.push(log);
-    queue = createCommitQueue(log, { maxAnswerMs: 50 });
+    const { committer, inner, calls, called } = takingCommitter();
+    logs.push(inner);
+    commits = createGroupCommit(committer, { maxAnswerMs: 50 });
     const [a, late] = await entries(2, 'd');
-    const first = settle(queue.submit(a!));
+    const first = settle(appendOne(commits, a!));
     await called(1);
-    const lateDone = settle(queue.submit(late!));
+    const lateDone = settle(appendOne(commits, late!));
     takeAgain(calls[0]!);
     expect(await first).toEqual({ error: expect.any(QueueOverloadedError) });
     expect(await lateDone).toEqual({ error: expect.any(QueueOverloadedError) });
@@ -163,13 +176,13 @@ describe('the commit queue over a store that takes its entries (PostgreSQL)', ()
   });
 
   it('rejects every entry taken when the store answers with fewer results than it took', async () => {
-    const { log, calls, called } = takingLog();
-    logs.push(log);
-    queue = createCommitQueue(log);
+    const { committer, inner, calls, called } = takingCommitter();
+    logs.push(inner);
+    commits = createGroupCommit(committer);
     const [a, b] = await entries(2, 'x');
-    const first = settle(queue.submit(a!));
+    const first = settle(appendOne(commits, a!));
     await called(1);
-    const second = settle(queue.submit(b!));
+    const second = settle(appendOne(commits, b!));
     takeAgain(calls[0]!);
     await calls[0]!.commit([{ seq: 1, duplicate: true }]);
     for (const outcome of await Promise.all([first, second])) {
@@ -178,15 +191,15 @@ describe('the commit queue over a store that takes its entries (PostgreSQL)', ()
   });
 
   it('hands a store nothing through a take called after its append returned', async () => {
-    const { log, calls, called } = takingLog();
-    logs.push(log);
-    queue = createCommitQueue(log);
+    const { committer, inner, calls, called } = takingCommitter();
+    logs.push(inner);
+    commits = createGroupCommit(committer);
     const [a, b] = await entries(2, 'l');
-    const first = queue.submit(a!);
+    const first = appendOne(commits, a!);
     await called(1);
     await calls[0]!.commit();
     await first;
-    const second = queue.submit(b!);
+    const second = appendOne(commits, b!);
     expect(calls[0]!.take()).toEqual([]);
     await called(2);
     await calls[1]!.commit();

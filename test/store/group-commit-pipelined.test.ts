@@ -2,14 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AppendResult,
   type ChangeLog,
-  createCommitQueue,
   type LogEntry,
   openSqliteChangeLog,
   QueueOverloadedError,
 } from '../../src/store/index.js';
+import type { Committer } from '../../src/store/committer.js';
+import { createGroupCommit, type GroupCommit } from '../../src/store/group-commit.js';
 import { G1, groupChanged } from './entries.js';
 
-/** One `beginAppend` call, whose `written` and `results` the test settles by hand. */
+/** One commit, whose `written` and `results` the test settles by hand. */
 interface Started {
   entries: LogEntry[];
   write: () => void;
@@ -17,9 +18,13 @@ interface Started {
   makeDurable: () => Promise<void>;
 }
 
-/** A real in-memory log whose `beginAppend` waits for the test to say "written" and "durable". */
-function pipelinedLog(): {
-  log: ChangeLog;
+/**
+ * A committer over a real in-memory log, as a store that writes before it fsyncs has: it waits for
+ * the test to say "written" and "durable".
+ */
+function pipelinedCommitter(): {
+  committer: Committer;
+  inner: ChangeLog;
   started: Started[];
   next: (count: number) => Promise<void>;
   failNext: Error[];
@@ -28,36 +33,39 @@ function pipelinedLog(): {
   const inner = openSqliteChangeLog({ path: ':memory:' });
   const started: Started[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
-  const log: ChangeLog = {
-    ...inner,
-    append: (entries) => inner.append(entries),
-    beginAppend(entries) {
-      let write!: () => void;
-      const written = new Promise<void>((resolve) => {
-        write = resolve;
-      });
-      let answer!: (results: AppendResult[]) => void;
-      const results = new Promise<AppendResult[]>((resolve) => {
-        answer = resolve;
-      });
-      if (failNext.length > 0) {
-        // A commit that failed at once: its results are already rejected when they are handed over.
-        return { written: Promise.resolve(), results: Promise.reject(failNext.shift()!) };
-      }
-      started.push({
-        entries: [...entries],
-        write,
-        makeDurable: async () => answer(await inner.append(entries)),
-      });
-      for (const waiter of waiters.filter((w) => started.length >= w.count)) waiter.resolve();
-      return { written, results };
-    },
+  const committer: Committer = (take) => {
+    const entries = [...take()];
+    let write!: () => void;
+    const written = new Promise<void>((resolve) => {
+      write = resolve;
+    });
+    let answer!: (results: AppendResult[]) => void;
+    const results = new Promise<AppendResult[]>((resolve) => {
+      answer = resolve;
+    });
+    if (failNext.length > 0) {
+      // A commit that failed at once: its results are already rejected when they are handed over.
+      return { written: Promise.resolve(), results: Promise.reject(failNext.shift()!) };
+    }
+    started.push({
+      entries,
+      write,
+      makeDurable: async () => answer(await inner.append(entries)),
+    });
+    for (const waiter of waiters.filter((w) => started.length >= w.count)) waiter.resolve();
+    return { written, results };
   };
   const next = (count: number) =>
     started.length >= count
       ? Promise.resolve()
       : new Promise<void>((resolve) => waiters.push({ count, resolve }));
-  return { log, started, next, failNext };
+  return { committer, inner, started, next, failNext };
+}
+
+/** Appends one entry through `commits`; resolves with its result. */
+async function appendOne(commits: GroupCommit, entry: LogEntry): Promise<AppendResult> {
+  const [result] = await commits.append([entry]);
+  return result!;
 }
 
 const logs: ChangeLog[] = [];
@@ -69,15 +77,15 @@ async function entries(count: number, prefix: string): Promise<LogEntry[]> {
   return Promise.all(Array.from({ length: count }, (_, i) => groupChanged(G1, { Name: `${prefix}-${i}` })));
 }
 
-describe('the commit queue over a store that writes before its fsync', () => {
+describe('the group commit of a store that writes before its fsync', () => {
   it('hands the store the next batch once the one before is written, before it is durable', async () => {
-    const { log, started, next } = pipelinedLog();
-    logs.push(log);
-    const queue = createCommitQueue(log);
+    const { committer, inner, started, next } = pipelinedCommitter();
+    logs.push(inner);
+    const commits = createGroupCommit(committer);
     const [a, b, c] = await entries(3, 'p');
-    const first = queue.submit(a!);
+    const first = appendOne(commits, a!);
     await next(1);
-    const later = [queue.submit(b!), queue.submit(c!)];
+    const later = [appendOne(commits, b!), appendOne(commits, c!)];
     await new Promise((resolve) => setImmediate(resolve));
     // Not written yet: the later two wait, and join one batch.
     expect(started).toHaveLength(1);
@@ -90,17 +98,18 @@ describe('the commit queue over a store that writes before its fsync', () => {
     expect((await Promise.all(later)).map((r) => r.seq)).toEqual([2, 3]);
   });
 
-  it('answers batches and tells onCommitted in the order they were written, whichever is durable first', async () => {
-    const { log, started, next } = pipelinedLog();
-    logs.push(log);
+  it('answers batches and tells onCommit in the order they were written, whichever is durable first', async () => {
+    const { committer, inner, started, next } = pipelinedCommitter();
+    logs.push(inner);
     const told: number[][] = [];
-    const queue = createCommitQueue(log, { onCommitted: (results) => told.push(results.map((r) => r.seq)) });
+    const commits = createGroupCommit(committer);
+    commits.onCommit((results) => told.push(results.map((r) => r.seq)));
     const [a, b] = await entries(2, 'o');
     const answered: string[] = [];
-    const first = queue.submit(a!).then(() => answered.push('a'));
+    const first = appendOne(commits, a!).then(() => answered.push('a'));
     await next(1);
     started[0]!.write();
-    const second = queue.submit(b!).then(() => answered.push('b'));
+    const second = appendOne(commits, b!).then(() => answered.push('b'));
     await next(2);
     started[1]!.write();
     // The second batch reports durable first: nobody is answered before the first one is.
@@ -116,15 +125,15 @@ describe('the commit queue over a store that writes before its fsync', () => {
   });
 
   it('drains only once every written batch is durable and answered', async () => {
-    const { log, started, next } = pipelinedLog();
-    logs.push(log);
-    const queue = createCommitQueue(log);
+    const { committer, inner, started, next } = pipelinedCommitter();
+    logs.push(inner);
+    const commits = createGroupCommit(committer);
     const [a] = await entries(1, 'd');
-    const submitted = queue.submit(a!);
+    const submitted = appendOne(commits, a!);
     await next(1);
     started[0]!.write();
     let drained = false;
-    const draining = queue.drain().then(() => {
+    const draining = commits.drain().then(() => {
       drained = true;
     });
     await new Promise((resolve) => setImmediate(resolve));
@@ -135,11 +144,11 @@ describe('the commit queue over a store that writes before its fsync', () => {
   });
 
   it('refuses the entries of a written batch whose fsync has not reported after maxAnswerMs', async () => {
-    const { log, started, next } = pipelinedLog();
-    logs.push(log);
-    const queue = createCommitQueue(log, { maxAnswerMs: 50 });
+    const { committer, inner, started, next } = pipelinedCommitter();
+    logs.push(inner);
+    const commits = createGroupCommit(committer, { maxAnswerMs: 50 });
     const [a] = await entries(1, 'late');
-    const outcome = queue.submit(a!).then(
+    const outcome = appendOne(commits, a!).then(
       () => 'ok',
       (error: unknown) => error,
     );
@@ -147,23 +156,23 @@ describe('the commit queue over a store that writes before its fsync', () => {
     started[0]!.write();
     expect(await outcome).toBeInstanceOf(QueueOverloadedError);
     await started[0]!.makeDurable();
-    await queue.drain();
+    await commits.drain();
   });
 
   it('answers a batch whose commit failed at once with its error, while the batch before waits for its fsync, without an unhandled rejection', async () => {
-    const { log, started, next, failNext } = pipelinedLog();
-    logs.push(log);
+    const { committer, inner, started, next, failNext } = pipelinedCommitter();
+    logs.push(inner);
     const unhandled: unknown[] = [];
     const hear = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', hear);
     try {
-      const queue = createCommitQueue(log);
+      const commits = createGroupCommit(committer);
       const [a, b] = await entries(2, 'full');
-      const first = queue.submit(a!);
+      const first = appendOne(commits, a!);
       await next(1);
       started[0]!.write();
       failNext.push(new Error('the disk is full'));
-      const second = queue.submit(b!).then(
+      const second = appendOne(commits, b!).then(
         () => 'ok',
         (error: unknown) => (error as Error).message,
       );
