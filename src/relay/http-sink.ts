@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Pool } from 'undici';
 import { parseRetryAfter } from './backoff.js';
+import { HttpExchange } from './http-exchange.js';
 import { type DeliveryOutcome, describeError, type RelayMessage, type Sink } from './sink.js';
 import type { HttpSinkSettings } from './sink-config.js';
 import { createSlots } from './slots.js';
@@ -30,6 +31,9 @@ const OWN_HEADERS = new Set([
 const ANSWER_BODY_LIMIT = 64 * 1024;
 
 const deferred: DeliveryOutcome = { kind: 'deferred' };
+
+/** The reason a request in flight is given up with when the relay stops. */
+const stopped = new Error('the relay is stopping');
 
 /**
  * The headers every request has: the configured ones, and URL credentials as basic auth, as
@@ -64,7 +68,9 @@ function fixedHeaders(target: URL, configured: Record<string, string>): Record<s
  * on its connection): the `webhook-id` makes a re-send harmless, and undici sends again what was
  * pipelined behind a request whose connection closed. At most
  * `concurrency × pipelining` requests are handed to the pool at once, so each is signed, and
- * checked against a 410 or a stop, only when it can go out.
+ * checked against a 410 or a stop, only when it can go out. A request is handed over with the
+ * pool's `dispatch` and a handler that keeps the status and `Retry-After` only
+ * (`http-exchange.ts`); a stop gives up what a `deliver` call has in flight.
  *
  * One group's changes go one at a time, in order, and none after one that failed. It is a
  * pipelined sink to the relay too: a group's changes in a later call wait for those of an earlier
@@ -85,58 +91,72 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
     bodyTimeout: settings.timeoutMs,
   });
   const slots = createSlots(settings.concurrency * settings.pipelining);
-  const fixed = fixedHeaders(target, settings.headers ?? {});
+  const fixed = Object.entries(fixedHeaders(target, settings.headers ?? {})).flat();
   // Per group: the end of its last lane sent (a later lane waits for it), and the seqs that failed
   // or were deferred and not delivered since (a lane sent ahead does not overtake them).
   const tails = new Map<string, Promise<void>>();
   const unsettled = new Map<string, Set<number>>();
 
-  function sign(id: string, timestamp: number, body: string): string {
-    return createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  function sign(id: string, timestamp: number, body: Buffer): string {
+    return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
   }
 
-  /** The headers of one attempt, signed as it goes out. */
-  function headersOf(message: RelayMessage): Record<string, string> {
+  /**
+   * The headers of one attempt, signed as it goes out, as undici's flat list of names and values.
+   * The body is encoded once, for the signature and the request alike.
+   */
+  function headersOf(message: RelayMessage, body: Buffer): string[] {
     // A fresh timestamp per attempt: consumers refuse old ones (Standard Webhooks: 5 min tolerance).
     const timestamp = Math.floor(now() / 1000);
-    const { id, body } = message;
-    return {
+    const { id } = message;
+    return [
       ...fixed,
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': `v1,${sign(id, timestamp, body)}`,
-    };
+      'webhook-id',
+      id,
+      'webhook-timestamp',
+      String(timestamp),
+      'webhook-signature',
+      `v1,${sign(id, timestamp, body)}`,
+    ];
   }
 
   /** POSTs `message` once there is room and `go()` still says so; undefined: not sent. */
   async function post(
     message: RelayMessage,
     go: () => boolean,
-    signal: AbortSignal,
+    inFlight: Set<HttpExchange>,
   ): Promise<DeliveryOutcome | undefined> {
     const release = await slots.take();
-    try {
-      if (!go()) return undefined;
-      const answer = await pool.request({
+    if (!go()) {
+      release();
+      return undefined;
+    }
+    const body = Buffer.from(message.body);
+    const exchange = HttpExchange.send(
+      pool,
+      {
         path,
         method: 'POST',
-        headers: headersOf(message),
-        body: message.body,
+        headers: headersOf(message, body),
+        body,
         idempotent: true,
         blocking: false,
-        signal,
-      });
-      await answer.body.dump({ limit: ANSWER_BODY_LIMIT }).catch(() => {});
-      const retryAfter = answer.headers['retry-after'];
-      return judge(answer.statusCode, typeof retryAfter === 'string' ? retryAfter : null);
+      },
+      ANSWER_BODY_LIMIT,
+    );
+    inFlight.add(exchange);
+    try {
+      const answer = await exchange.answer;
+      return judge(answer.status, answer.retryAfter);
     } catch (error) {
-      if (signal.aborted) return undefined;
+      if (error === stopped) return undefined;
       const text = describeError(error);
       const code = (error as NodeJS.ErrnoException).code;
       return code !== undefined && UNREACHABLE.has(code)
         ? { kind: 'unreachable', message: text }
         : { kind: 'failed', message: `POST ${settings.url}: ${text}` };
     } finally {
+      inFlight.delete(exchange);
       release();
     }
   }
@@ -167,6 +187,12 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
         else lanes.set(lane, [index]);
       });
       let gone = false;
+      // One listener per call, not per request: a stop gives up what this call has in flight.
+      const inFlight = new Set<HttpExchange>();
+      const stop = () => {
+        for (const exchange of inFlight) exchange.abort(stopped);
+      };
+      signal.addEventListener('abort', stop, { once: true });
 
       /** Sends one group's messages in order, after its lane of an earlier call; stops at a failure. */
       async function sendLane(group: string, indexes: readonly number[]): Promise<void> {
@@ -195,7 +221,7 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
             const index = indexes[k]!;
             if (gone || signal.aborted) return holdFrom(k);
             // Checked again when the pool has room: a 410 or a stop meanwhile sends nothing more.
-            const outcome = await post(messages[index]!, () => !gone && !signal.aborted, signal);
+            const outcome = await post(messages[index]!, () => !gone && !signal.aborted, inFlight);
             if (outcome === undefined) return holdFrom(k);
             outcomes[index] = outcome;
             if (outcome?.kind === 'gone') gone = true;
@@ -209,7 +235,11 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
         }
       }
 
-      await Promise.all([...lanes].map(([group, indexes]) => sendLane(group, indexes)));
+      try {
+        await Promise.all([...lanes].map(([group, indexes]) => sendLane(group, indexes)));
+      } finally {
+        signal.removeEventListener('abort', stop);
+      }
       return outcomes;
     },
     async close() {

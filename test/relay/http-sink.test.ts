@@ -397,3 +397,43 @@ it('sends nothing more, and leaves the rest undelivered, once the relay stops', 
   expect(raw.requests).toHaveLength(1);
   await sink.close();
 });
+
+it('counts an answer whose body runs past 64 KiB without reading the rest, on a connection it then closes', async () => {
+  const raw = await startRawServer();
+  servers.push(raw);
+  // The first answer announces 1 MiB and sends 80 KiB of it: reading it to the end would hang.
+  raw.onRequest = (request, socket) => {
+    if (request.connection === 1) {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${1024 * 1024}\r\n\r\n${'x'.repeat(80 * 1024)}`);
+    } else request.answer(204);
+  };
+  const sink = bareSink(`http://127.0.0.1:${raw.port}/hook`, { concurrency: 1, pipelining: 1 });
+  const outcomes = await sink.deliver(
+    [message(1, '@TGS#A'), message(2, '@TGS#B')],
+    new AbortController().signal,
+  );
+  expect(outcomes).toEqual([null, null]);
+  expect(raw.requests.map((r) => [r.id, r.connection])).toEqual([
+    ['app:1', 1],
+    ['app:2', 2],
+  ]);
+  await sink.close();
+});
+
+it('gives up every request pipelined on a connection at once when the relay stops', async () => {
+  const raw = await startRawServer();
+  servers.push(raw);
+  const sink = bareSink(`http://127.0.0.1:${raw.port}/hook`, { concurrency: 1, pipelining: 4 });
+  const stop = new AbortController();
+  const delivering = sink.deliver(
+    ['@TGS#A', '@TGS#B', '@TGS#C'].map((group, i) => message(i + 1, group)),
+    stop.signal,
+  );
+  await vi.waitFor(() => expect(raw.requests).toHaveLength(3));
+  const stoppedAt = Date.now();
+  stop.abort();
+  const outcomes = await delivering;
+  expect(Date.now() - stoppedAt).toBeLessThan(1_000);
+  expect(outcomes.map((o) => o?.kind)).toEqual(['deferred', 'deferred', 'deferred']);
+  await sink.close();
+});
