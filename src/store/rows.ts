@@ -104,8 +104,12 @@ export function joinRendered(head: string, rawBody: string): string {
   return `${head.slice(0, -1)},"raw":${rawBody.trim()}}`;
 }
 
-/** The rendered event of an entry logged as `seq`, whose JSON is `json`. */
-export function renderedFromEntry(entry: LogEntry, seq: number, json: string): RenderedEvent {
+/**
+ * The rendered event of an entry logged as `seq`. Its JSON is joined by `render` when first read:
+ * most commits are published to no stream, and the relay reads the log.
+ */
+export function renderedFromEntry(entry: LogEntry, seq: number, render: () => string): RenderedEvent {
+  let json: string | undefined;
   return {
     seq,
     receivedAt: entry.receivedAt,
@@ -113,7 +117,10 @@ export function renderedFromEntry(entry: LogEntry, seq: number, json: string): R
     kind: entry.kind,
     groupId: entry.groupId,
     topicId: entry.topicId,
-    json,
+    get json() {
+      json ??= render();
+      return json;
+    },
     raw: entry.rawBody,
   };
 }

@@ -106,12 +106,13 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
       dedupeHash,
     );
     for (const row of projection.writes) writeProfile(row);
-    const json = joinEventJson({ ...entry, seq, changes, diff, superseded, raw: entry.rawBody, rawInline });
     let event: RecordedEvent | undefined;
     return {
       seq,
       duplicate: false,
-      rendered: renderedFromEntry(entry, seq, json),
+      rendered: renderedFromEntry(entry, seq, () =>
+        joinEventJson({ ...entry, seq, changes, diff, superseded, raw: entry.rawBody, rawInline }),
+      ),
       // Built when first read: the recorder sends the rendered JSON and seldom needs the object.
       get event() {
         event ??= recordedFromEntry(entry, seq, projection.diff, projection.superseded);
