@@ -19,6 +19,7 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { helpIfAsked } from './lib/usage.mjs';
 
 const APP_ID = '1400000000';
 const SECRET_KEY = 'bench-secret-key';
@@ -26,6 +27,7 @@ const TOKEN = 'bench-callback-token';
 const OK_JSON = '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}';
 const GROUPS = 64;
 
+helpIfAsked(import.meta.url);
 const { values: args } = parseArgs({
   options: {
     serve: { type: 'string' },

@@ -16,7 +16,9 @@ import { parseArgs } from 'node:util';
 import { memoryOf, SERVE_READY, serveArgs, startServer } from './lib/child.mjs';
 import { median } from './lib/load.mjs';
 import { COMMAND, groupIdOf, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
+import { helpIfAsked } from './lib/usage.mjs';
 
+helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     events: { type: 'string', default: '1000' },

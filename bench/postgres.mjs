@@ -42,7 +42,9 @@ import {
   schemaUrl,
 } from './lib/pg.mjs';
 import { bodyOf, createCallbackSetup, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
+import { helpIfAsked } from './lib/usage.mjs';
 
+helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },

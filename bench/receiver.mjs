@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { helpIfAsked } from './lib/usage.mjs';
 
 const APP_ID = '1400000000';
 const TOKEN = 'bench-callback-token';
@@ -24,6 +25,7 @@ const SEED = 'group-info-changed-both';
 const TARGET = 0.85;
 const OK_JSON = '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}';
 
+helpIfAsked(import.meta.url);
 const { values: args } = parseArgs({
   options: {
     serve: { type: 'string' },

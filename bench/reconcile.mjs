@@ -18,7 +18,9 @@ import { createRestClient } from '../dist/rest/index.js';
 import { createRestSource, runPass } from '../dist/server/index.js';
 import { openChangeLog, openMirrorState } from '../dist/store/index.js';
 import { startServer } from './lib/child.mjs';
+import { helpIfAsked } from './lib/usage.mjs';
 
+helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({ options: { groups: { type: 'string', default: '40000' } } });
 const GROUPS = Number(flags.groups);
 const SDK_APP_ID = 1400000999;

@@ -26,7 +26,9 @@ import {
 import { printProfile } from './lib/cpu-profile.mjs';
 import { median, runLoad } from './lib/load.mjs';
 import { createCallbackSetup, groupIdOf, logEntryOf, SDK_APP_ID, TOKEN } from './lib/traffic.mjs';
+import { helpIfAsked } from './lib/usage.mjs';
 
+helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },

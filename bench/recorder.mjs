@@ -32,7 +32,9 @@ import {
 import { printProfile } from './lib/cpu-profile.mjs';
 import { median, runLoad } from './lib/load.mjs';
 import { bodyOf, createCallbackSetup, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
+import { helpIfAsked } from './lib/usage.mjs';
 
+helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },

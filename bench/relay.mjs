@@ -34,7 +34,9 @@ import { printProfile } from './lib/cpu-profile.mjs';
 import { cpuTimeOf, machineBusyMs, SERVE_READY, serveArgs, startServer, waitForQuiet } from './lib/child.mjs';
 import { median, percentile } from './lib/load.mjs';
 import { bodyOf, COMMAND, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
+import { helpIfAsked } from './lib/usage.mjs';
 
+helpIfAsked(import.meta.url);
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
   options: {

@@ -19,7 +19,9 @@ import { createSqliteAppend } from '../dist/store/sqlite/append.js';
 import { openSqliteDatabase } from '../dist/store/sqlite/database.js';
 import { median } from './lib/load.mjs';
 import { logEntryOf } from './lib/traffic.mjs';
+import { helpIfAsked } from './lib/usage.mjs';
 
+helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
