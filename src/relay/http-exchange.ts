@@ -1,4 +1,5 @@
-import type { Dispatcher } from 'undici';
+import type { Duplex } from 'node:stream';
+import { buildConnector, type Dispatcher } from 'undici';
 
 /** What the sink judges an answer by. */
 export interface HttpAnswer {
@@ -88,4 +89,41 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       this.#resolve({ status: this.#status, retryAfter: this.#retryAfter });
     } else this.#reject(error ?? new Error('the connection ended without an answer'));
   }
+}
+
+/**
+ * undici's connector (`buildConnector` with `options`), with the writes of each connection held
+ * for the rest of the tick and sent together. undici writes every request as its own system call;
+ * the requests a batch of answers releases onto one connection are dispatched in the same run of
+ * microtasks, so they leave in one `writev` instead. A write finds the connection corked (once,
+ * over undici's own cork around head and body) and `process.nextTick` uncorks it, which runs after
+ * the microtasks that are queued then: a lone request still goes out at once. A connection closed
+ * while held drops the held bytes as it would drop bytes sent and unanswered: undici fails the
+ * request it was answering and sends the rest again on another connection.
+ */
+export function holdingConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+  const connect = buildConnector(options);
+  return (target, callback) => {
+    connect(target, (...result) => {
+      if (result[1]) holdWrites(result[1]); // undici passes the error alone, no null
+      callback(...result);
+    });
+  };
+}
+
+function holdWrites(socket: Duplex): void {
+  const write = socket.write;
+  let held = false;
+  const release = () => {
+    held = false;
+    socket.uncork();
+  };
+  socket.write = function (this: Duplex, ...args: Parameters<Duplex['write']>): boolean {
+    if (!held) {
+      held = true;
+      this.cork();
+      process.nextTick(release);
+    }
+    return write.apply(this, args);
+  } as Duplex['write'];
 }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Pool } from 'undici';
 import { parseRetryAfter } from './backoff.js';
-import { HttpExchange } from './http-exchange.js';
+import { HttpExchange, holdingConnector } from './http-exchange.js';
 import { type DeliveryOutcome, describeError, type RelayMessage, type Sink } from './sink.js';
 import type { HttpSinkSettings } from './sink-config.js';
 import { createSlots } from './slots.js';
@@ -70,7 +70,8 @@ function fixedHeaders(target: URL, configured: Record<string, string>): Record<s
  * `concurrency × pipelining` requests are handed to the pool at once, so each is signed, and
  * checked against a 410 or a stop, only when it can go out. A request is handed over with the
  * pool's `dispatch` and a handler that keeps the status and `Retry-After` only
- * (`http-exchange.ts`); a stop gives up what a `deliver` call has in flight.
+ * (`http-exchange.ts`); a stop gives up what a `deliver` call has in flight. Each connection holds
+ * its writes until the end of the tick, so that the requests released together leave together.
  *
  * One group's changes go one at a time, in order, and none after one that failed. It is a
  * pipelined sink to the relay too: a group's changes in a later call wait for those of an earlier
@@ -86,7 +87,7 @@ export function createHttpSink(settings: HttpSinkSettings, secret: string, io: H
   const pool = new Pool(target.origin, {
     connections: settings.concurrency,
     pipelining: settings.pipelining,
-    connectTimeout: settings.timeoutMs,
+    connect: holdingConnector({ timeout: settings.timeoutMs }),
     headersTimeout: settings.timeoutMs,
     bodyTimeout: settings.timeoutMs,
   });

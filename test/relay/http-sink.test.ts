@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, expect, it, vi } from 'vitest';
 import { createHttpSink, type HttpSinkSettings, type RelayMessage } from '../../src/relay/index.js';
@@ -24,6 +25,7 @@ const harness = createHarness();
 const receivers: WebhookReceiver[] = [];
 const servers: RawServer[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   await harness.cleanup();
   for (const receiver of receivers.splice(0)) await receiver.stop().catch(() => {});
   for (const server of servers.splice(0)) await server.close();
@@ -343,6 +345,67 @@ it('sends again what was pipelined behind an answer when the endpoint hangs up a
   expect(outcomes).toEqual([null, null, null, null]);
   const delivered = raw.requests.filter((r) => r.connection > 1 || r.index === 1).map((r) => r.id);
   expect(new Set(delivered)).toEqual(new Set(['app:1', 'app:2', 'app:3', 'app:4']));
+  await sink.close();
+});
+
+/** Counts the writes (system calls) of sockets whose peer is `port` from now on. */
+function countWritesTo(port: number): { readonly count: number } {
+  const counter = { count: 0 };
+  for (const method of ['_write', '_writev'] as const) {
+    const original = Socket.prototype[method] as (...args: unknown[]) => void;
+    vi.spyOn(Socket.prototype, method).mockImplementation(function (this: Socket, ...args: unknown[]) {
+      if (this.remotePort === port) counter.count++;
+      original.apply(this, args);
+    });
+  }
+  return counter;
+}
+
+it('sends the requests a connection gets in one tick in one write, and a lone request at once', async () => {
+  const raw = await startRawServer((request) => request.answer(204));
+  servers.push(raw);
+  const writes = countWritesTo(raw.port);
+  const sink = bareSink(`http://127.0.0.1:${raw.port}/hook`, { concurrency: 1, pipelining: 4 });
+  const signal = new AbortController().signal;
+  const groups = ['@TGS#A', '@TGS#B', '@TGS#C', '@TGS#D'];
+  expect(
+    await sink.deliver(
+      groups.map((group, i) => message(i + 1, group)),
+      signal,
+    ),
+  ).toEqual(groups.map(() => null));
+  expect(raw.requests.map((r) => [r.id, r.connection])).toEqual([
+    ['app:1', 1],
+    ['app:2', 1],
+    ['app:3', 1],
+    ['app:4', 1],
+  ]);
+  expect(writes.count).toBe(1);
+  // Alone on an idle connection: it goes out without waiting for company.
+  expect(await sink.deliver([message(5, '@TGS#E')], signal)).toEqual([null]);
+  expect(raw.requests.slice(4).map((r) => [r.id, r.connection])).toEqual([['app:5', 1]]);
+  expect(writes.count).toBe(2);
+  await sink.close();
+});
+
+it('loses nothing when the endpoint drops the connection as the next requests are written to it', async () => {
+  const raw = await startRawServer();
+  servers.push(raw);
+  // The first connection answers its first request and is gone at once, while the answer releases
+  // the next requests onto it.
+  raw.onRequest = (request, socket) => {
+    request.answer(204);
+    if (request.connection === 1 && request.index === 1) socket.destroy();
+  };
+  const sink = bareSink(`http://127.0.0.1:${raw.port}/hook`, { concurrency: 1, pipelining: 2 });
+  const signal = new AbortController().signal;
+  const groups = ['@TGS#A', '@TGS#B', '@TGS#C', '@TGS#D', '@TGS#E', '@TGS#F'];
+  const messages = groups.map((group, i) => message(i + 1, group));
+  const outcomes = await sink.deliver(messages, signal);
+  for (const outcome of outcomes) expect([null, 'failed']).toContain(outcome?.kind ?? null);
+  // What failed is delivered when the relay sends it again.
+  const failed = messages.filter((_, i) => outcomes[i] !== null);
+  expect(await sink.deliver(failed, signal)).toEqual(failed.map(() => null));
   await sink.close();
 });
 

@@ -9,6 +9,7 @@ export interface RawRequest {
   index: number;
   /** Requests of its connection unanswered when it came, itself included (> 1: pipelined). */
   open: number;
+
   /** Answers it; answers go out in the order of the requests, several in one write if ready. */
   answer(status: number, headers?: string): void;
 }
