@@ -10,9 +10,9 @@
 // Services: NATS (JetStream) 127.0.0.1:4222, Redis 6379, RabbitMQ 5672 (`bash .ci/services`).
 //
 // With `--baseline-dist other/dist` (another build, e.g. a worktree of the commit before a change,
-// built), every drain and delay round runs on both builds, alternately (baseline, then this one,
-// `--rounds` times), from the same backlog and with the same load; the medians and the ratio
-// this build / baseline are printed at the end.
+// built), every drain and delay round runs on both builds, `--rounds` times (the baseline first in
+// odd rounds, this build first in even ones), from the same backlog and with the same load; the
+// medians and the ratio this build / baseline are printed at the end.
 //
 //   node bench/relay.mjs [--events 200000] [--rate 2000] [--seconds 10] [--sinks nats,redis,rabbitmq,http]
 //                        [--skip drain|delay] [--profile] [--baseline-dist other/dist] [--rounds 2]
@@ -115,7 +115,9 @@ async function main() {
         'is every process, on all cores; "other load" is what of it was neither the round nor its tools',
     );
 
-    // Each round runs on every build, the baseline first.
+    // Each round runs on every build, the baseline first in odd rounds and last in even ones: the
+    // second of two runs of one build against itself comes out slower, so neither build always
+    // goes second.
     const baselineDist = flags['baseline-dist'];
     const builds = [
       ...(baselineDist
@@ -123,11 +125,12 @@ async function main() {
         : []),
       { key: 'timhook', suffix: '', cli: undefined },
     ];
+    const buildsOf = (round) => (round % 2 === 0 ? builds : [...builds].reverse());
     const ROUNDS = Number(flags.rounds ?? (baselineDist ? 2 : 1));
     if (baselineDist) {
       console.log(
         `builds: "base" rows are ${resolve(baselineDist)}, the others ${new URL('../dist', import.meta.url).pathname}; ` +
-          `${ROUNDS} rounds, each baseline then this build`,
+          `${ROUNDS} rounds, the baseline first in odd rounds, this build first in even ones`,
       );
     }
 
@@ -249,7 +252,7 @@ async function main() {
       await services.cleanup(sink, names, receiver);
       results.drain[sink] = Object.fromEntries(builds.map((build) => [build.key, []]));
       for (let round = 0; round < ROUNDS; round++) {
-        for (const build of builds) {
+        for (const build of buildsOf(round)) {
           const drainNames = await services.prepare(sink, `drain_${run}_${round}_${build.key}`);
           const db = join(dir, `drain-${sink}-${round}-${build.key}.db`);
           copyFileSync(backlog, db);
@@ -301,7 +304,8 @@ async function main() {
     for (const sink of delaySinks) {
       results.delay[sink] = Object.fromEntries(builds.map((build) => [build.key, []]));
       for (let round = 0; round < ROUNDS; round++) {
-        for (const build of builds) results.delay[sink][build.key].push(await delayRound(sink, round, build));
+        for (const build of buildsOf(round))
+          results.delay[sink][build.key].push(await delayRound(sink, round, build));
       }
     }
 
