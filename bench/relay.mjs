@@ -139,6 +139,18 @@ async function main() {
     const backlog = join(dir, 'backlog.db');
     // Logged by the oldest build's store, so that every build can open it (a newer one migrates it).
     const built = drainSinks.length > 0 ? await buildBacklog(backlog, EVENTS, GROUPS, baselineDist) : null;
+    // Each build drains a copy of the backlog already in its own format: a newer build migrates
+    // the file here, once, so that no round pays for the migration or drains a WAL it left behind.
+    const backlogOf = {};
+    if (built) {
+      for (const build of builds) {
+        backlogOf[build.key] = join(dir, `backlog-${build.key}.db`);
+        copyFileSync(backlog, backlogOf[build.key]);
+        const dist = build.cli ? resolve(build.cli, '../..') : new URL('../dist', import.meta.url).pathname;
+        const { openSqliteChangeLog } = await import(pathToFileURL(resolve(dist, 'store/index.js')).href);
+        await openSqliteChangeLog({ path: backlogOf[build.key], durability: 'normal' }).close();
+      }
+    }
     if (built) {
       console.log(
         `\nbacklog: ${fmt(EVENTS)} changes logged in ${fmt((performance.now() - started) / 1000, 1)} s ` +
@@ -255,7 +267,7 @@ async function main() {
         for (const build of buildsOf(round)) {
           const drainNames = await services.prepare(sink, `drain_${run}_${round}_${build.key}`);
           const db = join(dir, `drain-${sink}-${round}-${build.key}.db`);
-          copyFileSync(backlog, db);
+          copyFileSync(backlogOf[build.key], db);
           await waitForQuiet({ maxWaitMs: 20_000 });
           const label = `drain-${sink}-${round}-${build.key}`;
           const serve = await startServe(label, db, sink, drainNames, build.cli);
