@@ -680,6 +680,34 @@ export function describeChangeLogContract(name: string, open: () => Promise<Chan
         expect(first?.raw).toBe((await groupChanged(G1, { Name: 'a', custom: { Level: '1' } })).rawBody);
       });
 
+      it('escapes every text as JSON.stringify does, and keeps an inline body as sent less the spaces around it', async () => {
+        const awkward = 'q"uote \\ back/slash \u0001\u001f\u007f \u2028\u2029 é 😀 \t tab';
+        // The receiver refuses control characters in ids: the store is handed them directly.
+        const entry = {
+          ...(await groupChanged(
+            G1,
+            { Name: awkward, custom: { [`K${awkward}`]: awkward } },
+            { eventTime: 5 },
+          )),
+          operator: awkward,
+          optPlatform: awkward,
+          clientIp: awkward,
+          groupType: awkward,
+        };
+        const spaced = { ...entry, rawBody: ` \t${entry.rawBody}\t `, dedupeKey: 'spaced' };
+        const results = await log.append([entry, spaced]);
+        const rendered = await log.listRendered({ limit: 10 });
+        const listed = await log.listEvents({ limit: 10 });
+        expect(rendered.events.map((event) => event.json)).toEqual(
+          listed.events.map((event) => JSON.stringify(event)),
+        );
+        expect(rendered.events.map((event) => event.json)).toEqual(
+          results.map((result) => (result.duplicate ? null : result.rendered.json)),
+        );
+        expect(rendered.events[1]!.raw).toBe(spaced.rawBody);
+        expect(JSON.parse(rendered.events[1]!.json).operator).toBe(awkward);
+      });
+
       it('renders a body spread over several lines on one line, and a body that is not an object', async () => {
         const entry = await groupChanged(G1, { Name: 'pretty' });
         const pretty = {
