@@ -22,7 +22,7 @@ export function openSideConnection(path: string): Database.Database {
 /**
  * Brings the file's schema up to date when this connection is the first to open it (the CLI on a
  * database the recorder never opened, or `:memory:`): the same list and `user_version` as the
- * change log's own migration, so whichever opens first migrates, once.
+ * change log's own migration, so whichever opens first migrates, once. The WAL is emptied after.
  */
 export function migrateSqlite(db: Database.Database): void {
   const known = SQLITE_MIGRATIONS.length;
@@ -40,4 +40,7 @@ export function migrateSqlite(db: Database.Database): void {
       db.pragma(`user_version = ${at + 1}`);
     }
   }).immediate();
+  // A migration may rebuild a table: copy it into the file now and empty the WAL, rather than keep
+  // a second copy of the log on disk until the checkpoints catch up.
+  db.pragma('wal_checkpoint(TRUNCATE)');
 }
