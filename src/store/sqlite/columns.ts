@@ -9,28 +9,8 @@ export const PROFILE_COLUMNS =
 export const EVENT_COLUMNS =
   'seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type, operator, opt_platform, client_ip, changes, diff, superseded, raw';
 
-/**
- * The event's API JSON joined by SQLite, as `joinEventJson` joins it in JavaScript (the same text:
- * `json_quote` escapes as `JSON.stringify` does), for the rows whose body is spliced in as it is
- * (`raw_inline`); NULL for the others. One flat string per row from the driver, instead of some
- * thirty pieces joined on the event loop and flattened again when sent: the relay and the API read
- * every event this way.
- */
-const JOINED_JSON = `CASE WHEN raw_inline THEN '{"seq":' || seq || ',"receivedAt":' || received_at ||
-  ',"eventTime":' || json_quote(event_time) || ',"command":' || json_quote(command) ||
-  ',"kind":' || json_quote(kind) || ',"sdkAppId":' || json_quote(sdk_app_id) ||
-  ',"groupId":' || json_quote(group_id) || ',"topicId":' || json_quote(topic_id) ||
-  ',"groupType":' || json_quote(group_type) || ',"operator":' || json_quote(operator) ||
-  ',"optPlatform":' || json_quote(opt_platform) || ',"clientIp":' || json_quote(client_ip) ||
-  ',"changes":' || changes || ',"diff":' || diff || ifnull(',"superseded":' || superseded, '') ||
-  ',"raw":' || trim(raw, ' ' || char(9)) || '}' END`;
-
-/**
- * The columns a rendered event is read from: EVENT_COLUMNS, `raw_inline`, and its JSON when SQLite
- * can join it (see `toRenderedEvent`). An inline body has no line break and, being JSON, no other
- * space around it than spaces and tabs: `trim` here takes what `String.prototype.trim` takes.
- */
-export const RENDERED_COLUMNS = `${EVENT_COLUMNS}, raw_inline, ${JOINED_JSON}`;
+/** The columns a rendered event is joined from: EVENT_COLUMNS and `raw_inline` (see `toRenderedEvent`). */
+export const RENDERED_COLUMNS = `${EVENT_COLUMNS}, raw_inline`;
 
 /** An events row read as an array of EVENT_COLUMNS: much cheaper for the driver than an object. */
 export function toEventRow(v: unknown[]): EventRow {
@@ -56,19 +36,6 @@ export function toEventRow(v: unknown[]): EventRow {
 
 /** A RENDERED_COLUMNS row read as an array, as the API sends it: joined, never parsed. */
 export function toRenderedEvent(v: unknown[]): RenderedEvent {
-  const joined = v[17] as string | null;
-  if (joined !== null) {
-    return {
-      seq: v[0] as number,
-      receivedAt: v[1] as number,
-      command: v[3] as string,
-      kind: v[4] as RenderedEvent['kind'],
-      groupId: v[6] as string | null,
-      topicId: v[7] as string | null,
-      json: joined,
-      raw: v[15] as string,
-    };
-  }
   const parts: EventParts = {
     seq: v[0] as number,
     receivedAt: v[1] as number,
