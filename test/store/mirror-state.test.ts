@@ -109,11 +109,13 @@ describe.each(stores)('the mirror on %s', (_name, open) => {
   });
 });
 
-it('migrates an existing SQLite file of the previous version to one with mirror_state', async () => {
+it('migrates an existing SQLite file of the version before mirror_state to one with it', async () => {
   const path = join(dir, 'old.db');
   const db = new Database(path);
-  for (const step of SQLITE_MIGRATIONS.slice(0, -1)) db.exec(step);
-  db.pragma(`user_version = ${SQLITE_MIGRATIONS.length - 1}`);
+  const version = SQLITE_MIGRATIONS.findIndex((step) => step.includes('CREATE TABLE mirror_state'));
+  expect(version).toBeGreaterThan(0);
+  for (const step of SQLITE_MIGRATIONS.slice(0, version)) db.exec(step);
+  db.pragma(`user_version = ${version}`);
   db.close();
   const state = openSqliteMirrorState({ path });
   opened.push(state);
@@ -124,19 +126,21 @@ it('migrates an existing SQLite file of the previous version to one with mirror_
   check.close();
 });
 
-it('migrates an existing PostgreSQL schema of the previous version to one with mirror_state', async () => {
+it('migrates an existing PostgreSQL schema of the version before mirror_state to one with it', async () => {
   const schema = pg.freshSchema();
   const sql = pg.admin();
   await sql.unsafe(`CREATE SCHEMA "${schema}"`);
+  const version = POSTGRES_MIGRATIONS.findIndex((step) => step.includes('CREATE TABLE mirror_state'));
+  expect(version).toBeGreaterThan(0);
   await sql.begin(async (tx) => {
     await tx.unsafe(`SET LOCAL search_path TO "${schema}"`);
-    for (const step of POSTGRES_MIGRATIONS.slice(0, -1)) await tx.unsafe(step).simple();
+    for (const step of POSTGRES_MIGRATIONS.slice(0, version)) await tx.unsafe(step).simple();
     await tx.unsafe('CREATE TABLE timhook_schema_version (version integer NOT NULL)');
-    await tx.unsafe(`INSERT INTO timhook_schema_version VALUES (${POSTGRES_MIGRATIONS.length - 1})`);
+    await tx.unsafe(`INSERT INTO timhook_schema_version VALUES (${version})`);
   });
   const state = pg.track(await openPostgresMirrorState({ url: pg.url, schema }));
   await state.write('reconcile-pass', { id: 'p' });
-  const [version] = await sql.unsafe(`SELECT version FROM "${schema}".timhook_schema_version`);
-  expect(version?.version).toBe(POSTGRES_MIGRATIONS.length);
+  const [upgraded] = await sql.unsafe(`SELECT version FROM "${schema}".timhook_schema_version`);
+  expect(upgraded?.version).toBe(POSTGRES_MIGRATIONS.length);
   expect(await sql.unsafe(`SELECT name FROM "${schema}".mirror_state`)).toEqual([{ name: 'reconcile-pass' }]);
 });
