@@ -144,32 +144,44 @@ export function renderEvent(
 }
 
 /**
- * An event as its columns hold it, JSON in text: what {@link joinEventJson} renders without parsing.
- * `rawInline`: the body is one line of JSON (an object or an array), spliced into the event as it is.
+ * An event's parts as the SQLite log writes them, JSON in text: what {@link joinEventHead} renders
+ * without parsing.
  */
-export interface EventParts extends Omit<RecordedEvent, 'changes' | 'diff' | 'superseded' | 'raw'> {
+export interface HeadParts extends Omit<RecordedEvent, 'changes' | 'diff' | 'superseded' | 'raw'> {
   changes: string;
   diff: string;
   superseded: string | null;
-  raw: string;
-  rawInline: boolean;
 }
 
 /**
- * The event's API JSON, joined from its parts: the same text as `JSON.stringify` of the
- * {@link RecordedEvent} (same keys, same order), the stored JSON columns and body copied in as they
- * are. A body that is not inline is parsed and rendered as `JSON.stringify` renders it.
+ * The event's API JSON without its body (its head, see {@link joinRendered}), joined from its
+ * parts: the same text as `JSON.stringify` of the {@link RecordedEvent} without `raw` (same keys,
+ * same order), the JSON parts copied in as they are.
  */
-export function joinEventJson(p: EventParts): string {
+export function joinEventHead(p: HeadParts): string {
   const q = JSON.stringify;
   const superseded = p.superseded === null ? '' : `,"superseded":${p.superseded}`;
-  const raw = p.rawInline ? p.raw.trim() : q(parseRaw(p.raw));
   return (
     `{"seq":${p.seq},"receivedAt":${p.receivedAt},"eventTime":${q(p.eventTime)},"command":${q(p.command)}` +
     `,"kind":${q(p.kind)},"sdkAppId":${q(p.sdkAppId)},"groupId":${q(p.groupId)},"topicId":${q(p.topicId)}` +
     `,"groupType":${q(p.groupType)},"operator":${q(p.operator)},"optPlatform":${q(p.optPlatform)}` +
-    `,"clientIp":${q(p.clientIp)},"changes":${p.changes},"diff":${p.diff}${superseded},"raw":${raw}}`
+    `,"clientIp":${q(p.clientIp)},"changes":${p.changes},"diff":${p.diff}${superseded}}`
   );
+}
+
+/**
+ * The event's API JSON from its head and its body as stored: spliced in as it is when `inline`
+ * (see {@link isInlineBody}), else parsed and rendered as `JSON.stringify` renders it.
+ */
+export function joinHeadAndBody(head: string, rawBody: string, inline: boolean): string {
+  return joinRendered(head, inline ? rawBody : JSON.stringify(parseRaw(rawBody)));
+}
+
+/** The event of a stored head and body: the head parsed, `raw` added last, as the API orders it. */
+export function recordedFromHead(head: string, rawBody: string): RecordedEvent {
+  const event = JSON.parse(head) as RecordedEvent;
+  event.raw = parseRaw(rawBody);
+  return event;
 }
 
 /** True when `rawBody` can be spliced into an event's JSON as it is: one line, a JSON object or array. */

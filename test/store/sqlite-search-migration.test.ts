@@ -36,7 +36,8 @@ describe('the dashboard migration of the SQLite log', () => {
     db.pragma(`user_version = ${version}`);
     db.exec(`ATTACH '${current}' AS cur`);
     db.exec(`INSERT INTO events SELECT seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id,
-      group_type, operator, opt_platform, client_ip, changes, diff, superseded, raw, dedupe_key FROM cur.events`);
+      group_type, operator, opt_platform, client_ip, json_extract(head, '$.changes'), json_extract(head, '$.diff'),
+      json_extract(head, '$.superseded'), raw, dedupe_key FROM cur.events`);
     db.exec(`INSERT INTO profiles SELECT kind, id, group_id, group_type, fields, created_at, destroyed_at, first_seq,
       last_seq, last_changed_at, last_operator, change_count FROM cur.profiles`);
     db.exec('DETACH cur');

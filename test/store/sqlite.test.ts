@@ -208,7 +208,8 @@ describe('the SQLite change log', () => {
     db.pragma('user_version = 5');
     db.exec(`ATTACH '${current}' AS cur`);
     db.exec(`INSERT INTO events SELECT seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id,
-      group_type, operator, opt_platform, client_ip, changes, diff, superseded, raw, dedupe_key, NULL FROM cur.events`);
+      group_type, operator, opt_platform, client_ip, json_extract(head, '$.changes'), json_extract(head, '$.diff'),
+      json_extract(head, '$.superseded'), raw, dedupe_key, NULL FROM cur.events`);
     db.exec('DETACH cur');
     db.close();
     const second = openLog(path);

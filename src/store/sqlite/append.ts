@@ -4,7 +4,8 @@ import { toNameKey } from '../event-filter.js';
 import { projectEntry } from '../project-entry.js';
 import {
   isInlineBody,
-  joinEventJson,
+  joinEventHead,
+  joinHeadAndBody,
   type ProfileRow,
   recordedFromEntry,
   renderedFromEntry,
@@ -17,8 +18,8 @@ import { createProfileCache } from './profile-cache.js';
 /**
  * Prepares the append transaction on `db`: one transaction per batch, holding the log rows, their
  * dedupe keys, the field index and the profile projection, so that history and current state
- * never disagree (DESIGN.md "How data flows"). Each event's API JSON is joined from the text its
- * columns get, never parsed back.
+ * never disagree (DESIGN.md "How data flows"). Each event's API JSON is joined from its head (the
+ * JSON its row keeps, all but the body) and its body, never parsed back.
  */
 export function createSqliteAppend(db: Database.Database): (entries: readonly LogEntry[]) => AppendResult[] {
   const lastSeqStmt = db.prepare<[], number | null>('SELECT max(seq) FROM events').pluck();
@@ -27,16 +28,16 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
     .pluck();
   const insertEvent = db.prepare(
     `INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type,
-       operator, opt_platform, client_ip, changes, diff, superseded, raw, raw_inline, dedupe_key, dedupe_hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       operator, opt_platform, client_ip, head, raw, raw_inline, dedupe_key, dedupe_hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  // The field index of a batch, from its rows' `changes`, in SQLite: one statement per batch.
+  // The field index of a batch, from the `changes` in its rows' heads, in SQLite: one statement per batch.
   const indexFields = db.prepare<[number, number, number, number]>(
     `INSERT INTO event_fields (seq, field)
-       SELECT e.seq, j.key FROM events e, json_each(e.changes) j
+       SELECT e.seq, j.key FROM events e, json_each(e.head, '$.changes') j
          WHERE e.seq BETWEEN ? AND ? AND j.key <> 'customFields'
        UNION ALL
-       SELECT e.seq, 'customFields.' || j.key FROM events e, json_each(e.changes, '$.customFields') j
+       SELECT e.seq, 'customFields.' || j.key FROM events e, json_each(e.head, '$.changes.customFields') j
          WHERE e.seq BETWEEN ? AND ?`,
   );
   const selectProfile = db.prepare<[string, string], ProfileRow>(
@@ -80,9 +81,13 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
   /** Logs one fresh entry as `seq`: its row, its projection; returns its result. */
   function appendOne(entry: LogEntry, seq: number, dedupeHash: number): AppendResult {
     const projection = projectEntry(entry, seq, loadProfile);
-    const changes = JSON.stringify(entry.changes);
-    const diff = JSON.stringify(projection.diff);
-    const superseded = projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null;
+    const head = joinEventHead({
+      ...entry,
+      seq,
+      changes: JSON.stringify(entry.changes),
+      diff: JSON.stringify(projection.diff),
+      superseded: projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
+    });
     const rawInline = isInlineBody(entry.rawBody);
     insertEvent.run(
       seq,
@@ -97,9 +102,7 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
       entry.operator,
       entry.optPlatform,
       entry.clientIp,
-      changes,
-      diff,
-      superseded,
+      head,
       entry.rawBody,
       rawInline ? 1 : 0,
       entry.dedupeKey,
@@ -110,9 +113,7 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
     return {
       seq,
       duplicate: false,
-      rendered: renderedFromEntry(entry, seq, () =>
-        joinEventJson({ ...entry, seq, changes, diff, superseded, raw: entry.rawBody, rawInline }),
-      ),
+      rendered: renderedFromEntry(entry, seq, () => joinHeadAndBody(head, entry.rawBody, rawInline)),
       // Built when first read: the recorder sends the rendered JSON and seldom needs the object.
       get event() {
         event ??= recordedFromEntry(entry, seq, projection.diff, projection.superseded);

@@ -12,8 +12,14 @@ import type {
 } from '../change-log.js';
 import { buildEventFilter, type SqlFilter } from '../event-filter.js';
 import { pageProfiles } from '../profile-page.js';
-import { type ProfileRow, toProfileView, toRecordedEvent } from '../rows.js';
-import { EVENT_COLUMNS, PROFILE_COLUMNS, RENDERED_COLUMNS, toEventRow, toRenderedEvent } from './columns.js';
+import { type ProfileRow, toProfileView } from '../rows.js';
+import {
+  EVENT_COLUMNS,
+  PROFILE_COLUMNS,
+  RENDERED_COLUMNS,
+  toRecordedRow,
+  toRenderedEvent,
+} from './columns.js';
 import { buildTopicDestroysFilter, listsTopic, mergeBySeq } from '../topic-destroys.js';
 
 /** The reading half of the SQLite change log: every method but `append`, `watch` and `close`. */
@@ -100,9 +106,7 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
     async listEvents(query: EventQuery): Promise<EventPage> {
       const rows = selectEvents(EVENT_COLUMNS, query);
       const more = rows.length > query.limit;
-      const events = (more ? rows.slice(0, query.limit) : rows).map((row) =>
-        toRecordedEvent(toEventRow(row)),
-      );
+      const events = (more ? rows.slice(0, query.limit) : rows).map(toRecordedRow);
       return { events, next: more ? events[events.length - 1]!.seq : null };
     },
     async listRendered(query: EventQuery): Promise<RenderedPage> {
