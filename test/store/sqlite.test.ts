@@ -6,11 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ChangeLog,
   openChangeLog,
+  type RecordedEvent,
   openSqliteChangeLog,
   openThreadedSqliteChangeLog,
 } from '../../src/store/index.js';
 import type { CommitRun, Committer } from '../../src/store/committer.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { registerDedupeHash } from '../../src/store/sqlite/dedupe-hash.js';
 import { describeChangeLogContract } from './change-log-contract.js';
 import { C1, G1, G2, groupChanged, seedEntry, T0, T1, T2, topicCreated, topicsDestroyed } from './entries.js';
 
@@ -194,6 +196,78 @@ describe('the SQLite change log', () => {
     expect((await log.listEvents({ limit: 1, order: 'desc' })).events[0]?.seq).toBe(2000);
     // The rebuild wrote some 2 MB through the WAL; it is in the file now, and the WAL is empty.
     expect(statSync(`${path}-wal`).size).toBe(0);
+  });
+
+  it('joins the head of each event logged before version 9 as the recorder joins it, every character alike', async () => {
+    // The lean log (version 8) kept changes, diff and superseded in columns of their own; the
+    // upgrade joins each row's head in SQL. Every BMP character but the surrogates, in every text.
+    const path = join(dir, 'v8.db');
+    const db = new Database(path);
+    registerDedupeHash(db);
+    const version = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE events_head'));
+    expect(version).toBeGreaterThan(0);
+    for (const sql of SQLITE_MIGRATIONS.slice(0, version)) db.exec(sql);
+    db.pragma(`user_version = ${version}`);
+    const chars: string[] = [];
+    for (let code = 0; code < 0x10000; code++)
+      if (code < 0xd800 || code > 0xdfff) chars.push(String.fromCharCode(code));
+    const texts = [
+      ...Array.from({ length: 64 }, (_, i) => chars.slice(i * 1024, (i + 1) * 1024).join('')),
+      '👨‍👩‍👧 "q" \\ \n',
+    ];
+    const expected: RecordedEvent[] = texts.map((text, i) => ({
+      seq: i + 1,
+      receivedAt: T0 + i,
+      eventTime: i % 2 === 0 ? null : T0 + 1000 + i,
+      command: 'Group.CallbackAfterGroupInfoChanged',
+      kind: 'group',
+      sdkAppId: '1400000000',
+      groupId: `g-${text.slice(0, 40)}`,
+      topicId: null,
+      groupType: text.slice(40, 80),
+      operator: text.slice(80),
+      optPlatform: i % 3 === 0 ? null : 'Web',
+      clientIp: text.slice(0, 10),
+      changes: { Name: text, customFields: { [text.slice(5, 20)]: text.slice(20, 30) } },
+      diff: [{ field: 'Name', from: null, to: text }],
+      ...(i % 4 === 0 ? { superseded: [text.slice(0, 8)] } : {}),
+      raw: { GroupId: text.slice(0, 16), n: i },
+    }));
+    const insert = db.prepare(
+      `INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type,
+         operator, opt_platform, client_ip, changes, diff, superseded, raw, raw_inline, dedupe_key, dedupe_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+    );
+    for (const e of expected) {
+      insert.run(
+        e.seq,
+        e.receivedAt,
+        e.eventTime,
+        e.command,
+        e.kind,
+        e.sdkAppId,
+        e.groupId,
+        e.topicId,
+        e.groupType,
+        e.operator,
+        e.optPlatform,
+        e.clientIp,
+        JSON.stringify(e.changes),
+        JSON.stringify(e.diff),
+        e.superseded ? JSON.stringify(e.superseded) : null,
+        JSON.stringify(e.raw),
+        `k${e.seq}`,
+        e.seq,
+      );
+    }
+    db.close();
+
+    const log = openLog(path);
+    const rendered = await log.listRendered({ limit: 100, order: 'asc' });
+    expect(rendered.events.map((event) => event.json)).toEqual(
+      expected.map((event) => JSON.stringify(event)),
+    );
+    expect((await log.listEvents({ limit: 100, order: 'asc' })).events).toEqual(expected);
   });
 
   it('indexes the destroys of several topics logged before version 6, so each topic’s history shows them', async () => {
