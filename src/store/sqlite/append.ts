@@ -82,7 +82,7 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
   function appendOne(entry: LogEntry, seq: number, dedupeHash: number): AppendResult {
     const projection = projectEntry(entry, seq, loadProfile);
     // Every part named, not spread from the entry: its `changes` turned into text would change the
-    // object's shape in V8 (a map migration per event, a tenth of the append's instructions).
+    // object's shape in V8 (a map migration per event).
     const head = joinEventHead({
       seq,
       receivedAt: entry.receivedAt,
