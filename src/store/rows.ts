@@ -143,29 +143,27 @@ export function renderEvent(
   };
 }
 
-/**
- * An event's parts as the SQLite log writes them, JSON in text: what {@link joinEventHead} renders
- * without parsing.
- */
-export interface HeadParts extends Omit<RecordedEvent, 'changes' | 'diff' | 'superseded' | 'raw'> {
+/** The JSON parts of a logged event's head: its `changes`, `diff` and `superseded` (or null), as text. */
+export interface HeadJson {
   changes: string;
   diff: string;
   superseded: string | null;
 }
 
 /**
- * The event's API JSON without its body (its head, see {@link joinRendered}), joined from its
- * parts: the same text as `JSON.stringify` of the {@link RecordedEvent} without `raw` (same keys,
- * same order), the JSON parts copied in as they are.
+ * The API JSON of `entry` logged as `seq`, without its body (its head, see {@link joinRendered}):
+ * the same text as `JSON.stringify` of its {@link RecordedEvent} without `raw` (same keys, same
+ * order), the JSON parts copied in as they are.
  */
-export function joinEventHead(p: HeadParts): string {
+export function joinEventHead(entry: LogEntry, seq: number, json: HeadJson): string {
   const q = JSON.stringify;
-  const superseded = p.superseded === null ? '' : `,"superseded":${p.superseded}`;
+  const superseded = json.superseded === null ? '' : `,"superseded":${json.superseded}`;
   return (
-    `{"seq":${p.seq},"receivedAt":${p.receivedAt},"eventTime":${q(p.eventTime)},"command":${q(p.command)}` +
-    `,"kind":${q(p.kind)},"sdkAppId":${q(p.sdkAppId)},"groupId":${q(p.groupId)},"topicId":${q(p.topicId)}` +
-    `,"groupType":${q(p.groupType)},"operator":${q(p.operator)},"optPlatform":${q(p.optPlatform)}` +
-    `,"clientIp":${q(p.clientIp)},"changes":${p.changes},"diff":${p.diff}${superseded}}`
+    `{"seq":${seq},"receivedAt":${entry.receivedAt},"eventTime":${q(entry.eventTime)},"command":${q(entry.command)}` +
+    `,"kind":${q(entry.kind)},"sdkAppId":${q(entry.sdkAppId)},"groupId":${q(entry.groupId)}` +
+    `,"topicId":${q(entry.topicId)},"groupType":${q(entry.groupType)},"operator":${q(entry.operator)}` +
+    `,"optPlatform":${q(entry.optPlatform)},"clientIp":${q(entry.clientIp)},"changes":${json.changes}` +
+    `,"diff":${json.diff}${superseded}}`
   );
 }
 

@@ -81,21 +81,7 @@ export function createSqliteAppend(db: Database.Database): (entries: readonly Lo
   /** Logs one fresh entry as `seq`: its row, its projection; returns its result. */
   function appendOne(entry: LogEntry, seq: number, dedupeHash: number): AppendResult {
     const projection = projectEntry(entry, seq, loadProfile);
-    // Every part named, not spread from the entry: its `changes` turned into text would change the
-    // object's shape in V8 (a map migration per event).
-    const head = joinEventHead({
-      seq,
-      receivedAt: entry.receivedAt,
-      eventTime: entry.eventTime,
-      command: entry.command,
-      kind: entry.kind,
-      sdkAppId: entry.sdkAppId,
-      groupId: entry.groupId,
-      topicId: entry.topicId,
-      groupType: entry.groupType,
-      operator: entry.operator,
-      optPlatform: entry.optPlatform,
-      clientIp: entry.clientIp,
+    const head = joinEventHead(entry, seq, {
       changes: JSON.stringify(entry.changes),
       diff: JSON.stringify(projection.diff),
       superseded: projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
