@@ -58,7 +58,7 @@ function inFile(spec: SettingSpec): boolean {
 const SECRET_NAME = /token|secret|password|passwd|credential|apikey|privatekey/;
 
 /**
- * Why `key` may not be in the config file: a secret (which never is: DESIGN.md "Configuration"),
+ * Why `key` may not be in the config file: a secret (which never is: docs/recorder.md "Settings"),
  * with where it goes instead, or an unknown key, with the closest known one.
  */
 function describeStrayKey(

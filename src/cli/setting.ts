@@ -13,7 +13,7 @@ export interface SettingMeta {
    * setting of one run (`--sink`) or one another command owns the variable of (`--port`).
    */
   env?: boolean;
-  /** Never printed, never read from the config file (DESIGN.md "Configuration"). */
+  /** Never printed, never read from the config file (docs/recorder.md "Settings"). */
   secret?: boolean;
 }
 

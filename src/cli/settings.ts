@@ -8,7 +8,7 @@ import { type SettingSpec, specsOf } from './setting.js';
 /**
  * A command's settings, checked: each from its flag, else its `TIMHOOK_*` variable, else the config
  * file (with `configFile`: `--config`, else `./timhook.config.json` when present), else its default
- * (DESIGN.md "Configuration"). A mistake throws a {@link UsageError} naming the flag, and the
+ * (docs/recorder.md "Settings"). A mistake throws a {@link UsageError} naming the flag, and the
  * closest one for a flag the command does not have.
  */
 export function readSettings<T extends z.ZodObject>(

@@ -59,7 +59,7 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, cl
   res.end(text);
 }
 
-/** The JSON API's error shape (STYLE.md "Errors"): `{ error: { code, message } }`. */
+/** The JSON API's error shape, the recorder's too: `{ error: { code, message } }`. */
 export function sendApiError(res: ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { error: { code, message } });
 }

@@ -55,7 +55,7 @@ export interface ResolvedEmulatorOptions {
   config: EmulatorConfig;
 }
 
-/** Fills in defaults; misuse throws a `[timhook]` TypeError at construction (STYLE.md "Errors"). */
+/** Fills in defaults; misuse throws a `[timhook]` TypeError at construction, not at first use. */
 export function resolveEmulatorOptions(options: EmulatorOptions = {}): ResolvedEmulatorOptions {
   const {
     host = '127.0.0.1',

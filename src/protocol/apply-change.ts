@@ -28,9 +28,9 @@ export interface ChangeResult {
 /**
  * Merges `input` into `profile` (which is not modified). Changes must be applied in arrival order.
  * Per field, the value with the newer `EventTime` wins; on a tie, or when either side has no
- * `EventTime`, the later arrival (this change) wins (DESIGN.md "How data flows"). A field set to the
- * value it already has is not in `diff`, but its `EventTime` advances so an older late change
- * still loses to it.
+ * `EventTime`, the later arrival (this change) wins (docs/recorder.md, "Out of order"). A field
+ * set to the value it already has is not in `diff`, but its `EventTime` advances so an older late
+ * change still loses to it.
  */
 export function applyChange(profile: Profile | undefined, input: ChangeInput): ChangeResult {
   const fields: Record<string, FieldState> = { ...profile?.fields };

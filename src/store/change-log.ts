@@ -23,7 +23,7 @@ export interface LogEntry {
   dedupeKey: string;
 }
 
-/** A logged change, as the API returns it (DESIGN.md "Interfaces"). */
+/** A logged change, as the API returns it (docs/recorder.md "API"). */
 export interface RecordedEvent {
   seq: number;
   receivedAt: number;
@@ -161,8 +161,9 @@ export interface LogStats {
 }
 
 /**
- * The change log: the single source of truth (DESIGN.md). Every method is async so that a
- * networked database can implement it; callers never depend on which one they have.
+ * The change log: the single source of truth, from which every read, stream and relay is served.
+ * Every method is async so that a networked database can implement it; callers never depend on
+ * which one they have.
  */
 export interface ChangeLog {
   /**

@@ -12,7 +12,7 @@ function markdownFiles(): string[] {
         .filter((name) => name.endsWith('.md'))
         .map((name) => join(docs, name))
     : [];
-  return [join(ROOT, 'README.md'), ...inDocs].filter((path) => existsSync(path));
+  return [join(ROOT, 'README.md'), join(ROOT, 'CONTRIBUTING.md'), ...inDocs].filter((path) => existsSync(path));
 }
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
@@ -48,7 +48,7 @@ function localLinks(markdown: string): string[] {
     .filter((target) => !/^[a-z]+:/i.test(target));
 }
 
-describe('links in the README and docs/', () => {
+describe('links in the README, CONTRIBUTING and docs/', () => {
   for (const file of markdownFiles()) {
     it(`every local link in ${relative(ROOT, file)} resolves`, () => {
       const text = readFileSync(file, 'utf8');

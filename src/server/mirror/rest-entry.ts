@@ -1,7 +1,7 @@
 import { BASE_FIELDS, CUSTOM_PREFIX, type ProfileChange } from '../../protocol/index.js';
 import { type LogEntry, nodeDedupeKey, type ProfileView } from '../../store/index.js';
 
-/** The commands of the log entries the REST API's answers become (DESIGN.md "The mirror"). */
+/** The commands of the REST API's answers as log entries (docs/recorder.md "Complete profiles"). */
 export const REST_COMMANDS = {
   /** A profile read the first time the recorder saw its group or topic. */
   snapshot: 'timhook.Snapshot',

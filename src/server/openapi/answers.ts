@@ -30,7 +30,7 @@ export const ProfileChangeSchema = z
   })
   .register(apiComponents, { id: 'ProfileChange' });
 
-/** A logged change (DESIGN.md "Interfaces"). */
+/** A logged change (docs/recorder.md "API"). */
 export const RecordedEventSchema = z
   .object({
     seq,
@@ -228,7 +228,7 @@ export const ReconcileStartedSchema = z
   .object({ started: z.boolean(), pass: ReconcilePassSchema })
   .register(apiComponents, { id: 'ReconcileStarted' });
 
-/** Every refusal of the JSON API (STYLE.md "Errors"). */
+/** Every refusal of the JSON API: a stable code and a message for people. */
 export const ApiErrorSchema = z
   .object({ error: z.object({ code: text, message: text }) })
   .register(apiComponents, { id: 'Error' });

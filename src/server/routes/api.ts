@@ -15,7 +15,7 @@ export interface ApiDeps {
 const PROFILE_ROUTE = /^\/api\/(groups|topics)\/([^/]+)(\/history|\/topics)?$/;
 
 /**
- * Serves the read API of DESIGN.md "Interfaces". Returns false when `path` is not one of its
+ * Serves the read API of docs/recorder.md "API". Returns false when `path` is not one of its
  * routes. Ids arrive URL-encoded (`@TGS#…` holds `#`).
  */
 export async function serveApi(
