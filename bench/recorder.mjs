@@ -9,7 +9,8 @@
 //       per request (WAL, synchronous=FULL) — what app teams typically write;
 //   (3) `timhook serve` (the real CLI), default durability (full), a fresh database.
 // Same load generator for all: autocannon, signed requests with a fresh RequestTime, a distinct
-// full group-change body per request. Warm-up, then alternating rounds; medians and ratios. Then
+// full group-change body per request. Warm-up, then alternating rounds; medians and ratios, and the
+// bytes each server sends to the disk per request (pages dirtied, all its threads). Then
 // the CPU budget: the load generator shares the machine's cores, so each ratio target leaves
 // timhook a fixed CPU time per request, printed beside what it uses.
 //
@@ -138,6 +139,7 @@ try {
       const result = measured.result;
       result.cpuPerRequest = (measured.serverCpuMs * 1000) / (result.rps * duration);
       result.loadCpuPerRequest = (measured.ownCpuMs * 1000) / (result.rps * duration);
+      result.diskKbPerRequest = measured.serverDiskBytes / 1024 / (result.rps * duration);
       result.foreign = measured.foreignCores;
       server.runs.push(result);
       count(server, result);
@@ -150,7 +152,7 @@ try {
   }
 
   console.log(
-    '\nmedian of rounds                     req/s    p50 ms   p99 ms  server CPU µs/req  peak RSS MB  errors/timeouts/non-2xx (all runs)',
+    '\nmedian of rounds                     req/s    p50 ms   p99 ms  server CPU µs/req  disk KB/req  peak RSS MB  errors/timeouts/non-2xx (all runs)',
   );
   const summary = {};
   for (const server of servers) {
@@ -160,13 +162,15 @@ try {
       p99: median(server.runs.map((r) => r.p99)),
       cpu: median(server.runs.map((r) => r.cpuPerRequest)),
       loadCpu: median(server.runs.map((r) => r.loadCpuPerRequest)),
+      diskKb: median(server.runs.map((r) => r.diskKbPerRequest)),
       memory: memoryOf(server.pid),
     };
     summary[server.key] = s;
     const f = server.failures;
     console.log(
       `       ${server.label.padEnd(28)} ${fmt(s.rps, 0).padStart(7)} ${fmt(s.p50).padStart(8)} ${fmt(s.p99).padStart(8)}` +
-        `  ${fmt(s.cpu, 0).padStart(17)}  ${fmt(s.memory.peakMb, 0).padStart(11)}  ${f.errors}/${f.timeouts}/${f.non2xx}`,
+        `  ${fmt(s.cpu, 0).padStart(17)}  ${fmt(s.diskKb, 1).padStart(11)}  ${fmt(s.memory.peakMb, 0).padStart(11)}` +
+        `  ${f.errors}/${f.timeouts}/${f.non2xx}`,
     );
   }
 

@@ -109,22 +109,25 @@ const CLOCK_TICKS = 100;
  * Measures what else ran during `run`: machine CPU time minus the server's and this process's, in
  * cores. The benchmarks share the machine; a round with much foreign load is a noisy round. Also
  * returns the CPU time of the servers (`serverCpuMs`) and of this process (`ownCpuMs`: the load
- * generator, when it runs here).
+ * generator, when it runs here) and the bytes the servers sent to the disk (`serverDiskBytes`).
  */
 export async function measureForeignLoad(pids, run) {
   const started = performance.now();
   const own = () => pids.reduce((sum, pid) => sum + cpuTimeOf(pid), 0);
+  const written = () => pids.reduce((sum, pid) => sum + diskWrittenBytesOf(pid), 0);
+  const written0 = written();
   const self0 = process.cpuUsage();
   const machine0 = machineBusyMs();
   const own0 = own();
   const result = await run();
   const self = process.cpuUsage(self0);
   const serverCpuMs = own() - own0;
+  const serverDiskBytes = written() - written0;
   const machineMs = machineBusyMs() - machine0;
   const elapsed = performance.now() - started;
   const ownCpuMs = (self.user + self.system) / 1000;
   const foreign = Math.max(0, (machineMs - serverCpuMs - ownCpuMs) / elapsed);
-  return { result, foreignCores: foreign, serverCpuMs, ownCpuMs };
+  return { result, foreignCores: foreign, serverCpuMs, ownCpuMs, serverDiskBytes };
 }
 
 /**
@@ -143,6 +146,18 @@ export async function waitForQuiet({ maxWaitMs = 30_000, idleBelowCores = 0.3 } 
 
 /** Bytes a process has read from the disk so far (not from the page cache), MB (Linux `/proc`). */
 export function diskReadMbOf(pid) {
+  return ioCounterOf(pid, 'read_bytes') / 1024 / 1024;
+}
+
+/**
+ * Bytes a process has sent to the disk so far, counted when it dirties each page (so a page
+ * written twice before it is flushed counts twice), all its threads (Linux `/proc`).
+ */
+export function diskWrittenBytesOf(pid) {
+  return ioCounterOf(pid, 'write_bytes');
+}
+
+function ioCounterOf(pid, name) {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-  return Number(/^read_bytes: (\d+)$/m.exec(io)?.[1] ?? Number.NaN) / 1024 / 1024;
+  return Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? Number.NaN);
 }
