@@ -8,12 +8,12 @@
 // pipelining 8), after one call of warm-up, and prints its process CPU per message. The medians,
 // and each build's ratio to the first, are printed at the end. The server is faster than the relay
 // benchmark's receiver (which checks signatures), so more answers arrive per read here.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spawnNode } from './lib/child.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
 
 helpIfAsked(import.meta.url);
@@ -84,19 +84,15 @@ async function runClient(dist, port, events) {
 
 async function main() {
   if (builds.length === 0) throw new Error('usage: node bench/http-sink.mjs dist [other/dist ...]');
-  const server = spawn(process.execPath, [self, '--server'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawnNode([self, '--server'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((done) => server.stdout.once('data', (data) => done(String(data).trim())));
   const figures = new Map(builds.map((build) => [build, []]));
   try {
     for (let round = 0; round < Number(flags.rounds); round++) {
       for (const build of builds) {
-        const client = spawn(
-          process.execPath,
-          [self, '--client', build, '--port', port, '--events', flags.events],
-          {
-            stdio: ['ignore', 'pipe', 'inherit'],
-          },
-        );
+        const client = spawnNode([self, '--client', build, '--port', port, '--events', flags.events], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         let out = '';
         client.stdout.on('data', (data) => (out += data));
         const code = await new Promise((done) => client.on('exit', done));

@@ -9,14 +9,14 @@
 //
 //   node bench/page-bytes.mjs [--events 1000] [--event-kb 20] [--concurrent 10] [--rounds 3]
 //                             [--cli dist/cli/bin.js] [--baseline-cli other/dist/cli/bin.js]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { memoryOf, SERVE_READY, serveArgs, startServer } from './lib/child.mjs';
 import { median } from './lib/load.mjs';
 import { COMMAND, groupIdOf, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
+import { scratchDir } from './lib/scratch.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
@@ -70,7 +70,7 @@ function resetPeak(pid) {
 }
 
 async function measure(name, cli) {
-  const dir = mkdtempSync(join(tmpdir(), 'timhook-page-bytes-'));
+  const dir = scratchDir('timhook-page-bytes-');
   const server = await startServer(
     name,
     serveArgs({ db: join(dir, 'timhook.db'), token: TOKEN, sdkAppId: SDK_APP_ID, ...(cli ? { cli } : {}) }),

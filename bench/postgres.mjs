@@ -17,8 +17,7 @@
 // --profile: CPU-profile the (b) timhook process (node --cpu-prof) and print where its time went.
 // --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
 // --keep: keep the SQLite file, the profiles and the PostgreSQL schemas.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -43,6 +42,7 @@ import {
 } from './lib/pg.mjs';
 import { bodyOf, createCallbackSetup, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
+import { scratchDir } from './lib/scratch.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
@@ -66,7 +66,7 @@ const warmup = Number(flags.warmup);
 const connections = Number(flags.connections);
 const groups = Number(flags.groups);
 
-const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-pg-'));
+const dir = scratchDir('timhook-bench-pg-', { keep: flags.keep });
 const profileDir = flags.profile ? join(dir, 'profile') : undefined;
 const counter = { next: 0 };
 const setupRequest = createCallbackSetup({ groups, counter });
@@ -277,7 +277,6 @@ function cleanup() {
     if (flags.keep) {
       console.log(`\nkept ${dir} and the schemas ${Object.values(schemas).join(', ')}`);
     } else {
-      rmSync(dir, { recursive: true, force: true });
       await dropSchemas(admin, Object.values(schemas)).catch((error) => {
         console.error(`could not drop the bench schemas: ${error.message}`);
         process.exitCode = 1;

@@ -9,9 +9,8 @@
 // `timhook reconcile` runs it, so that its CPU time can be told apart.
 //
 //   node bench/reconcile.mjs [--groups 40000]
-import { mkdtempSync, rmSync } from 'node:fs';
+
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRestClient } from '../dist/rest/index.js';
@@ -19,6 +18,7 @@ import { createRestSource, runPass } from '../dist/server/index.js';
 import { openChangeLog, openMirrorState } from '../dist/store/index.js';
 import { startServer } from './lib/child.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
+import { scratchDir } from './lib/scratch.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({ options: { groups: { type: 'string', default: '40000' } } });
@@ -32,7 +32,7 @@ const ALLOWED = Math.min(10_000 * 1, 50 * 200);
 const { Api } = createRequire(import.meta.url)('tls-sig-api-v2');
 const sig = new Api(SDK_APP_ID, SECRET_KEY).genUserSig(ADMIN, 86_400);
 
-const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-reconcile-'));
+const dir = scratchDir('timhook-bench-reconcile-');
 const emulator = await startServer(
   'emulator',
   [
@@ -109,7 +109,6 @@ try {
   }
 } finally {
   await emulator.stop();
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /**

@@ -9,8 +9,7 @@
 //   node bench/recorder-scale.mjs [--events 1000000] [--groups 10000] [--duration 10] [--rounds 3]
 //                                 [--db existing.db] [--profile] [--keep]
 //                                 [--cli other/dist/cli/bin.js]
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSqliteChangeLog } from '../dist/store/index.js';
@@ -27,6 +26,7 @@ import { printProfile } from './lib/cpu-profile.mjs';
 import { median, runLoad } from './lib/load.mjs';
 import { createCallbackSetup, groupIdOf, logEntryOf, SDK_APP_ID, TOKEN } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
+import { scratchDir } from './lib/scratch.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
@@ -52,7 +52,7 @@ const rounds = Number(flags.rounds);
 const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const mb = (bytes) => bytes / 1024 / 1024;
 
-const dir = mkdtempSync(join(tmpdir(), 'timhook-scale-'));
+const dir = scratchDir('timhook-scale-', { keep: flags.keep });
 const db = flags.db ?? join(dir, 'timhook.db');
 const profileDir = flags.profile ? join(dir, 'profile') : undefined;
 let serve;
@@ -149,7 +149,6 @@ try {
   await serve?.stop();
   if (profileDir) printProfile(profileDir);
   if (flags.keep) console.log(`\nkept ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
 }
 
 /** Writes `events` callbacks through the real store path, as the recorder would log them. */

@@ -18,8 +18,8 @@
 //                           [--groups 1000] [--profile] [--keep] [--no-wait] [--cli other/dist/cli/bin.js]
 // --profile: CPU-profile the timhook process (node --cpu-prof) and print where its time went.
 // --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -34,6 +34,7 @@ import { printProfile } from './lib/cpu-profile.mjs';
 import { median, runLoad } from './lib/load.mjs';
 import { bodyOf, createCallbackSetup, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
+import { scratchDir } from './lib/scratch.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
@@ -56,7 +57,7 @@ const warmup = Number(flags.warmup);
 const connections = Number(flags.connections);
 const groups = Number(flags.groups);
 
-const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-'));
+const dir = scratchDir('timhook-bench-', { keep: flags.keep });
 const profileDir = flags.profile ? join(dir, 'profile') : undefined;
 const counter = { next: 0 };
 const setupRequest = createCallbackSetup({ groups, counter });
@@ -248,7 +249,6 @@ try {
   for (const server of servers) await server.stop();
   if (profileDir) printProfile(profileDir);
   if (flags.keep) console.log(`\nkept ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
 }
 
 /**

@@ -17,12 +17,11 @@
 //   node bench/relay.mjs [--events 200000] [--rate 2000] [--seconds 10] [--sinks nats,redis,rabbitmq,http]
 //                        [--skip drain|delay] [--profile] [--baseline-dist other/dist] [--rounds 2]
 // --profile: CPU-profile each `timhook serve` (node --cpu-prof) and print where its time went.
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,10 +30,19 @@ import { createInbox, headers as natsHeaders, connect as natsConnect } from '@na
 import { connect as amqpConnect } from 'amqplib';
 import { createClient } from 'redis';
 import { printProfile } from './lib/cpu-profile.mjs';
-import { cpuTimeOf, machineBusyMs, SERVE_READY, serveArgs, startServer, waitForQuiet } from './lib/child.mjs';
+import {
+  cpuTimeOf,
+  machineBusyMs,
+  SERVE_READY,
+  serveArgs,
+  spawnNode,
+  startServer,
+  waitForQuiet,
+} from './lib/child.mjs';
 import { median, percentile } from './lib/load.mjs';
 import { bodyOf, COMMAND, SDK_APP_ID, signedQuery, TOKEN } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
+import { scratchDir } from './lib/scratch.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags, positionals } = parseArgs({
@@ -77,7 +85,7 @@ async function main() {
   const SECONDS = Number(flags.seconds);
   const GROUPS = Number(flags.groups);
   const SINKS = flags.sinks.split(',');
-  const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-relay-'));
+  const dir = scratchDir('timhook-bench-relay-', { keep: flags.keep });
   const run = randomBytes(3).toString('hex');
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   const fmt = (n, digits = 0) =>
@@ -364,7 +372,6 @@ async function main() {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error(error));
     for (const profile of profiles) printProfile(profile);
     if (flags.keep) console.log(`kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
   }
 
   /** Logs `count` changes the way the recorder does (receiver → toLogEntry → append in batches). */
@@ -466,7 +473,7 @@ async function waitForCursor(base, sink, lastSeq) {
 function sendSteady(base, rate, seconds, groups, first) {
   const args = ['--sender', base, '--rate', String(rate), '--seconds', String(seconds)];
   args.push('--groups', String(groups), '--first', String(first));
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, ...args], {
+  const child = spawnNode([new URL(import.meta.url).pathname, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -10,8 +10,7 @@
 // rounds; medians.
 //
 //   node bench/sqlite-append.mjs [--rounds 5] [--batches 400] [--batch 24] [--groups 1000]
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -20,6 +19,7 @@ import { openSqliteDatabase } from '../dist/store/sqlite/database.js';
 import { median } from './lib/load.mjs';
 import { logEntryOf } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
+import { scratchDir } from './lib/scratch.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
@@ -37,7 +37,7 @@ const groups = Number(flags.groups);
 const perRound = batches * batchSize;
 const WAL_FRAME = 4096 + 24;
 
-const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-append-'));
+const dir = scratchDir('timhook-bench-append-');
 let next = 0;
 function openTimhook() {
   const db = openSqliteDatabase({ path: join(dir, 'timhook.db'), durability: 'normal' });
@@ -109,5 +109,4 @@ try {
   );
 } finally {
   for (const store of Object.values(stores)) store.db.close();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -9,14 +9,14 @@
 //                              [--groups 1000]
 // A build is a `dist` folder (default: this checkout's); older layouts (store/sqlite-append.js)
 // are found too.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from './lib/load.mjs';
 import { logEntryOf } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
+import { scratchDir } from './lib/scratch.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags, positionals } = parseArgs({
@@ -42,7 +42,7 @@ async function load(dist, current, older) {
   return import(pathToFileURL(path).href);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'timhook-bench-read-'));
+const dir = scratchDir('timhook-bench-read-');
 const builds = [];
 try {
   const entries = Array.from({ length: events }, (_, n) => logEntryOf(n, groups));
@@ -93,5 +93,4 @@ try {
   }
 } finally {
   for (const build of builds) build.db.close();
-  rmSync(dir, { recursive: true, force: true });
 }

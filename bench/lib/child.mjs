@@ -1,13 +1,32 @@
 // Each server under test runs in a child process of its own; these helpers start, watch and stop it.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { atExit } from './at-exit.mjs';
+
+/** The servers started and not yet exited: killed when the benchmark exits, however it exits. */
+const running = new Set();
+let reaping = false;
+
+/** Spawns `node ...args` (`spawn`'s options), to be killed if it outlives this process. */
+export function spawnNode(args, options) {
+  if (!reaping) atExit(killRunning);
+  reaping = true;
+  const child = spawn(process.execPath, args, options);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+function killRunning() {
+  for (const child of running.values()) child.kill('SIGKILL');
+}
 
 /**
  * Spawns `node ...args` and resolves once a line of its stdout matches `ready` (whose first group
  * is the port). Output is drained (a full pipe would stall the server) and its tail kept for errors.
  */
 export function startServer(name, args, { ready = /READY (\d+)/, env = {} } = {}) {
-  const child = spawn(process.execPath, args, {
+  const child = spawnNode(args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
