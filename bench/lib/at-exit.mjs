@@ -4,8 +4,9 @@
 const tasks = [];
 
 /**
- * Runs `task` (synchronous) when this process exits. The first call also makes SIGINT, SIGTERM and
- * SIGHUP exit the process (with 128 + the signal's number), so that the tasks run then too.
+ * Runs `task` (synchronous) when this process exits, the last registered first (servers started in
+ * a folder are killed before it is removed). The first call also makes SIGINT, SIGTERM and SIGHUP
+ * exit the process (with 128 + the signal's number), so that the tasks run then too.
  */
 export function atExit(task) {
   if (tasks.length === 0) arm();
@@ -14,7 +15,7 @@ export function atExit(task) {
 
 function arm() {
   process.once('exit', () => {
-    for (const task of tasks.splice(0)) {
+    for (const task of tasks.splice(0).reverse()) {
       try {
         task();
       } catch (error) {
