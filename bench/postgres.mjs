@@ -17,7 +17,6 @@
 // --profile: CPU-profile the (b) timhook process (node --cpu-prof) and print where its time went.
 // --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
 // --keep: keep the SQLite file, the profiles and the PostgreSQL schemas.
-
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {

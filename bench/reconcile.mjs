@@ -9,7 +9,6 @@
 // `timhook reconcile` runs it, so that its CPU time can be told apart.
 //
 //   node bench/reconcile.mjs [--groups 40000]
-
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

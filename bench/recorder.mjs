@@ -18,7 +18,6 @@
 //                           [--groups 1000] [--profile] [--keep] [--no-wait] [--cli other/dist/cli/bin.js]
 // --profile: CPU-profile the timhook process (node --cpu-prof) and print where its time went.
 // --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
-
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -222,7 +222,7 @@ export function resolveLimits(limits: 'default' | 'newer' | GroupLimits): GroupL
 
 const MASK = '********';
 
-/** The settings as shown to anyone: the token masked: a secret is never printed. */
+/** The settings as shown to anyone, with the token masked: a secret is never printed. */
 export function maskConfig(config: EmulatorConfig): EmulatorConfig {
   return { ...config, callbackToken: config.callbackToken === null ? null : MASK };
 }

@@ -7,25 +7,16 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FOLDERS = ['src', 'test', 'bench', 'scripts', '.ci'];
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-/** Every text file a reader of the code opens, outside `node_modules`, `dist` and the fixtures' data. */
+/** Every code file a reader opens: scripts, SQL and extensionless ones (`.ci/run`) included. */
 function codeFiles(): string[] {
   return FOLDERS.map((folder) => join(ROOT, folder))
     .filter((folder) => existsSync(folder))
     .flatMap((folder) =>
-      readdirSync(folder, { recursive: true, encoding: 'utf8' })
-        .filter((name) => /\.(ts|mts|mjs|js|sh|sql)$|^[^.]+$/.test(name.split('/').pop()!))
-        .map((name) => join(folder, name)),
+      readdirSync(folder, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile() && /\.(ts|mts|mjs|js|sh|sql)$|^[^.]+$/.test(entry.name))
+        .map((entry) => join(entry.parentPath, entry.name)),
     )
-    .filter((path) => path !== THIS_FILE && !path.includes('node_modules') && !isFolder(path));
-}
-
-function isFolder(path: string): boolean {
-  try {
-    readdirSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+    .filter((path) => path !== THIS_FILE && !path.includes('node_modules'));
 }
 
 // The documents a fresh clone has are README.md, CONTRIBUTING.md and docs/; these names are of

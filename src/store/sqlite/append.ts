@@ -18,8 +18,8 @@ import { createProfileCache } from './profile-cache.js';
 /**
  * Prepares the append transaction on `db`: one transaction per batch, holding the log rows, their
  * dedupe keys, the field index and the profile projection, so that history and current state
- * never disagree. Each event's API JSON is joined from its head (the
- * JSON its row keeps, all but the body) and its body, never parsed back.
+ * never disagree. Each event's API JSON is joined from its head (the JSON its row keeps, all but
+ * the body) and its body, never parsed back.
  */
 export function createSqliteAppend(db: Database.Database): (entries: readonly LogEntry[]) => AppendResult[] {
   const lastSeqStmt = db.prepare<[], number | null>('SELECT max(seq) FROM events').pluck();
