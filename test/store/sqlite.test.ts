@@ -13,6 +13,9 @@ import {
 import type { CommitRun, Committer } from '../../src/store/committer.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { registerDedupeHash } from '../../src/store/sqlite/dedupe-hash.js';
+import { createSqliteAppend } from '../../src/store/sqlite/append.js';
+import { openSqliteDatabase } from '../../src/store/sqlite/database.js';
+import { createProfileWriter } from '../../src/store/sqlite/profile-writer.js';
 import { describeChangeLogContract } from './change-log-contract.js';
 import { C1, G1, G2, groupChanged, seedEntry, T0, T1, T2, topicCreated, topicsDestroyed } from './entries.js';
 
@@ -290,6 +293,74 @@ describe('the SQLite change log', () => {
     expect((await second.listEvents({ limit: 10, topicId: T2 })).events.map((event) => event.seq)).toEqual([
       destroyed!.seq,
     ]);
+  });
+
+  it('writes the profiles behind the OK, in bulk: the file holds them once a read, the period or close comes', async () => {
+    const path = join(dir, 'bulk.db');
+    const log = openSqliteChangeLog({ path, profileWriteMs: 60_000 });
+    opened.push(log);
+    const file = new Database(path, { readonly: true });
+    const through = () =>
+      (file.prepare('SELECT through FROM projected').get() as { through: number }).through;
+    const rows = () => file.prepare('SELECT count(*) AS n FROM profiles').get() as { n: number };
+    try {
+      await log.append([await groupChanged(G1, { Name: 'One' })]);
+      await log.append([await groupChanged(G1, { Name: 'Two' }), await groupChanged(G2, { Name: 'Other' })]);
+      expect(through()).toBe(0);
+      expect(rows().n).toBe(0);
+      expect((await log.getProfile('group', G1))?.changeCount).toBe(2);
+      expect(through()).toBe(3);
+      expect(rows().n).toBe(2);
+      await log.append([await groupChanged(G2, { Name: 'Last' })]);
+      expect(through()).toBe(3);
+      await log.close();
+      expect(through()).toBe(4);
+      const g2 = file.prepare('SELECT fields, change_count FROM profiles WHERE id = ?').get(G2) as {
+        fields: string;
+        change_count: number;
+      };
+      expect(g2.change_count).toBe(2);
+      expect(JSON.parse(g2.fields).Name.value).toBe('Last');
+    } finally {
+      file.close();
+    }
+  });
+
+  it('projects from the file the events an earlier process logged but left unprojected', async () => {
+    const path = join(dir, 'left.db');
+    const first = openSqliteChangeLog({ path, profileWriteMs: 60_000 });
+    await first.append([await groupChanged(G1, { Name: 'Before' })]);
+    await first.append([await topicCreated(C1, T1, { Name: 'General' })]);
+    await first.append([await topicsDestroyed(C1, [T1])]);
+    await first.append([await groupChanged(G1, { Name: 'After', Introduction: 'Hi' })]);
+    // `first` is never closed: as after a crash, its profiles were never written.
+    const second = openLog(path);
+    const group = await second.getProfile('group', G1);
+    expect(group?.changeCount).toBe(2);
+    expect(group?.fields.Name?.value).toBe('After');
+    expect(group?.fields.Introduction?.value).toBe('Hi');
+    const topic = await second.getProfile('topic', T1);
+    expect(topic?.destroyedAt).not.toBeNull();
+    expect(topic?.fields.Name?.value).toBe('General');
+  });
+
+  it('projects again after a crash only what a part-done bulk write had not written', async () => {
+    const path = join(dir, 'part.db');
+    const db = openSqliteDatabase({ path });
+    const profiles = createProfileWriter(db);
+    const append = createSqliteAppend(db, profiles);
+    append([await groupChanged(G1, { Name: 'One' }), await groupChanged(G2, { Name: 'Two' })]);
+    append([await groupChanged(G1, { Introduction: 'Hi' })]);
+    // One of the two rows is written; `through` stays behind until both are. Then the crash.
+    expect(profiles.writeSome(1)).toBe(1);
+    const raw = db.prepare('SELECT through FROM projected').pluck().get();
+    expect(raw).toBe(0);
+    const log = openLog(path);
+    const g1 = await log.getProfile('group', G1);
+    const g2 = await log.getProfile('group', G2);
+    db.close();
+    expect([g1?.changeCount, g2?.changeCount]).toEqual([2, 1]);
+    expect(g1?.fields.Introduction?.value).toBe('Hi');
   });
 
   it('forgets what a batch that failed had merged: the profile is the committed one', async () => {

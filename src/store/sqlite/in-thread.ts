@@ -2,6 +2,7 @@ import type { ChangeLog } from '../change-log.js';
 import { createGroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase, type SqliteOptions } from './database.js';
+import { createProfileWriter, scheduleProfileWrites, writeProfilesNow } from './profile-writer.js';
 import { createSqliteReader } from './reader.js';
 
 export type { Durability, SqliteOptions } from './database.js';
@@ -9,7 +10,15 @@ export type { Durability, SqliteOptions } from './database.js';
 /** Settings of a SQLite change log: the file, and its group commit. */
 export interface SqliteLogOptions extends SqliteOptions {
   groupCommit?: GroupCommitOptions;
+  /**
+   * How long the profile rows of the appends may wait before they are written, ms (default 1,000):
+   * a read of profiles, enough of them waiting, or close writes them sooner (sqlite/profile-writer.ts).
+   */
+  profileWriteMs?: number;
 }
+
+/** The default of {@link SqliteLogOptions.profileWriteMs}. */
+export const PROFILE_WRITE_MS = 1000;
 
 /**
  * Opens (creating and migrating as needed) a change log in one SQLite file, on one connection in
@@ -19,12 +28,15 @@ export interface SqliteLogOptions extends SqliteOptions {
  */
 export function openSqliteChangeLog(options: SqliteLogOptions): ChangeLog {
   const db = openSqliteDatabase(options);
-  const appendBatch = createSqliteAppend(db);
+  const profiles = createProfileWriter(db);
+  const appendBatch = createSqliteAppend(db, profiles);
+  const writes = scheduleProfileWrites(profiles, options.profileWriteMs ?? PROFILE_WRITE_MS);
   // The transaction runs in this turn of the event loop: the store is free again when it returns.
   const commits = createGroupCommit((take) => {
     let results: Promise<ReturnType<typeof appendBatch>>;
     try {
       results = Promise.resolve(appendBatch(take()));
+      if (profiles.due()) writeProfilesNow(profiles);
     } catch (error) {
       results = Promise.reject(error);
     }
@@ -32,7 +44,7 @@ export function openSqliteChangeLog(options: SqliteLogOptions): ChangeLog {
   }, options.groupCommit);
   let closing: Promise<void> | null = null;
   return {
-    ...createSqliteReader(db),
+    ...createSqliteReader(db, { beforeProfiles: profiles.write }),
     append: commits.append,
     waiting: commits.waiting,
     onCommit: commits.onCommit,
@@ -41,6 +53,8 @@ export function openSqliteChangeLog(options: SqliteLogOptions): ChangeLog {
     watch: () => () => {},
     close() {
       closing ??= commits.close().then(() => {
+        writes.stop();
+        writeProfilesNow(profiles);
         db.close();
       });
       return closing;

@@ -181,4 +181,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX events_received ON events (received_at);
    CREATE INDEX events_topic_destroys ON events (group_id, seq)
      WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';`,
+  // Profiles are written in bulk, behind the OK (sqlite/profile-writer.ts): `projected.through` is
+  // the last seq the profiles table holds. What an event does to profiles is kept in its row
+  // (`effect` when not a change, the `topic_ids` a destroy closes), so that the events past it are
+  // projected again from the file after a crash. Every event logged before this version is
+  // projected already.
+  `ALTER TABLE events ADD COLUMN effect TEXT;
+   ALTER TABLE events ADD COLUMN topic_ids TEXT;
+   CREATE TABLE projected (
+     one     INTEGER PRIMARY KEY CHECK (one = 1),
+     through INTEGER NOT NULL
+   );
+   INSERT INTO projected VALUES (1, (SELECT ifnull(max(seq), 0) FROM events));`,
 ];

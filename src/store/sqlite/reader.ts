@@ -34,11 +34,13 @@ export interface SqliteReaderOptions {
    * committed state at once.
    */
   visibleThrough?: () => number;
+  /** Called before each read of profiles: the rows the appends hold are written first. */
+  beforeProfiles?: () => void;
 }
 
 /** Prepares the log's reads on `db`. */
 export function createSqliteReader(db: Database.Database, options: SqliteReaderOptions = {}): SqliteReader {
-  const { visibleThrough } = options;
+  const { visibleThrough, beforeProfiles = () => {} } = options;
   const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
   const selectProfile = db.prepare<[string, string], ProfileRow>(
     `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ? AND id = ?`,
@@ -58,6 +60,7 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
   }
 
   function loadProfile(kind: 'group' | 'topic', id: string): ProfileView | null {
+    beforeProfiles();
     const row = selectProfile.get(kind, id);
     return row ? toProfileView(row) : null;
   }
@@ -91,6 +94,8 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
    * others (topic-destroys.ts).
    */
   function selectEvents(columns: string, query: EventQuery): unknown[][] {
+    // A search matches names in profiles.
+    if (query.search !== undefined && query.search !== '') beforeProfiles();
     const filter = buildEventFilter(query);
     const rows = runSelect(columns, 'events', filter, ' LIMIT ?', [query.limit + 1]);
     const destroys = buildTopicDestroysFilter(query);
@@ -119,6 +124,7 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
       return loadProfile(kind, id);
     },
     async listProfiles(query): Promise<ProfilePage> {
+      beforeProfiles();
       // The kind as a constant: the index of a community's topics (profiles_topics) holds topics only,
       // and serves a query that states it.
       const params: unknown[] = [];

@@ -9,7 +9,8 @@ import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase } from './database.js';
 import { classifySqliteError, FILE_GONE_CODE } from './faults.js';
 import { createSqliteReader } from './reader.js';
-import { openSqliteChangeLog, type SqliteLogOptions } from './in-thread.js';
+import { openSqliteChangeLog, PROFILE_WRITE_MS, type SqliteLogOptions } from './in-thread.js';
+import { createProfileWriter, scheduleProfileWrites, writeProfilesNow } from './profile-writer.js';
 import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './worker.js';
 import { createStoreHealth } from '../store-health.js';
 import { openWalSync } from './wal-sync.js';
@@ -47,11 +48,16 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
   db.pragma('wal_autocheckpoint = 20000');
   db.pragma('journal_size_limit = 67108864');
   if (deferSync) db.pragma('synchronous = NORMAL');
-  const appendBatch = createSqliteAppend(db);
+  const profiles = createProfileWriter(db);
+  const appendBatch = createSqliteAppend(db, profiles);
+  const profileWrites = scheduleProfileWrites(profiles, options.profileWriteMs ?? PROFILE_WRITE_MS);
   const opened = statSync(options.path);
   const walSync = deferSync ? openWalSync(`${options.path}-wal`) : null;
   let durable = (db.prepare('SELECT max(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
-  const reader = createSqliteReader(db, deferSync ? { visibleThrough: () => durable } : {});
+  const reader = createSqliteReader(db, {
+    beforeProfiles: profiles.write,
+    ...(deferSync ? { visibleThrough: () => durable } : {}),
+  });
   const health = createStoreHealth();
   const space = watchFreeSpace(dirname(options.path), health);
   let checkpointer: Worker | null = null;
@@ -120,6 +126,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
     let results: AppendResult[];
     try {
       results = appendBatch(entries);
+      if (profiles.due()) writeProfilesNow(profiles);
       const now = statSync(options.path, { throwIfNoEntry: false });
       if (!now || now.ino !== opened.ino || now.dev !== opened.dev) {
         throw Object.assign(
@@ -184,6 +191,8 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
       closing ??= (async () => {
         await commits.close();
         closed = true;
+        profileWrites.stop();
+        writeProfilesNow(profiles);
         space.stop();
         await restarting;
         await Promise.all([checkpointer ? stopThread(checkpointer) : null, walSync?.close()]);
