@@ -16,8 +16,12 @@
 //
 //   node bench/recorder.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 50]
 //                           [--groups 1000] [--profile] [--keep] [--no-wait] [--cli other/dist/cli/bin.js]
+//                           [--compare other/dist/cli/bin.js]
 // --profile: CPU-profile the timhook process (node --cpu-prof) and print where its time went.
 // --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
+// --compare: also run another build's `timhook serve` as (3b), in the same rounds, and print this
+//   build's ratios to it round by round: on a machine whose speed drifts between runs, the way to
+//   tell a change from the noise.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,6 +51,7 @@ const { values: flags } = parseArgs({
     keep: { type: 'boolean', default: false },
     // Another build's bin.js, e.g. a copy of dist/ from before a change, to compare.
     cli: { type: 'string' },
+    compare: { type: 'string' },
     'no-wait': { type: 'boolean', default: false },
   },
 });
@@ -107,6 +112,18 @@ try {
       },
     )),
   });
+
+  if (flags.compare) {
+    servers.push({
+      key: 'compare',
+      label: '(3b) timhook, --compare build',
+      ...(await startServer(
+        'compare',
+        serveArgs({ db: join(dir, 'compare.db'), token: TOKEN, sdkAppId: SDK_APP_ID, cli: flags.compare }),
+        { ready: SERVE_READY },
+      )),
+    });
+  }
 
   console.log(
     `timhook recorder benchmark — node ${process.version}, ${connections} connections, ` +
@@ -203,6 +220,7 @@ try {
     `ratio (3)/(2): ${fmt(vsNaive, 1)}× the naive handler (median of per-round ratios ${fmt(perRound('timhook', 'naive'), 1)}×)`,
   );
 
+  if (flags.compare) printComparison(servers);
   printCpuBudget(summary);
 
   const timhook = servers.find((s) => s.key === 'timhook');
@@ -248,6 +266,18 @@ try {
   for (const server of servers) await server.stop();
   if (profileDir) printProfile(profileDir);
   if (flags.keep) console.log(`\nkept ${dir}`);
+}
+
+/** This build against the --compare build, each ratio the median of the rounds' ratios. */
+function printComparison(servers) {
+  const runsOf = (key) => servers.find((s) => s.key === key).runs;
+  const [mine, other] = [runsOf('timhook'), runsOf('compare')];
+  const ratio = (field) => median(mine.map((r, i) => r[field] / other[i][field]));
+  console.log(
+    `ratio (3)/(3b), median of per-round ratios: ${fmt(ratio('cpuPerRequest'))}× its server CPU per request, ` +
+      `${fmt(ratio('rps') * 100, 1)}% of its req/s, ${fmt(ratio('p99'))}× its p99, ` +
+      `${fmt(ratio('diskKbPerRequest'))}× its disk KB per request`,
+  );
 }
 
 /**

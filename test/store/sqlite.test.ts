@@ -15,7 +15,7 @@ import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { registerDedupeHash } from '../../src/store/sqlite/dedupe-hash.js';
 import { createSqliteAppend } from '../../src/store/sqlite/append.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/database.js';
-import { createProfileWriter } from '../../src/store/sqlite/profile-writer.js';
+import { createDeferredWrites } from '../../src/store/sqlite/deferred-writes.js';
 import { describeChangeLogContract } from './change-log-contract.js';
 import { C1, G1, G2, groupChanged, seedEntry, T0, T1, T2, topicCreated, topicsDestroyed } from './entries.js';
 
@@ -302,14 +302,18 @@ describe('the SQLite change log', () => {
     const file = new Database(path, { readonly: true });
     const through = () =>
       (file.prepare('SELECT through FROM projected').get() as { through: number }).through;
+    const indexed = () =>
+      (file.prepare('SELECT indexed FROM projected').get() as { indexed: number }).indexed;
     const rows = () => file.prepare('SELECT count(*) AS n FROM profiles').get() as { n: number };
     try {
       await log.append([await groupChanged(G1, { Name: 'One' })]);
       await log.append([await groupChanged(G1, { Name: 'Two' }), await groupChanged(G2, { Name: 'Other' })]);
       expect(through()).toBe(0);
+      expect(indexed()).toBe(0);
       expect(rows().n).toBe(0);
       expect((await log.getProfile('group', G1))?.changeCount).toBe(2);
       expect(through()).toBe(3);
+      expect(indexed()).toBe(3);
       expect(rows().n).toBe(2);
       await log.append([await groupChanged(G2, { Name: 'Last' })]);
       expect(through()).toBe(3);
@@ -324,6 +328,36 @@ describe('the SQLite change log', () => {
     } finally {
       file.close();
     }
+  });
+
+  it('finds the duplicates and the group events an earlier process logged but had not yet indexed', async () => {
+    const path = join(dir, 'keys.db');
+    const first = openSqliteChangeLog({ path, profileWriteMs: 60_000 });
+    const entry = await groupChanged(G1, { Name: 'Once' });
+    const [logged] = await first.append([entry]);
+    await first.append([await groupChanged(G2, { Name: 'Other' })]);
+    // `first` is never closed: as after a crash, neither event_keys nor group_events has them.
+    const second = openLog(path);
+    const [again] = await second.append([entry, entry]);
+    expect(again).toStrictEqual({ seq: logged?.seq, duplicate: true });
+    await second.append([await groupChanged(G1, { Name: 'Twice' })]);
+    const history = await second.listEvents({ groupId: G1, limit: 10, order: 'desc' });
+    expect(history.events.map((event) => event.changes.Name)).toEqual(['Twice', 'Once']);
+    const page = await second.listEvents({ groupId: G1, limit: 1, order: 'desc', before: 3 });
+    expect(page.events.map((event) => event.seq)).toEqual([1]);
+  });
+
+  it('takes a body sent twice in one batch once, before its key is written behind the OK', async () => {
+    const log = openSqliteChangeLog({ path: join(dir, 'twice.db'), profileWriteMs: 60_000 });
+    opened.push(log);
+    const entry = await groupChanged(G1, { Name: 'Once' });
+    const results = await log.append([entry, entry]);
+    expect(results.map((result) => [result.seq, result.duplicate])).toEqual([
+      [1, false],
+      [1, true],
+    ]);
+    const [later] = await log.append([entry]);
+    expect(later).toStrictEqual({ seq: 1, duplicate: true });
   });
 
   it('projects from the file the events an earlier process logged but left unprojected', async () => {
@@ -347,20 +381,24 @@ describe('the SQLite change log', () => {
   it('projects again after a crash only what a part-done bulk write had not written', async () => {
     const path = join(dir, 'part.db');
     const db = openSqliteDatabase({ path });
-    const profiles = createProfileWriter(db);
-    const append = createSqliteAppend(db, profiles);
-    append([await groupChanged(G1, { Name: 'One' }), await groupChanged(G2, { Name: 'Two' })]);
-    append([await groupChanged(G1, { Introduction: 'Hi' })]);
-    // One of the two rows is written; `through` stays behind until both are. Then the crash.
-    expect(profiles.writeSome(1)).toBe(1);
+    const deferred = createDeferredWrites(db);
+    const append = createSqliteAppend(db, deferred);
+    const ids = Array.from({ length: 40 }, (_, n) => `@TGS#PART${n}`);
+    append(await Promise.all(ids.map((id) => groupChanged(id, { Name: 'One' }))));
+    append([await groupChanged(ids[0]!, { Introduction: 'Hi' })]);
+    // With no time to spare, a slice writes the keys and a first step of rows; `through` stays
+    // behind until every row is written. Then the crash.
+    const left = deferred.writeSome(0);
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(ids.length);
     const raw = db.prepare('SELECT through FROM projected').pluck().get();
     expect(raw).toBe(0);
     const log = openLog(path);
-    const g1 = await log.getProfile('group', G1);
-    const g2 = await log.getProfile('group', G2);
+    const counts = await Promise.all(ids.map(async (id) => (await log.getProfile('group', id))?.changeCount));
+    const first = await log.getProfile('group', ids[0]!);
     db.close();
-    expect([g1?.changeCount, g2?.changeCount]).toEqual([2, 1]);
-    expect(g1?.fields.Introduction?.value).toBe('Hi');
+    expect(counts).toEqual(ids.map((_, n) => (n === 0 ? 2 : 1)));
+    expect(first?.fields.Introduction?.value).toBe('Hi');
   });
 
   it('forgets what a batch that failed had merged: the profile is the committed one', async () => {

@@ -10,23 +10,20 @@ import {
 } from '../rows.js';
 import { toDedupeHash } from './dedupe-hash.js';
 import { effectColumn, topicIdsColumn } from './logged-entry.js';
-import { createProfileWriter, type ProfileWriter } from './profile-writer.js';
+import { createDeferredWrites, type DeferredWrites } from './deferred-writes.js';
 
 /**
- * Prepares the append transaction on `db`: one transaction per batch, holding the log rows, their
- * dedupe keys and the field index. The projection is planned in it, so each event's diff is logged
- * with it, and its profile rows are handed to `profiles`, which writes them in bulk behind the OK
- * (sqlite/profile-writer.ts). Each event's API JSON is joined from its head (the JSON its row
+ * Prepares the append transaction on `db`: one transaction per batch, holding the log rows and the
+ * field index. The projection is planned in it, so each event's diff is logged with it; its profile
+ * rows and dedupe keys are handed to `deferred`, which writes them, and each group's events, in
+ * bulk behind the OK (sqlite/deferred-writes.ts). Each event's API JSON is joined from its head (the JSON its row
  * keeps, all but the body) and its body, never parsed back.
  */
 export function createSqliteAppend(
   db: Database.Database,
-  profiles: ProfileWriter = createProfileWriter(db),
+  deferred: DeferredWrites = createDeferredWrites(db),
 ): (entries: readonly LogEntry[]) => AppendResult[] {
   const lastSeqStmt = db.prepare<[], number | null>('SELECT max(seq) FROM events').pluck();
-  const findDuplicate = db
-    .prepare<[number, string], number>('SELECT seq FROM events WHERE dedupe_hash = ? AND dedupe_key = ?')
-    .pluck();
   const insertEvent = db.prepare(
     `INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type,
        operator, opt_platform, client_ip, head, raw, raw_inline, dedupe_key, dedupe_hash, effect, topic_ids)
@@ -43,7 +40,7 @@ export function createSqliteAppend(
   );
   /** Logs one fresh entry as `seq`: its row, its projection; returns its result. */
   function appendOne(entry: LogEntry, seq: number, dedupeHash: number): AppendResult {
-    const projection = projectEntry(entry, seq, profiles.load);
+    const projection = projectEntry(entry, seq, deferred.load);
     const head = joinEventHead(entry, seq, {
       changes: JSON.stringify(entry.changes),
       diff: JSON.stringify(projection.diff),
@@ -71,7 +68,7 @@ export function createSqliteAppend(
       effectColumn(entry),
       topicIdsColumn(entry),
     );
-    for (const row of projection.writes) profiles.stage(row);
+    for (const row of projection.writes) deferred.stage(row);
     let event: RecordedEvent | undefined;
     return {
       seq,
@@ -89,14 +86,18 @@ export function createSqliteAppend(
   // process sharing the file.
   const appendBatch = db.transaction((entries: readonly LogEntry[]): AppendResult[] => {
     const first = (lastSeqStmt.get() ?? 0) + 1;
-    profiles.begin(first - 1);
+    deferred.begin(first - 1);
     let next = first;
     const results: AppendResult[] = [];
     for (const entry of entries) {
       const dedupeHash = toDedupeHash(entry.dedupeKey);
-      const existing = findDuplicate.get(dedupeHash, entry.dedupeKey);
-      if (existing !== undefined) results.push({ seq: existing, duplicate: true });
-      else results.push(appendOne(entry, next++, dedupeHash));
+      const existing = deferred.findDuplicate(dedupeHash, entry.dedupeKey);
+      if (existing !== undefined) {
+        results.push({ seq: existing, duplicate: true });
+        continue;
+      }
+      deferred.noteKey(entry.dedupeKey, next);
+      results.push(appendOne(entry, next++, dedupeHash));
     }
     if (next > first) indexFields.run(first, next - 1);
     lastSeq = next - 1;
@@ -111,10 +112,10 @@ export function createSqliteAppend(
       results = appendBatch.immediate(entries);
     } catch (error) {
       // Rolled back: the rows merged during the transaction were never committed.
-      profiles.rolledBack();
+      deferred.rolledBack();
       throw error;
     }
-    profiles.committed(lastSeq);
+    deferred.committed(lastSeq);
     return results;
   };
 }

@@ -2,7 +2,7 @@ import type { ChangeLog } from '../change-log.js';
 import { createGroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase, type SqliteOptions } from './database.js';
-import { createProfileWriter, scheduleProfileWrites, writeProfilesNow } from './profile-writer.js';
+import { createDeferredWrites, scheduleDeferredWrites, writeDeferredNow } from './deferred-writes.js';
 import { createSqliteReader } from './reader.js';
 
 export type { Durability, SqliteOptions } from './database.js';
@@ -28,15 +28,15 @@ export const PROFILE_WRITE_MS = 1000;
  */
 export function openSqliteChangeLog(options: SqliteLogOptions): ChangeLog {
   const db = openSqliteDatabase(options);
-  const profiles = createProfileWriter(db);
-  const appendBatch = createSqliteAppend(db, profiles);
-  const writes = scheduleProfileWrites(profiles, options.profileWriteMs ?? PROFILE_WRITE_MS);
+  const deferred = createDeferredWrites(db);
+  const appendBatch = createSqliteAppend(db, deferred);
+  const writes = scheduleDeferredWrites(deferred, options.profileWriteMs ?? PROFILE_WRITE_MS);
   // The transaction runs in this turn of the event loop: the store is free again when it returns.
   const commits = createGroupCommit((take) => {
     let results: Promise<ReturnType<typeof appendBatch>>;
     try {
       results = Promise.resolve(appendBatch(take()));
-      if (profiles.due()) writeProfilesNow(profiles);
+      if (deferred.due()) writeDeferredNow(deferred);
     } catch (error) {
       results = Promise.reject(error);
     }
@@ -44,7 +44,7 @@ export function openSqliteChangeLog(options: SqliteLogOptions): ChangeLog {
   }, options.groupCommit);
   let closing: Promise<void> | null = null;
   return {
-    ...createSqliteReader(db, { beforeProfiles: profiles.write }),
+    ...createSqliteReader(db, { writeDeferred: deferred.write }),
     append: commits.append,
     waiting: commits.waiting,
     onCommit: commits.onCommit,
@@ -54,7 +54,7 @@ export function openSqliteChangeLog(options: SqliteLogOptions): ChangeLog {
     close() {
       closing ??= commits.close().then(() => {
         writes.stop();
-        writeProfilesNow(profiles);
+        writeDeferredNow(deferred);
         db.close();
       });
       return closing;

@@ -181,16 +181,34 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX events_received ON events (received_at);
    CREATE INDEX events_topic_destroys ON events (group_id, seq)
      WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';`,
-  // Profiles are written in bulk, behind the OK (sqlite/profile-writer.ts): `projected.through` is
-  // the last seq the profiles table holds. What an event does to profiles is kept in its row
-  // (`effect` when not a change, the `topic_ids` a destroy closes), so that the events past it are
-  // projected again from the file after a crash. Every event logged before this version is
-  // projected already.
+  // What each event adds beside its row is written in bulk behind the OK (sqlite/profile-writer.ts):
+  // the profiles, the dedupe keys and a group's events. The last two leave the indexes of `events`
+  // (a page at random per event and index, in every commit) for tables of their own, filled from
+  // the rows' columns. `projected` says through which seq the profiles (`through`) and the two
+  // tables (`indexed`) hold every event. What an event does to profiles is kept in its row
+  // (`effect` when not a change, the `topic_ids` a destroy closes), so that the events past
+  // `through` are projected again from the file after a crash. Every event logged before this
+  // version is projected and indexed already.
   `ALTER TABLE events ADD COLUMN effect TEXT;
    ALTER TABLE events ADD COLUMN topic_ids TEXT;
+   CREATE TABLE event_keys (
+     dedupe_hash INTEGER NOT NULL,
+     event_seq   INTEGER NOT NULL,
+     PRIMARY KEY (dedupe_hash, event_seq)
+   ) WITHOUT ROWID;
+   INSERT INTO event_keys SELECT dedupe_hash, seq FROM events;
+   DROP INDEX events_dedupe;
+   CREATE TABLE group_events (
+     group_key TEXT NOT NULL,
+     event_seq INTEGER NOT NULL,
+     PRIMARY KEY (group_key, event_seq)
+   ) WITHOUT ROWID;
+   INSERT INTO group_events SELECT group_id, seq FROM events WHERE group_id IS NOT NULL;
+   DROP INDEX events_group;
    CREATE TABLE projected (
      one     INTEGER PRIMARY KEY CHECK (one = 1),
-     through INTEGER NOT NULL
+     through INTEGER NOT NULL,
+     indexed INTEGER NOT NULL
    );
-   INSERT INTO projected VALUES (1, (SELECT ifnull(max(seq), 0) FROM events));`,
+   INSERT INTO projected SELECT 1, ifnull(max(seq), 0), ifnull(max(seq), 0) FROM events;`,
 ];

@@ -34,13 +34,16 @@ export interface SqliteReaderOptions {
    * committed state at once.
    */
   visibleThrough?: () => number;
-  /** Called before each read of profiles: the rows the appends hold are written first. */
-  beforeProfiles?: () => void;
+  /**
+   * Called before each read of what the appends write behind the OK (sqlite/deferred-writes.ts):
+   * profiles, a search by name, a group's events. It writes what they hold.
+   */
+  writeDeferred?: () => void;
 }
 
 /** Prepares the log's reads on `db`. */
 export function createSqliteReader(db: Database.Database, options: SqliteReaderOptions = {}): SqliteReader {
-  const { visibleThrough, beforeProfiles = () => {} } = options;
+  const { visibleThrough, writeDeferred = () => {} } = options;
   const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
   const selectProfile = db.prepare<[string, string], ProfileRow>(
     `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ? AND id = ?`,
@@ -60,26 +63,32 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
   }
 
   function loadProfile(kind: 'group' | 'topic', id: string): ProfileView | null {
-    beforeProfiles();
+    writeDeferred();
     const row = selectProfile.get(kind, id);
     return row ? toProfileView(row) : null;
   }
 
-  /** Runs the select of `columns` under `filter` (and the durable bound), with `tail` after ORDER BY. */
+  /**
+   * Runs the select of `columns` from `source` under `filter` (and the durable bound), with `tail`
+   * after ORDER BY.
+   */
   function runSelect(
     columns: string,
-    from: string,
+    source: Source,
     filter: SqlFilter,
     tail: string,
     extra: unknown[],
   ): unknown[][] {
-    let { where } = filter;
+    const clauses = filter.where === '' ? [] : [filter.where.slice('WHERE '.length)];
     const params = [...filter.params];
     if (visibleThrough) {
-      where = `${where === '' ? 'WHERE' : `${where} AND`} seq <= ?`;
+      clauses.push(`${source.seq} <= ?`);
       params.push(visibleThrough());
     }
-    const sql = `SELECT ${columns} FROM ${from} ${where} ORDER BY seq ${filter.order}${tail}`;
+    clauses.push(...source.clauses);
+    params.push(...source.params);
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+    const sql = `SELECT ${columns} FROM ${source.from} ${where} ORDER BY ${source.seq} ${filter.order}${tail}`;
     let statement = statements.get(sql);
     if (!statement) {
       statement = db.prepare(sql).raw(true);
@@ -94,15 +103,15 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
    * others (topic-destroys.ts).
    */
   function selectEvents(columns: string, query: EventQuery): unknown[][] {
-    // A search matches names in profiles.
-    if (query.search !== undefined && query.search !== '') beforeProfiles();
+    // A search matches names in profiles; a group's events are found in group_events.
+    if ((query.search !== undefined && query.search !== '') || query.groupId !== undefined) writeDeferred();
     const filter = buildEventFilter(query);
-    const rows = runSelect(columns, 'events', filter, ' LIMIT ?', [query.limit + 1]);
+    const rows = runSelect(columns, sourceOf(query), filter, ' LIMIT ?', [query.limit + 1]);
     const destroys = buildTopicDestroysFilter(query);
     if (!destroys) return rows;
     const raw = columns.split(', ').indexOf('raw');
-    const found = runSelect(columns, 'events INDEXED BY events_topic_destroys', destroys, '', []).filter(
-      (row) => listsTopic(row[raw], query.topicId!),
+    const found = runSelect(columns, TOPIC_DESTROYS, destroys, '', []).filter((row) =>
+      listsTopic(row[raw], query.topicId!),
     );
     return mergeBySeq(rows, found, (row) => row[0] as number, filter.order, query.limit + 1);
   }
@@ -124,7 +133,7 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
       return loadProfile(kind, id);
     },
     async listProfiles(query): Promise<ProfilePage> {
-      beforeProfiles();
+      writeDeferred();
       // The kind as a constant: the index of a community's topics (profiles_topics) holds topics only,
       // and serves a query that states it.
       const params: unknown[] = [];
@@ -159,5 +168,45 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
       const size = db.pragma('page_size', { simple: true }) as number;
       return { events: lastSeq, lastSeq, bytes: pages * size };
     },
+  };
+}
+
+/** Where a select reads events from: its FROM, the column its seq is ordered by, its own terms. */
+interface Source {
+  from: string;
+  seq: string;
+  clauses: string[];
+  params: unknown[];
+}
+
+/** The destroys of several topics, by their partial index (topic-destroys.ts). */
+const TOPIC_DESTROYS: Source = {
+  from: 'events INDEXED BY events_topic_destroys',
+  seq: 'seq',
+  clauses: [],
+  params: [],
+};
+
+/**
+ * The events of one group come from `group_events`, in its order, with the query's bounds on seq
+ * stated on its column too, so that a page reads only its own rows; all others from `events`.
+ */
+function sourceOf(query: EventQuery): Source {
+  if (query.groupId === undefined) return { from: 'events', seq: 'seq', clauses: [], params: [] };
+  const clauses = ['g.group_key = ?'];
+  const params: unknown[] = [query.groupId];
+  if (query.after !== undefined) {
+    clauses.push('g.event_seq > ?');
+    params.push(query.after);
+  }
+  if (query.before !== undefined) {
+    clauses.push('g.event_seq < ?');
+    params.push(query.before);
+  }
+  return {
+    from: 'group_events g JOIN events ON events.seq = g.event_seq',
+    seq: 'g.event_seq',
+    clauses,
+    params,
   };
 }

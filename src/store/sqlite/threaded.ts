@@ -10,7 +10,7 @@ import { openSqliteDatabase } from './database.js';
 import { classifySqliteError, FILE_GONE_CODE } from './faults.js';
 import { createSqliteReader } from './reader.js';
 import { openSqliteChangeLog, PROFILE_WRITE_MS, type SqliteLogOptions } from './in-thread.js';
-import { createProfileWriter, scheduleProfileWrites, writeProfilesNow } from './profile-writer.js';
+import { createDeferredWrites, scheduleDeferredWrites, writeDeferredNow } from './deferred-writes.js';
 import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './worker.js';
 import { createStoreHealth } from '../store-health.js';
 import { openWalSync } from './wal-sync.js';
@@ -48,14 +48,14 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
   db.pragma('wal_autocheckpoint = 20000');
   db.pragma('journal_size_limit = 67108864');
   if (deferSync) db.pragma('synchronous = NORMAL');
-  const profiles = createProfileWriter(db);
-  const appendBatch = createSqliteAppend(db, profiles);
-  const profileWrites = scheduleProfileWrites(profiles, options.profileWriteMs ?? PROFILE_WRITE_MS);
+  const deferred = createDeferredWrites(db);
+  const appendBatch = createSqliteAppend(db, deferred);
+  const deferredWrites = scheduleDeferredWrites(deferred, options.profileWriteMs ?? PROFILE_WRITE_MS);
   const opened = statSync(options.path);
   const walSync = deferSync ? openWalSync(`${options.path}-wal`) : null;
   let durable = (db.prepare('SELECT max(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
   const reader = createSqliteReader(db, {
-    beforeProfiles: profiles.write,
+    writeDeferred: deferred.write,
     ...(deferSync ? { visibleThrough: () => durable } : {}),
   });
   const health = createStoreHealth();
@@ -126,7 +126,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
     let results: AppendResult[];
     try {
       results = appendBatch(entries);
-      if (profiles.due()) writeProfilesNow(profiles);
+      if (deferred.due()) writeDeferredNow(deferred);
       const now = statSync(options.path, { throwIfNoEntry: false });
       if (!now || now.ino !== opened.ino || now.dev !== opened.dev) {
         throw Object.assign(
@@ -191,8 +191,8 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
       closing ??= (async () => {
         await commits.close();
         closed = true;
-        profileWrites.stop();
-        writeProfilesNow(profiles);
+        deferredWrites.stop();
+        writeDeferredNow(deferred);
         space.stop();
         await restarting;
         await Promise.all([checkpointer ? stopThread(checkpointer) : null, walSync?.close()]);

@@ -1,0 +1,322 @@
+import type Database from 'better-sqlite3';
+import type { ProfileView } from '../change-log.js';
+import { toNameKey } from '../event-filter.js';
+import { projectEntry } from '../project-entry.js';
+import { type ProfileRow, toProfileView } from '../rows.js';
+import { PROFILE_COLUMNS } from './columns.js';
+import { entryFromRow, LOGGED_COLUMNS, type LoggedRow } from './logged-entry.js';
+import { createProfileCache } from './profile-cache.js';
+
+/**
+ * What the SQLite change log writes behind the OK, in bulk: the profiles, the dedupe keys
+ * (`event_keys`) and each group's events (`group_events`). An append commits only the log row; its
+ * projection is planned in its transaction (so its diff is logged with it) and the profile rows
+ * are held here, with the dedupe keys of the events not yet in `event_keys`. They are written at
+ * most every `profileWriteMs`, a slice per turn of the event loop, before any read that needs them,
+ * once enough waits, and at close: each random page is then written once per bulk write, not once
+ * per commit. `projected` says which events the file holds (`through` for the profiles, `indexed`
+ * for the two tables); when what is held here is not the file's (a crash, a rolled-back batch,
+ * another connection that appended), it is projected again from the file, whose rows keep all a
+ * projection needs.
+ */
+export interface DeferredWrites {
+  /**
+   * Call first in each append transaction, with the file's last seq: makes what is held here the
+   * file's again, when it is not.
+   */
+  begin(lastSeq: number): void;
+  /** The current row of `kind`/`id`, as this batch sees it. */
+  load(kind: 'group' | 'topic', id: string): ProfileView | null;
+  /** Holds a row a change of this batch wrote. */
+  stage(row: ProfileView): void;
+  /** The seq logged with this dedupe key (its hash, see dedupe-hash.ts), if any: held or in the file. */
+  findDuplicate(hash: number, key: string): number | undefined;
+  /** Holds the dedupe key of an event this batch logged as `seq`. */
+  noteKey(key: string, seq: number): void;
+  /** After the batch's commit: what it held is held, through `lastSeq`. */
+  committed(lastSeq: number): void;
+  /** After a batch rolled back: what it held is forgotten, and the file is read again. */
+  rolledBack(): void;
+  /** True when enough waits to be written now rather than at the period. */
+  due(): boolean;
+  /** Writes everything held, in one transaction; nothing when nothing waits. */
+  write(): void;
+  /**
+   * Writes a slice of what is held in one transaction, so that no append waits long behind it:
+   * the dedupe keys and group events of the oldest events, then profile rows, until about
+   * `budgetMs` have passed. Returns how much is still held.
+   */
+  writeSome(budgetMs: number): number;
+}
+
+/** How much may wait: profiles held, and events not yet written behind the OK. */
+const MAX_HELD_PROFILES = 4096;
+const MAX_WAITING_EVENTS = 20_000;
+/** Events whose keys and group rows are written between two looks at the clock. */
+const INDEXED_PER_STEP = 128;
+/** Profile rows written between two looks at the clock. */
+const PROFILES_PER_STEP = 16;
+
+/** Creates the deferred writes of `db`, the connection the appends commit on. */
+export function createDeferredWrites(db: Database.Database): DeferredWrites {
+  const selectState = db.prepare<[], { through: number; indexed: number }>(
+    'SELECT through, indexed FROM projected',
+  );
+  const updateThrough = db.prepare<[number]>('UPDATE projected SET through = ?');
+  const updateIndexed = db.prepare<[number]>('UPDATE projected SET indexed = ?');
+  const lastSeqStmt = db.prepare<[], number | null>('SELECT max(seq) FROM events').pluck();
+  const indexKeys = db.prepare<[number, number]>(
+    'INSERT OR IGNORE INTO event_keys SELECT dedupe_hash, seq FROM events WHERE seq > ? AND seq <= ?',
+  );
+  const indexGroups = db.prepare<[number, number]>(
+    `INSERT OR IGNORE INTO group_events
+       SELECT group_id, seq FROM events WHERE seq > ? AND seq <= ? AND group_id IS NOT NULL`,
+  );
+  const findKey = db
+    .prepare<[number, string], number>(
+      `SELECT k.event_seq FROM event_keys k JOIN events e ON e.seq = k.event_seq
+         WHERE k.dedupe_hash = ? AND e.dedupe_key = ?`,
+    )
+    .pluck();
+  const selectLogged = db.prepare<[number], LoggedRow>(
+    `SELECT ${LOGGED_COLUMNS} FROM events WHERE seq > ? ORDER BY seq`,
+  );
+  const selectProfile = db.prepare<[string, string], ProfileRow>(
+    `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ? AND id = ?`,
+  );
+  const upsertProfile = db.prepare(
+    `INSERT INTO profiles (${PROFILE_COLUMNS}, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (kind, id) DO UPDATE SET group_id = excluded.group_id, group_type = excluded.group_type,
+       fields = excluded.fields, created_at = excluded.created_at, destroyed_at = excluded.destroyed_at,
+       last_seq = excluded.last_seq, last_changed_at = excluded.last_changed_at,
+       last_operator = excluded.last_operator, change_count = excluded.change_count,
+       name_key = excluded.name_key`,
+  );
+  // Rows read from `profiles` (as the file holds them); rows changed since `through` (held).
+  const cache = createProfileCache(db);
+  const held = new Map<string, ProfileView>();
+  const batch = new Map<string, ProfileView>();
+  // The dedupe keys of the events past `indexed`, in seq order, and of this batch.
+  const keys = new Map<string, number>();
+  const batchKeys = new Map<string, number>();
+  // What is held is the file's profiles at `base` and its tables at `indexed`, plus every event
+  // through `last`; null: not known, read the file again.
+  let base: number | null = null;
+  let indexed: number | null = null;
+  let last = 0;
+  const keyOf = (kind: string, id: string) => `${kind}\u0000${id}`;
+
+  function fromFile(kind: 'group' | 'topic', id: string): ProfileView | null {
+    const cached = cache.get(kind, id);
+    if (cached) return cached;
+    const row = selectProfile.get(kind, id);
+    if (!row) return null;
+    const view = toProfileView(row);
+    cache.set(view);
+    return view;
+  }
+
+  function heldOrFile(kind: 'group' | 'topic', id: string): ProfileView | null {
+    return held.get(keyOf(kind, id)) ?? fromFile(kind, id);
+  }
+
+  function isFiles(state: { through: number; indexed: number }, fileLast: number): boolean {
+    return base === state.through && indexed === state.indexed && last === fileLast;
+  }
+
+  /**
+   * In a write transaction: what is held becomes the file's again. The file's events past
+   * `indexed` go into the two tables now; those past `through` are projected from their rows.
+   */
+  function catchUp(): void {
+    cache.check();
+    const state = selectState.get()!;
+    const fileLast = lastSeqStmt.get() ?? 0;
+    if (isFiles(state, fileLast)) return;
+    if (state.indexed < fileLast) {
+      indexKeys.run(state.indexed, fileLast);
+      indexGroups.run(state.indexed, fileLast);
+      updateIndexed.run(fileLast);
+    }
+    keys.clear();
+    indexed = fileLast;
+    held.clear();
+    cache.clear();
+    for (const row of selectLogged.iterate(state.through)) {
+      for (const write of projectEntry(entryFromRow(row), row.seq, heldOrFile).writes) {
+        // A row written in part of a bulk write already holds this event (writeSome).
+        if ((fromFile(write.kind, write.id)?.lastSeq ?? 0) >= row.seq) continue;
+        held.set(keyOf(write.kind, write.id), write);
+      }
+    }
+    base = state.through;
+    last = fileLast;
+  }
+
+  /** Writes the keys and group rows of the next events past `indexed`. */
+  function writeIndexed(count: number): void {
+    const from = indexed!;
+    const to = Math.min(last, from + count);
+    if (to <= from) return;
+    indexKeys.run(from, to);
+    indexGroups.run(from, to);
+    updateIndexed.run(to);
+    indexed = to;
+    // In seq order: the keys now in `event_keys` come first.
+    for (const [key, seq] of keys) {
+      if (seq > to) break;
+      keys.delete(key);
+    }
+  }
+
+  /** Writes the first profile rows held until `deadline`, and `through` once none is left. */
+  function writeProfiles(deadline: number): void {
+    let written = 0;
+    for (const [key, row] of held) {
+      if (written > 0 && written % PROFILES_PER_STEP === 0 && performance.now() >= deadline) break;
+      written++;
+      upsertProfile.run(
+        row.kind,
+        row.id,
+        row.groupId,
+        row.groupType,
+        JSON.stringify(row.fields),
+        row.createdAt,
+        row.destroyedAt,
+        row.firstSeq,
+        row.lastSeq,
+        row.lastChangedAt,
+        row.lastOperator,
+        row.changeCount,
+        toNameKey(row),
+      );
+      held.delete(key);
+      cache.set(row);
+    }
+    if (held.size === 0 && base !== last) {
+      updateThrough.run(last);
+      base = last;
+    }
+  }
+
+  /** Writes what is held, oldest first, until `deadline` (`performance.now()`), at least one step. */
+  const writeSlice = db.transaction((deadline: number) => {
+    catchUp();
+    do writeIndexed(deadline === Infinity ? Infinity : INDEXED_PER_STEP);
+    while (indexed! < last && performance.now() < deadline);
+    if (indexed! === last) writeProfiles(deadline);
+  });
+
+  function waiting(): number {
+    return held.size + (last - (indexed ?? last));
+  }
+
+  function writeSome(budgetMs: number): number {
+    if (base === last && indexed === last && held.size === 0) {
+      // Nothing held: still catch up when another connection logged events.
+      const state = selectState.get()!;
+      if (isFiles(state, lastSeqStmt.get() ?? 0)) return 0;
+    }
+    try {
+      writeSlice.immediate(performance.now() + budgetMs);
+    } catch (error) {
+      // Rolled back: what was held and written in it is read from the file again next time.
+      forget();
+      throw error;
+    }
+    return waiting();
+  }
+
+  function forget(): void {
+    batch.clear();
+    batchKeys.clear();
+    held.clear();
+    keys.clear();
+    cache.clear();
+    base = null;
+    indexed = null;
+  }
+
+  return {
+    begin(lastSeq) {
+      batch.clear();
+      batchKeys.clear();
+      cache.check();
+      if (base !== null && last === lastSeq && isFiles(selectState.get()!, lastSeq)) return;
+      catchUp();
+    },
+    load(kind, id) {
+      return batch.get(keyOf(kind, id)) ?? heldOrFile(kind, id);
+    },
+    stage(row) {
+      batch.set(keyOf(row.kind, row.id), row);
+    },
+    findDuplicate(hash, key) {
+      return batchKeys.get(key) ?? keys.get(key) ?? findKey.get(hash, key);
+    },
+    noteKey(key, seq) {
+      batchKeys.set(key, seq);
+    },
+    committed(lastSeq) {
+      for (const [key, row] of batch) held.set(key, row);
+      for (const [key, seq] of batchKeys) keys.set(key, seq);
+      batch.clear();
+      batchKeys.clear();
+      last = lastSeq;
+    },
+    rolledBack: forget,
+    due() {
+      const behind = Math.max(last - (base ?? last), last - (indexed ?? last));
+      return held.size >= MAX_HELD_PROFILES || behind >= MAX_WAITING_EVENTS;
+    },
+    write() {
+      writeSome(Infinity);
+    },
+    writeSome,
+  };
+}
+
+/** How long one transaction of the periodic write may hold the event loop, ms. */
+const MS_PER_TURN = 2;
+
+/**
+ * Writes what is held every `periodMs`, in slices (see {@link DeferredWrites.writeSome}), one per
+ * turn of the event loop, so that no append waits long behind them. A failure (a full disk) leaves
+ * it to the next period, and to the file (it is projected from it again); the reads, which write
+ * first, report it, and so do the appends.
+ */
+export function scheduleDeferredWrites(deferred: DeferredWrites, periodMs: number): { stop(): void } {
+  let stopped = false;
+  let writing = false;
+  const writeTurn = () => {
+    let left = 0;
+    try {
+      if (!stopped) left = deferred.writeSome(MS_PER_TURN);
+    } catch {
+      left = 0;
+    }
+    writing = left > 0;
+    if (writing) setImmediate(writeTurn);
+  };
+  const timer = setInterval(() => {
+    if (writing) return;
+    writing = true;
+    writeTurn();
+  }, periodMs);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+/** Writes everything held now; a failure is left as {@link scheduleDeferredWrites} leaves it. */
+export function writeDeferredNow(deferred: Pick<DeferredWrites, 'write'>): void {
+  try {
+    deferred.write();
+  } catch {
+    // Reported by the next read of profiles, and by the appends.
+  }
+}
