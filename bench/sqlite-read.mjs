@@ -51,8 +51,13 @@ try {
     const { createSqliteAppend } = await load(dist, 'store/sqlite/append.js', 'store/sqlite-append.js');
     const { createSqliteReader } = await load(dist, 'store/sqlite/reader.js', 'store/sqlite-reader.js');
     const db = openSqliteDatabase({ path: join(dir, `build-${index}.db`), durability: 'normal' });
-    const append = createSqliteAppend(db);
+    // Since schema version 10 the append is given what it writes behind the OK.
+    const deferred = existsSync(join(dist, 'store/sqlite/deferred-writes.js'))
+      ? (await load(dist, 'store/sqlite/deferred-writes.js')).createDeferredWrites(db)
+      : undefined;
+    const append = createSqliteAppend(db, deferred);
     for (let i = 0; i < entries.length; i += 500) append(entries.slice(i, i + 500));
+    deferred?.write();
     builds.push({ dist, db, reader: createSqliteReader(db), us: [] });
   }
 

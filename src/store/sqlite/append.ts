@@ -10,7 +10,7 @@ import {
 } from '../rows.js';
 import { toDedupeHash } from './dedupe-hash.js';
 import { effectColumn, topicIdsColumn } from './logged-entry.js';
-import { createDeferredWrites, type DeferredWrites } from './deferred-writes.js';
+import type { DeferredWrites } from './deferred-writes.js';
 
 /**
  * Prepares the append transaction on `db`: one transaction per batch, holding the log rows and the
@@ -21,7 +21,7 @@ import { createDeferredWrites, type DeferredWrites } from './deferred-writes.js'
  */
 export function createSqliteAppend(
   db: Database.Database,
-  deferred: DeferredWrites = createDeferredWrites(db),
+  deferred: DeferredWrites,
 ): (entries: readonly LogEntry[]) => AppendResult[] {
   const lastSeqStmt = db.prepare<[], number | null>('SELECT max(seq) FROM events').pluck();
   const insertEvent = db.prepare(
