@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constantTimeEqual } from '../protocol/index.js';
 import type { Relay } from '../relay/index.js';
-import type { ChangeLog } from '../store/index.js';
+import { type ChangeLog, StoreUnavailableError } from '../store/index.js';
 import { isClientGone } from './client-gone.js';
 import { checkHost, type HostPolicy, refuseCrossSite } from './host-policy.js';
 import { ApiError, isLoopback, sendApiError } from './http.js';
@@ -126,6 +126,10 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       return;
     }
     if (error instanceof ApiError) return sendApiError(res, error);
+    // A read that needed to write first (what the SQLite log writes behind the OK) on a full disk.
+    if (error instanceof StoreUnavailableError) {
+      return sendApiError(res, new ApiError(503, 'store_unavailable', error.message));
+    }
     logger.error(pathname === path ? 'callback request failed' : 'API request failed', {
       path: pathname,
       error,

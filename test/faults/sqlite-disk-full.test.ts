@@ -53,6 +53,13 @@ it('answers FAIL while the disk is full, stays up, says so on /readyz, and recor
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   expect(isAlive(recorder.serve)).toBe(true);
+  // A read that must first write what waits behind the OK cannot: it says so, and loses nothing.
+  for (const path of [`/api/groups/${encodeURIComponent('@TGS#full-0')}`, '/api/groups']) {
+    const read = await fetch(`${recorder.url}${path}`);
+    expect([200, 503], `${path}: ${await read.clone().text()}`).toContain(read.status);
+    if (read.status === 503)
+      expect(await read.json()).toMatchObject({ error: { code: 'store_unavailable' } });
+  }
   const notReady = await readyz(recorder.url);
   expect(notReady.status).toBe(503);
   expect(notReady.body).toMatchObject({ status: 'log unavailable', fault: 'disk_full' });
@@ -83,6 +90,8 @@ it('answers FAIL while the disk is full, stays up, says so on /readyz, and recor
     acknowledged.push(`after-${n}`);
   }
   expect((await readyz(recorder.url)).status).toBe(200);
+  const profile = await fetch(`${recorder.url}/api/groups/${encodeURIComponent('@TGS#full-0')}`);
+  expect(profile.status).toBe(200);
   const log = recorder.serve.stderr();
   // One line when writing stops, one when it can again. Space the log frees itself while full (a
   // checkpoint truncating the WAL) is real room: it may write, fill and stop again, each time saying
@@ -97,4 +106,9 @@ it('answers FAIL while the disk is full, stays up, says so on /readyz, and recor
   cleanups.push(again.stop);
   const logged = new Set(await loggedNames(again.url));
   expect(acknowledged.filter((name) => !logged.has(name))).toEqual([]);
+  const groups = await fetch(`${again.url}/api/groups?limit=1000`);
+  const listed = new Set(
+    ((await groups.json()) as { groups: Array<{ groupId: string }> }).groups.map((g) => g.groupId),
+  );
+  expect(acknowledged.filter((name) => !listed.has(`@TGS#${name.slice(0, 20)}`))).toEqual([]);
 }, 60_000);

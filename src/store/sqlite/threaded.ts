@@ -55,7 +55,14 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
   const walSync = deferSync ? openWalSync(`${options.path}-wal`) : null;
   let durable = (db.prepare('SELECT max(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
   const reader = createSqliteReader(db, {
-    writeDeferred: deferred.write,
+    // A full disk or an I/O error is the store's fault, as for an append: reads say so (503).
+    writeDeferred: () => {
+      try {
+        deferred.write();
+      } catch (error) {
+        throw toAppendError(error);
+      }
+    },
     ...(deferSync ? { visibleThrough: () => durable } : {}),
   });
   const health = createStoreHealth();
