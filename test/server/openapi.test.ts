@@ -357,6 +357,12 @@ async function callRefusals(recorder: Recorder): Promise<void> {
 /** A change log that can be made to refuse writes, as a full disk would. */
 function faultableLog(inner: ChangeLog): { log: ChangeLog; fail(): void } {
   let fault: StoreStatus = { state: 'ok' };
+  const refused = (): Promise<never> | undefined =>
+    fault.state === 'fault'
+      ? Promise.reject(new StoreUnavailableError('disk_full', fault.message))
+      : undefined;
+  const writesFirst = (query: { groupId?: string; search?: string }) =>
+    query.groupId !== undefined || query.search ? refused() : undefined;
   return {
     log: {
       append: async (entries) => {
@@ -366,10 +372,12 @@ function faultableLog(inner: ChangeLog): { log: ChangeLog; fail(): void } {
       waiting: () => inner.waiting(),
       onCommit: (listener) => inner.onCommit(listener),
       drain: () => inner.drain(),
-      listEvents: (query) => inner.listEvents(query),
-      listRendered: (query) => inner.listRendered(query),
-      getProfile: (kind, id) => inner.getProfile(kind, id),
-      listProfiles: (query) => inner.listProfiles(query),
+      // As the SQLite log: the reads that first write what waits behind the OK (profiles, a
+      // group's events, a search by name) fail with the disk.
+      listEvents: (query) => writesFirst(query) ?? inner.listEvents(query),
+      listRendered: (query) => writesFirst(query) ?? inner.listRendered(query),
+      getProfile: (kind, id) => refused() ?? inner.getProfile(kind, id),
+      listProfiles: (query) => refused() ?? inner.listProfiles(query),
       stats: () => inner.stats(),
       countByTime: (query) => inner.countByTime(query),
       watch: (listener) => inner.watch(listener),
@@ -486,6 +494,17 @@ beforeAll(async () => {
   faulty.fail();
   await call(failingDisk, 'GET', '/readyz', 503, { auth: false });
   await callback(failingDisk, groupChange(G1, { Name: 'lost' }), 503);
+  for (const path of [
+    '/api/events?search=lost',
+    '/api/groups',
+    `/api/groups/${enc(G1)}`,
+    `/api/groups/${enc(G1)}/history`,
+    `/api/groups/${enc(C1)}/topics`,
+    `/api/topics/${enc(T1)}`,
+    `/api/topics/${enc(T1)}/history?search=lost`,
+  ]) {
+    await call(failingDisk, 'GET', path, 503);
+  }
 }, 60_000);
 
 describe('the OpenAPI document', () => {

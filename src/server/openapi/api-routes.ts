@@ -24,6 +24,9 @@ const error = (description: string): RouteAnswer => ({ description, json: answer
 const badParameter = error('A parameter or the id in the path cannot be read (`bad_parameter`, `bad_id`)');
 const unknownSink = error('No such sink (`unknown_sink`)');
 const tooLarge = error('The body is over 4096 bytes');
+const storeUnavailable = error(
+  'The log could not first write what it writes behind the OK (a full disk): `store_unavailable`, retry',
+);
 const eventPaging = params.pagingParams.extend(params.filterParams.shape).extend(params.searchParams.shape);
 
 /** Every operation of the JSON API, the health probes and the metrics. */
@@ -33,14 +36,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/api/events',
     summary: 'The change log',
     query: eventPaging,
-    answers: { 200: json(answers.EventPageSchema), 400: badParameter },
+    answers: { 200: json(answers.EventPageSchema), 400: badParameter, 503: storeUnavailable },
   },
   {
     method: 'get',
     path: '/api/groups',
     summary: 'Groups, most recently changed first',
     query: params.profilePageParams,
-    answers: { 200: json(answers.GroupPageSchema), 400: badParameter },
+    answers: { 200: json(answers.GroupPageSchema), 400: badParameter, 503: storeUnavailable },
   },
   {
     method: 'get',
@@ -50,6 +53,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
       200: json(answers.GroupDetailSchema),
       400: badParameter,
       404: error('No such group has been recorded'),
+      503: storeUnavailable,
     },
   },
   {
@@ -57,14 +61,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/api/groups/{groupId}/history',
     summary: 'Every change of a group (and of a community’s topics), newest first',
     query: eventPaging.omit({ groupId: true }),
-    answers: { 200: json(answers.EventPageSchema), 400: badParameter },
+    answers: { 200: json(answers.EventPageSchema), 400: badParameter, 503: storeUnavailable },
   },
   {
     method: 'get',
     path: '/api/groups/{groupId}/topics',
     summary: 'A community’s topics, most recently changed first',
     query: params.profilePageParams,
-    answers: { 200: json(answers.TopicPageSchema), 400: badParameter },
+    answers: { 200: json(answers.TopicPageSchema), 400: badParameter, 503: storeUnavailable },
   },
   {
     method: 'get',
@@ -74,6 +78,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
       200: json(answers.TopicProfileSchema),
       400: badParameter,
       404: error('No such topic has been recorded'),
+      503: storeUnavailable,
     },
   },
   {
@@ -81,7 +86,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     path: '/api/topics/{topicId}/history',
     summary: 'Every change of a topic, newest first',
     query: eventPaging.omit({ topicId: true }),
-    answers: { 200: json(answers.EventPageSchema), 400: badParameter },
+    answers: { 200: json(answers.EventPageSchema), 400: badParameter, 503: storeUnavailable },
   },
   {
     method: 'get',
