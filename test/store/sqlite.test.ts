@@ -297,7 +297,7 @@ describe('the SQLite change log', () => {
 
   it('writes the profiles behind the OK, in bulk: the file holds them once a read, the period or close comes', async () => {
     const path = join(dir, 'bulk.db');
-    const log = openSqliteChangeLog({ path, profileWriteMs: 60_000 });
+    const log = openSqliteChangeLog({ path, deferredWriteMs: 60_000 });
     opened.push(log);
     const file = new Database(path, { readonly: true });
     const through = () =>
@@ -332,7 +332,7 @@ describe('the SQLite change log', () => {
 
   it('finds the duplicates and the group events an earlier process logged but had not yet indexed', async () => {
     const path = join(dir, 'keys.db');
-    const first = openSqliteChangeLog({ path, profileWriteMs: 60_000 });
+    const first = openSqliteChangeLog({ path, deferredWriteMs: 60_000 });
     const entry = await groupChanged(G1, { Name: 'Once' });
     const [logged] = await first.append([entry]);
     await first.append([await groupChanged(G2, { Name: 'Other' })]);
@@ -348,7 +348,7 @@ describe('the SQLite change log', () => {
   });
 
   it('takes a body sent twice in one batch once, before its key is written behind the OK', async () => {
-    const log = openSqliteChangeLog({ path: join(dir, 'twice.db'), profileWriteMs: 60_000 });
+    const log = openSqliteChangeLog({ path: join(dir, 'twice.db'), deferredWriteMs: 60_000 });
     opened.push(log);
     const entry = await groupChanged(G1, { Name: 'Once' });
     const results = await log.append([entry, entry]);
@@ -362,7 +362,7 @@ describe('the SQLite change log', () => {
 
   it('projects from the file the events an earlier process logged but left unprojected', async () => {
     const path = join(dir, 'left.db');
-    const first = openSqliteChangeLog({ path, profileWriteMs: 60_000 });
+    const first = openSqliteChangeLog({ path, deferredWriteMs: 60_000 });
     await first.append([await groupChanged(G1, { Name: 'Before' })]);
     await first.append([await topicCreated(C1, T1, { Name: 'General' })]);
     await first.append([await topicsDestroyed(C1, [T1])]);

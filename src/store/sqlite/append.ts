@@ -16,8 +16,8 @@ import type { DeferredWrites } from './deferred-writes.js';
  * Prepares the append transaction on `db`: one transaction per batch, holding the log rows and the
  * field index. The projection is planned in it, so each event's diff is logged with it; its profile
  * rows and dedupe keys are handed to `deferred`, which writes them, and each group's events, in
- * bulk behind the OK (sqlite/deferred-writes.ts). Each event's API JSON is joined from its head (the JSON its row
- * keeps, all but the body) and its body, never parsed back.
+ * bulk behind the OK (sqlite/deferred-writes.ts). Each event's API JSON is joined from its head
+ * (the JSON its row keeps, all but the body) and its body, never parsed back.
  */
 export function createSqliteAppend(
   db: Database.Database,
@@ -82,6 +82,8 @@ export function createSqliteAppend(
     };
   }
 
+  // The last seq of the batch being committed, for `deferred.committed`.
+  let lastSeq = 0;
   // IMMEDIATE: take the write lock at BEGIN, so max(seq) read below cannot be raced by another
   // process sharing the file.
   const appendBatch = db.transaction((entries: readonly LogEntry[]): AppendResult[] => {
@@ -103,7 +105,6 @@ export function createSqliteAppend(
     lastSeq = next - 1;
     return results;
   });
-  let lastSeq = 0;
 
   return (entries) => {
     if (entries.length === 0) return [];

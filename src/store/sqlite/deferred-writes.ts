@@ -12,7 +12,7 @@ import { createProfileCache } from './profile-cache.js';
  * (`event_keys`) and each group's events (`group_events`). An append commits only the log row; its
  * projection is planned in its transaction (so its diff is logged with it) and the profile rows
  * are held here, with the dedupe keys of the events not yet in `event_keys`. They are written at
- * most every `profileWriteMs`, a slice per turn of the event loop, before any read that needs them,
+ * most every `deferredWriteMs`, a slice per turn of the event loop, before any read that needs them,
  * once enough waits, and at close: each random page is then written once per bulk write, not once
  * per commit. `projected` says which events the file holds (`through` for the profiles, `indexed`
  * for the two tables); when what is held here is not the file's (a crash, a rolled-back batch,

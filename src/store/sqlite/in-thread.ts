@@ -11,14 +11,15 @@ export type { Durability, SqliteOptions } from './database.js';
 export interface SqliteLogOptions extends SqliteOptions {
   groupCommit?: GroupCommitOptions;
   /**
-   * How long the profile rows of the appends may wait before they are written, ms (default 1,000):
-   * a read of profiles, enough of them waiting, or close writes them sooner (sqlite/profile-writer.ts).
+   * How long what the appends write behind the OK (profiles, dedupe keys, group events) may wait,
+   * ms (default 1,000): a read that needs it, enough of it waiting, or close writes it sooner
+   * (sqlite/deferred-writes.ts).
    */
-  profileWriteMs?: number;
+  deferredWriteMs?: number;
 }
 
-/** The default of {@link SqliteLogOptions.profileWriteMs}. */
-export const PROFILE_WRITE_MS = 1000;
+/** The default of {@link SqliteLogOptions.deferredWriteMs}. */
+export const DEFERRED_WRITE_MS = 1000;
 
 /**
  * Opens (creating and migrating as needed) a change log in one SQLite file, on one connection in
@@ -30,7 +31,7 @@ export function openSqliteChangeLog(options: SqliteLogOptions): ChangeLog {
   const db = openSqliteDatabase(options);
   const deferred = createDeferredWrites(db);
   const appendBatch = createSqliteAppend(db, deferred);
-  const writes = scheduleDeferredWrites(deferred, options.profileWriteMs ?? PROFILE_WRITE_MS);
+  const writes = scheduleDeferredWrites(deferred, options.deferredWriteMs ?? DEFERRED_WRITE_MS);
   // The transaction runs in this turn of the event loop: the store is free again when it returns.
   const commits = createGroupCommit((take) => {
     let results: Promise<ReturnType<typeof appendBatch>>;

@@ -181,7 +181,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX events_received ON events (received_at);
    CREATE INDEX events_topic_destroys ON events (group_id, seq)
      WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';`,
-  // What each event adds beside its row is written in bulk behind the OK (sqlite/profile-writer.ts):
+  // What each event adds beside its row is written in bulk behind the OK (sqlite/deferred-writes.ts):
   // the profiles, the dedupe keys and a group's events. The last two leave the indexes of `events`
   // (a page at random per event and index, in every commit) for tables of their own, filled from
   // the rows' columns. `projected` says through which seq the profiles (`through`) and the two

@@ -9,7 +9,7 @@ import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase } from './database.js';
 import { classifySqliteError, FILE_GONE_CODE } from './faults.js';
 import { createSqliteReader } from './reader.js';
-import { openSqliteChangeLog, PROFILE_WRITE_MS, type SqliteLogOptions } from './in-thread.js';
+import { openSqliteChangeLog, DEFERRED_WRITE_MS, type SqliteLogOptions } from './in-thread.js';
 import { createDeferredWrites, scheduleDeferredWrites, writeDeferredNow } from './deferred-writes.js';
 import type { ErrorReply, WorkerSettings, WriterReply, WriterRequest } from './worker.js';
 import { createStoreHealth } from '../store-health.js';
@@ -50,7 +50,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
   if (deferSync) db.pragma('synchronous = NORMAL');
   const deferred = createDeferredWrites(db);
   const appendBatch = createSqliteAppend(db, deferred);
-  const deferredWrites = scheduleDeferredWrites(deferred, options.profileWriteMs ?? PROFILE_WRITE_MS);
+  const deferredWrites = scheduleDeferredWrites(deferred, options.deferredWriteMs ?? DEFERRED_WRITE_MS);
   const opened = statSync(options.path);
   const walSync = deferSync ? openWalSync(`${options.path}-wal`) : null;
   let durable = (db.prepare('SELECT max(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
