@@ -361,8 +361,8 @@ function faultableLog(inner: ChangeLog): { log: ChangeLog; fail(): void } {
     fault.state === 'fault'
       ? Promise.reject(new StoreUnavailableError('disk_full', fault.message))
       : undefined;
-  const writesFirst = (query: { groupId?: string; search?: string }) =>
-    query.groupId !== undefined || query.search ? refused() : undefined;
+  const writesFirst = (query: { groupId?: string; search?: string; field?: string }) =>
+    query.groupId !== undefined || query.search || query.field !== undefined ? refused() : undefined;
   return {
     log: {
       append: async (entries) => {
@@ -373,7 +373,7 @@ function faultableLog(inner: ChangeLog): { log: ChangeLog; fail(): void } {
       onCommit: (listener) => inner.onCommit(listener),
       drain: () => inner.drain(),
       // As the SQLite log: the reads that first write what waits behind the OK (profiles, a
-      // group's events, a search by name) fail with the disk.
+      // group's events, a search by name, a field's events) fail with the disk.
       listEvents: (query) => writesFirst(query) ?? inner.listEvents(query),
       listRendered: (query) => writesFirst(query) ?? inner.listRendered(query),
       getProfile: (kind, id) => refused() ?? inner.getProfile(kind, id),

@@ -330,7 +330,7 @@ describe('the SQLite change log', () => {
     }
   });
 
-  it('finds the duplicates and the group events an earlier process logged but had not yet indexed', async () => {
+  it('finds the duplicates, group events and fields an earlier process logged but had not yet indexed', async () => {
     const path = join(dir, 'keys.db');
     const first = openSqliteChangeLog({ path, deferredWriteMs: 60_000 });
     const entry = await groupChanged(G1, { Name: 'Once' });
@@ -345,6 +345,8 @@ describe('the SQLite change log', () => {
     expect(history.events.map((event) => event.changes.Name)).toEqual(['Twice', 'Once']);
     const page = await second.listEvents({ groupId: G1, limit: 1, order: 'desc', before: 3 });
     expect(page.events.map((event) => event.seq)).toEqual([1]);
+    const named = await second.listEvents({ field: 'Name', limit: 10 });
+    expect(named.events.map((event) => event.seq)).toEqual([1, 2, 3]);
   });
 
   it('takes a body sent twice in one batch once, before its key is written behind the OK', async () => {

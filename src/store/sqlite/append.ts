@@ -13,9 +13,9 @@ import { effectColumn, topicIdsColumn } from './logged-entry.js';
 import type { DeferredWrites } from './deferred-writes.js';
 
 /**
- * Prepares the append transaction on `db`: one transaction per batch, holding the log rows and the
- * field index. The projection is planned in it, so each event's diff is logged with it; its profile
- * rows and dedupe keys are handed to `deferred`, which writes them, and each group's events, in
+ * Prepares the append transaction on `db`: one transaction per batch, holding the log rows. The
+ * projection is planned in it, so each event's diff is logged with it; its profile rows and dedupe
+ * keys are handed to `deferred`, which writes them, each group's events and the field index in
  * bulk behind the OK (sqlite/deferred-writes.ts). Each event's API JSON is joined from its head
  * (the JSON its row keeps, all but the body) and its body, never parsed back.
  */
@@ -28,15 +28,6 @@ export function createSqliteAppend(
     `INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type,
        operator, opt_platform, client_ip, head, raw, raw_inline, dedupe_key, dedupe_hash, effect, topic_ids)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  // The field index of a batch, from the `changes` in its rows' heads, in SQLite: one statement per
-  // batch, each head parsed once (json_tree walks `changes` and its `customFields`).
-  const indexFields = db.prepare<[number, number]>(
-    `INSERT INTO event_fields (seq, field)
-       SELECT e.seq, CASE WHEN j.path = '$.changes' THEN j.key ELSE 'customFields.' || j.key END
-         FROM events e, json_tree(e.head, '$.changes') j
-         WHERE e.seq BETWEEN ? AND ? AND j.type NOT IN ('object', 'array')
-           AND (j.path = '$.changes' OR j.path = '$.changes.customFields')`,
   );
   /** Logs one fresh entry as `seq`: its row, its projection; returns its result. */
   function appendOne(entry: LogEntry, seq: number, dedupeHash: number): AppendResult {
@@ -101,7 +92,6 @@ export function createSqliteAppend(
       deferred.noteKey(entry.dedupeKey, next);
       results.push(appendOne(entry, next++, dedupeHash));
     }
-    if (next > first) indexFields.run(first, next - 1);
     lastSeq = next - 1;
     return results;
   });

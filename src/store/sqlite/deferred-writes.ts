@@ -9,13 +9,13 @@ import { createProfileCache } from './profile-cache.js';
 
 /**
  * What the SQLite change log writes behind the OK, in bulk: the profiles, the dedupe keys
- * (`event_keys`) and each group's events (`group_events`). An append commits only the log row; its
+ * (`event_keys`), each group's events (`group_events`) and the field index (`event_fields`). An append commits only the log row; its
  * projection is planned in its transaction (so its diff is logged with it) and the profile rows
  * are held here, with the dedupe keys of the events not yet in `event_keys`. They are written at
  * most every `deferredWriteMs`, a slice per turn of the event loop, before any read that needs them,
  * once enough waits, and at close: each random page is then written once per bulk write, not once
  * per commit. `projected` says which events the file holds (`through` for the profiles, `indexed`
- * for the two tables); when what is held here is not the file's (a crash, a rolled-back batch,
+ * for the three tables); when what is held here is not the file's (a crash, a rolled-back batch,
  * another connection that appended), it is projected again from the file, whose rows keep all a
  * projection needs.
  */
@@ -72,6 +72,15 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     `INSERT OR IGNORE INTO group_events
        SELECT group_id, seq FROM events WHERE seq > ? AND seq <= ? AND group_id IS NOT NULL`,
   );
+  // The field index, from the `changes` in the rows' heads: each head parsed once (json_tree walks
+  // `changes` and its `customFields`).
+  const indexFields = db.prepare<[number, number]>(
+    `INSERT OR IGNORE INTO event_fields (seq, field)
+       SELECT e.seq, CASE WHEN j.path = '$.changes' THEN j.key ELSE 'customFields.' || j.key END
+         FROM events e, json_tree(e.head, '$.changes') j
+         WHERE e.seq > ? AND e.seq <= ? AND j.type NOT IN ('object', 'array')
+           AND (j.path = '$.changes' OR j.path = '$.changes.customFields')`,
+  );
   const findKey = db
     .prepare<[number, string], number>(
       `SELECT k.event_seq FROM event_keys k JOIN events e ON e.seq = k.event_seq
@@ -126,7 +135,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
 
   /**
    * In a write transaction: what is held becomes the file's again. The file's events past
-   * `indexed` go into the two tables now; those past `through` are projected from their rows.
+   * `indexed` go into the three tables now; those past `through` are projected from their rows.
    */
   function catchUp(): void {
     cache.check();
@@ -136,6 +145,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     if (state.indexed < fileLast) {
       indexKeys.run(state.indexed, fileLast);
       indexGroups.run(state.indexed, fileLast);
+      indexFields.run(state.indexed, fileLast);
       updateIndexed.run(fileLast);
     }
     keys.clear();
@@ -160,6 +170,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     if (to <= from) return;
     indexKeys.run(from, to);
     indexGroups.run(from, to);
+    indexFields.run(from, to);
     updateIndexed.run(to);
     indexed = to;
     // In seq order: the keys now in `event_keys` come first.

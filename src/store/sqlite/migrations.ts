@@ -182,10 +182,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX events_topic_destroys ON events (group_id, seq)
      WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';`,
   // What each event adds beside its row is written in bulk behind the OK (sqlite/deferred-writes.ts):
-  // the profiles, the dedupe keys and a group's events. The last two leave the indexes of `events`
-  // (a page at random per event and index, in every commit) for tables of their own, filled from
-  // the rows' columns. `projected` says through which seq the profiles (`through`) and the two
-  // tables (`indexed`) hold every event. What an event does to profiles is kept in its row
+  // the profiles, the dedupe keys, a group's events and the field index. The keys and the group's
+  // events leave the indexes of `events` (a page at random per event and index, in every commit)
+  // for tables of their own, filled from the rows' columns. `projected` says through which seq the
+  // profiles (`through`) and those three tables (`indexed`) hold every event. What an event does to profiles is kept in its row
   // (`effect` when not a change, the `topic_ids` a destroy closes), so that the events past
   // `through` are projected again from the file after a crash. Every event logged before this
   // version is projected and indexed already.

@@ -36,7 +36,8 @@ export interface SqliteReaderOptions {
   visibleThrough?: () => number;
   /**
    * Called before each read of what the appends write behind the OK (sqlite/deferred-writes.ts):
-   * profiles, a search by name, a group's events. It writes what they hold.
+   * profiles, a search by name, a group's events, the events that changed a field. It writes what
+   * they hold.
    */
   writeDeferred?: () => void;
 }
@@ -103,8 +104,10 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
    * others (topic-destroys.ts).
    */
   function selectEvents(columns: string, query: EventQuery): unknown[][] {
-    // A search matches names in profiles; a group's events are found in group_events.
-    if ((query.search !== undefined && query.search !== '') || query.groupId !== undefined) writeDeferred();
+    // A search matches names in profiles; a group's events are found in group_events, and the
+    // events that changed a field in event_fields.
+    const search = query.search !== undefined && query.search !== '';
+    if (search || query.groupId !== undefined || query.field !== undefined) writeDeferred();
     const filter = buildEventFilter(query);
     const rows = runSelect(columns, sourceOf(query), filter, ' LIMIT ?', [query.limit + 1]);
     const destroys = buildTopicDestroysFilter(query);
