@@ -1,4 +1,4 @@
-import type { LogEntry, ProfileView, RecordedEvent, RenderedEvent } from './change-log.js';
+import type { AppendResult, LogEntry, ProfileView, RecordedEvent, RenderedEvent } from './change-log.js';
 
 /** An `events` row as SQL drivers return it (snake_case, JSON in text columns). */
 export interface EventRow {
@@ -105,24 +105,48 @@ export function joinRendered(head: string, rawBody: string): string {
 }
 
 /**
- * The rendered event of an entry logged as `seq`. Its JSON is joined by `render` when first read:
- * most commits are published to no stream, and the relay reads the log.
+ * The result of an entry logged as `seq` with `head` (see {@link joinEventHead}): its rendered JSON
+ * joined now, its event parsed from the head when first read. It holds the head and the body only,
+ * never the entry or its projection, and every result shares one shape: a getter written into
+ * each object (an object literal's `get`) gave each its own hidden class, made in the old
+ * generation, and cost the recorder a scavenge's promotion of about 2 KB per event.
  */
-export function renderedFromEntry(entry: LogEntry, seq: number, render: () => string): RenderedEvent {
-  let json: string | undefined;
-  return {
+export function loggedResult(entry: LogEntry, seq: number, head: string, rawInline: boolean): AppendResult {
+  const raw = entry.rawBody;
+  return new LoggedResult(
     seq,
-    receivedAt: entry.receivedAt,
-    command: entry.command,
-    kind: entry.kind,
-    groupId: entry.groupId,
-    topicId: entry.topicId,
-    get json() {
-      json ??= render();
-      return json;
+    {
+      seq,
+      receivedAt: entry.receivedAt,
+      command: entry.command,
+      kind: entry.kind,
+      groupId: entry.groupId,
+      topicId: entry.topicId,
+      json: joinHeadAndBody(head, raw, rawInline),
+      raw,
     },
-    raw: entry.rawBody,
-  };
+    head,
+  );
+}
+
+/** See {@link loggedResult}. */
+class LoggedResult {
+  readonly duplicate = false;
+  readonly #head: string;
+  #event: RecordedEvent | undefined;
+
+  constructor(
+    readonly seq: number,
+    readonly rendered: RenderedEvent,
+    head: string,
+  ) {
+    this.#head = head;
+  }
+
+  get event(): RecordedEvent {
+    this.#event ??= recordedFromHead(this.#head, this.rendered.raw);
+    return this.#event;
+  }
 }
 
 /** Renders a recorded event as the API returns it: one line of JSON, with the body spliced in when it can be. */

@@ -349,6 +349,27 @@ describe('the SQLite change log', () => {
     expect(named.events.map((event) => event.seq)).toEqual([1, 2, 3]);
   });
 
+  it('answers results of one shape: no getter of their own, the rendered JSON a plain value', async () => {
+    // A getter written into each result gave each its own hidden class, made in V8's old
+    // generation: a garbage collector's cost per event (rows.ts loggedResult).
+    const log = openSqliteChangeLog({ path: join(dir, 'shape.db') });
+    opened.push(log);
+    const results = await log.append([
+      await groupChanged(G1, { Name: 'One' }),
+      await groupChanged(G2, { Name: 'Two' }),
+    ]);
+    for (const result of results) {
+      expect(result.duplicate).toBe(false);
+      if (result.duplicate) continue;
+      expect(Object.getOwnPropertyDescriptor(result, 'event')).toBeUndefined();
+      expect(Object.getOwnPropertyDescriptor(result.rendered, 'json')).toHaveProperty('value');
+      expect(Object.getPrototypeOf(result)).toBe(Object.getPrototypeOf(results[0]));
+      expect(JSON.parse(result.rendered.json)).toEqual(JSON.parse(JSON.stringify(result.event)));
+    }
+    const page = await log.listEvents({ limit: 10, order: 'asc' });
+    expect(page.events).toStrictEqual(results.map((result) => !result.duplicate && result.event));
+  });
+
   it('takes a body sent twice in one batch once, before its key is written behind the OK', async () => {
     const log = openSqliteChangeLog({ path: join(dir, 'twice.db'), deferredWriteMs: 60_000 });
     opened.push(log);

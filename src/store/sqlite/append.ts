@@ -1,13 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { AppendResult, LogEntry, RecordedEvent } from '../change-log.js';
+import type { AppendResult, LogEntry } from '../change-log.js';
 import { projectEntry } from '../project-entry.js';
-import {
-  isInlineBody,
-  joinEventHead,
-  joinHeadAndBody,
-  recordedFromEntry,
-  renderedFromEntry,
-} from '../rows.js';
+import { isInlineBody, joinEventHead, loggedResult } from '../rows.js';
 import { toDedupeHash } from './dedupe-hash.js';
 import { effectColumn, topicIdsColumn } from './logged-entry.js';
 import type { DeferredWrites } from './deferred-writes.js';
@@ -60,17 +54,7 @@ export function createSqliteAppend(
       topicIdsColumn(entry),
     );
     for (const row of projection.writes) deferred.stage(row);
-    let event: RecordedEvent | undefined;
-    return {
-      seq,
-      duplicate: false,
-      rendered: renderedFromEntry(entry, seq, () => joinHeadAndBody(head, entry.rawBody, rawInline)),
-      // Built when first read: the recorder sends the rendered JSON and seldom needs the object.
-      get event() {
-        event ??= recordedFromEntry(entry, seq, projection.diff, projection.superseded);
-        return event;
-      },
-    };
+    return loggedResult(entry, seq, head, rawInline);
   }
 
   // The last seq of the batch being committed, for `deferred.committed`.
