@@ -5,6 +5,7 @@ import {
   parseBody,
   utf8ByteLength,
 } from '../protocol/index.js';
+import { markObjectBody } from '../protocol/object-bodies.js';
 import { findNameProblem } from './check-names.js';
 import { ReceiverError } from './errors.js';
 import type { ResolvedReceiverOptions } from './options.js';
@@ -50,12 +51,25 @@ export function readEvent(
   if (!isKnownCommand(command)) {
     const problem = findNameProblem(command, query, body);
     if (problem) return new ReceiverError('SchemaViolation', problem);
-    return { command, body, rawBody, query, sdkAppId, receivedAt: options.now() };
+    return parsedEvent({ command, body, rawBody, query, sdkAppId, receivedAt: options.now() });
   }
   const checked = parseBody(command, body);
   if (!checked.ok) return new ReceiverError('SchemaViolation', `${command}: ${checked.problems.join('; ')}`);
   // Ids and names that a store could not give back as they came (docs/ids.md).
   const problem = findNameProblem(command, query, body);
   if (problem) return new ReceiverError('SchemaViolation', problem);
-  return { command, body: checked.body, rawBody, query, sdkAppId, receivedAt: options.now() } as AnyEvent;
+  return parsedEvent({
+    command,
+    body: checked.body,
+    rawBody,
+    query,
+    sdkAppId,
+    receivedAt: options.now(),
+  } as AnyEvent);
+}
+
+/** `event`, its body known to be the JSON object its raw body holds (protocol/object-bodies.ts). */
+function parsedEvent(event: AnyEvent): AnyEvent {
+  markObjectBody(event);
+  return event;
 }

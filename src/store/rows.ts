@@ -206,9 +206,13 @@ export function recordedFromHead(head: string, rawBody: string): RecordedEvent {
   return event;
 }
 
-/** True when `rawBody` can be spliced into an event's JSON as it is: one line, a JSON object or array. */
-export function isInlineBody(rawBody: string): boolean {
+/**
+ * True when `rawBody` can be spliced into an event's JSON as it is: one line, a JSON object or
+ * array. `parsed`: it is known to be one JSON object (protocol/object-bodies.ts), and is not parsed.
+ */
+export function isInlineBody(rawBody: string, parsed = false): boolean {
   if (/[\r\n]/.test(rawBody)) return false;
+  if (parsed) return true;
   const value = parseRaw(rawBody);
   return typeof value === 'object' && value !== null;
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { hasObjectBody } from '../../protocol/object-bodies.js';
 import type { AppendResult, LogEntry } from '../change-log.js';
 import { projectEntry } from '../project-entry.js';
 import { isInlineBody, joinEventHead, loggedResult } from '../rows.js';
@@ -31,7 +32,7 @@ export function createSqliteAppend(
       diff: JSON.stringify(projection.diff),
       superseded: projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
     });
-    const rawInline = isInlineBody(entry.rawBody);
+    const rawInline = isInlineBody(entry.rawBody, hasObjectBody(entry));
     insertEvent.run(
       seq,
       entry.receivedAt,
