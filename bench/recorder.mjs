@@ -8,6 +8,11 @@
 //   (2) naive: Express + express.json() + sha256 Sign compare + one synchronous SQLite INSERT
 //       per request (WAL, synchronous=FULL) — what app teams typically write;
 //   (3) `timhook serve` (the real CLI), default durability (full), a fresh database.
+//   (1d), with --required-work only: the work no recorder with timhook's contract can skip, on
+//       (1c)'s commit: timhook's own receiver (Sign, JSON, zod schema, names), its log entry
+//       (describeEvent, SHA-256 dedupe key) and its projection planned in memory, and one row of
+//       (seq, received_at, group_id, raw, diff) per event. What timhook spends beyond it is its
+//       store's own cost (docs/performance.md).
 // Same load generator for all: autocannon, signed requests with a fresh RequestTime, a distinct
 // full group-change body per request. Warm-up, then alternating rounds; medians and ratios, and the
 // bytes each server sends to the disk per request (pages dirtied, all its threads). Then
@@ -16,7 +21,7 @@
 //
 //   node bench/recorder.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 50]
 //                           [--groups 1000] [--profile] [--keep] [--no-wait] [--cli other/dist/cli/bin.js]
-//                           [--compare other/dist/cli/bin.js]
+//                           [--compare other/dist/cli/bin.js] [--required-work]
 // --profile: CPU-profile the timhook process (node --cpu-prof) and print where its time went.
 // --no-wait: start each run at once instead of waiting (≤ 30 s) for a quiet second on the machine.
 // --compare: also run another build's `timhook serve` as (3b), in the same rounds, and print this
@@ -53,6 +58,7 @@ const { values: flags } = parseArgs({
     cli: { type: 'string' },
     compare: { type: 'string' },
     'no-wait': { type: 'boolean', default: false },
+    'required-work': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(flags.rounds);
@@ -78,6 +84,7 @@ try {
   for (const [key, label, script] of [
     ['file', '(1b) durable file floor', 'durable-file.mjs'],
     ['sqlite', '(1c) durable SQLite floor', 'durable-sqlite.mjs'],
+    ...(flags['required-work'] ? [['work', '(1d) required work', 'required-work.mjs']] : []),
   ]) {
     servers.push({
       key,
@@ -203,12 +210,19 @@ try {
     cpu: summary.timhook.cpu / floor.cpu,
     p99: summary.timhook.p99 / floor.p99,
   };
-  for (const key of ['file', 'sqlite']) {
+  const labels = { file: '1b', sqlite: '1c', work: '1d' };
+  for (const key of ['file', 'sqlite', ...(summary.work ? ['work'] : [])]) {
     const base = summary[key];
     console.log(
-      `\nratio (3)/(${key === 'file' ? '1b' : '1c'}): ${fmt((summary.timhook.rps / base.rps) * 100, 1)}% of its req/s ` +
+      `${key === 'work' ? '' : '\n'}ratio (3)/(${labels[key]}): ${fmt((summary.timhook.rps / base.rps) * 100, 1)}% of its req/s ` +
         `(median of per-round ratios ${fmt(perRound('timhook', key) * 100, 1)}%), ` +
         `${fmt(summary.timhook.cpu / base.cpu)}× its server CPU per request, ${fmt(summary.timhook.p99 / base.p99)}× its p99`,
+    );
+  }
+  if (summary.work) {
+    console.log(
+      `ratio (1d)/(1c): ${fmt((summary.work.rps / floor.rps) * 100, 1)}% of its req/s, ` +
+        `${fmt(summary.work.cpu / floor.cpu)}× its server CPU per request, ${fmt(summary.work.p99 / floor.p99)}× its p99`,
     );
   }
   const vsBare = summary.timhook.rps / summary.bare.rps;
