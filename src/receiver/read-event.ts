@@ -5,7 +5,7 @@ import {
   parseBody,
   utf8ByteLength,
 } from '../protocol/index.js';
-import { markObjectBody } from '../protocol/object-bodies.js';
+import { markParsedEvent } from '../protocol/object-bodies.js';
 import { findNameProblem } from './check-names.js';
 import { ReceiverError } from './errors.js';
 import type { ResolvedReceiverOptions } from './options.js';
@@ -70,6 +70,6 @@ export function readEvent(
 
 /** `event`, its body known to be the JSON object its raw body holds (protocol/object-bodies.ts). */
 function parsedEvent(event: AnyEvent): AnyEvent {
-  markObjectBody(event);
+  markParsedEvent(event);
   return event;
 }

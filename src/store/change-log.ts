@@ -1,4 +1,5 @@
 import type { FieldDiff, FieldState, ProfileChange } from '../protocol/index.js';
+import type { OBJECT_BODY } from '../protocol/object-bodies.js';
 import type { StoreHealth } from './store-health.js';
 
 /** One accepted callback, as the store is given it (see `toLogEntry`). */
@@ -21,6 +22,8 @@ export interface LogEntry {
   /** The body exactly as received. */
   rawBody: string;
   dedupeKey: string;
+  /** `rawBody` again when the receiver parsed it as one JSON object (protocol/object-bodies.ts). */
+  [OBJECT_BODY]?: string | undefined;
 }
 
 /** A logged change, as the API returns it (docs/recorder.md "API"). */

@@ -1,12 +1,12 @@
 import { hash } from 'node:crypto';
 import { type AnyEvent, describeEvent } from '../protocol/index.js';
-import { hasObjectBody, markObjectBody } from '../protocol/object-bodies.js';
+import { isParsedEvent, OBJECT_BODY } from '../protocol/object-bodies.js';
 import type { LogEntry } from './change-log.js';
 
 /** Turns a verified callback into what the change log stores. */
 export function toLogEntry(event: AnyEvent): LogEntry {
   const facts = describeEvent(event);
-  const entry: LogEntry = {
+  return {
     command: event.command,
     kind: facts.kind,
     effect: facts.effect,
@@ -23,10 +23,9 @@ export function toLogEntry(event: AnyEvent): LogEntry {
     changes: facts.changes,
     rawBody: event.rawBody,
     dedupeKey: nodeDedupeKey(event.sdkAppId, event.command, event.rawBody),
+    // A body the receiver parsed: a store need not parse it again (protocol/object-bodies.ts).
+    [OBJECT_BODY]: isParsedEvent(event) ? event.rawBody : undefined,
   };
-  // Its body is the event's: a store need not parse it again (protocol/object-bodies.ts).
-  if (hasObjectBody(event)) markObjectBody(entry);
-  return entry;
 }
 
 /**
