@@ -55,6 +55,25 @@ function watchRuns(): {
   };
 }
 
+/** Counts the lookups of a dedupe key in `event_keys`, on every connection, until `stop`. */
+function countKeyLookups(): { count: number; stop: () => void } {
+  const probe = new Database(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as { get: (...args: unknown[]) => unknown };
+  probe.close();
+  const get = proto.get;
+  const counter = {
+    count: 0,
+    stop: () => {
+      proto.get = get;
+    },
+  };
+  proto.get = function countingGet(this: { source: string }, ...args: unknown[]) {
+    if (this.source.includes('FROM event_keys k')) counter.count++;
+    return get.apply(this, args);
+  };
+  return counter;
+}
+
 /** Opens a log on `path` (default: a file in this test's folder) and closes it after the test. */
 function openLog(path = join(dir, 'timhook.db')): ChangeLog {
   const log = openSqliteChangeLog({ path });
@@ -347,6 +366,38 @@ describe('the SQLite change log', () => {
     expect(page.events.map((event) => event.seq)).toEqual([1]);
     const named = await second.listEvents({ field: 'Name', limit: 10 });
     expect(named.events.map((event) => event.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('looks a fresh dedupe key up in the file only when the filter of its keys says it may be there', async () => {
+    const path = join(dir, 'fresh.db');
+    const first = openSqliteChangeLog({ path });
+    const entry = await groupChanged(G1, { Name: 'Once' });
+    await first.append([entry]);
+    await first.close();
+    const lookups = countKeyLookups();
+    try {
+      const log = openLog(path);
+      for (let i = 0; i < 50; i++) await log.append([await groupChanged(G2, { Name: `Fresh ${i}` })]);
+      expect(lookups.count).toBe(0);
+      const [again] = await log.append([entry]);
+      expect(again).toStrictEqual({ seq: 1, duplicate: true });
+      expect(lookups.count).toBe(1);
+    } finally {
+      lookups.stop();
+    }
+  });
+
+  it('finds a key another connection logged and wrote to event_keys after this one made its filter', async () => {
+    const path = join(dir, 'shared-keys.db');
+    const mine = openLog(path);
+    const other = openLog(path);
+    await mine.append([await groupChanged(G1, { Name: 'Mine' })]);
+    const theirs = await groupChanged(G2, { Name: 'Theirs' });
+    const [logged] = await other.append([theirs]);
+    // Their key is in event_keys before this connection looks again.
+    await other.listEvents({ groupId: G2, limit: 1 });
+    const [again] = await mine.append([theirs]);
+    expect(again).toStrictEqual({ seq: logged?.seq, duplicate: true });
   });
 
   it('answers results of one shape: no getter of their own, the rendered JSON a plain value', async () => {

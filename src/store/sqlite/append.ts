@@ -74,7 +74,7 @@ export function createSqliteAppend(
         results.push({ seq: existing, duplicate: true });
         continue;
       }
-      deferred.noteKey(entry.dedupeKey, next);
+      deferred.noteKey(entry.dedupeKey, dedupeHash, next);
       results.push(appendOne(entry, next++, dedupeHash));
     }
     lastSeq = next - 1;

@@ -5,6 +5,7 @@ import { projectEntry } from '../project-entry.js';
 import { type ProfileRow, toProfileView } from '../rows.js';
 import { PROFILE_COLUMNS } from './columns.js';
 import { entryFromRow, LOGGED_COLUMNS, type LoggedRow } from './logged-entry.js';
+import { createDedupeKeys } from './dedupe-keys.js';
 import { createProfileCache } from './profile-cache.js';
 
 /**
@@ -31,8 +32,8 @@ export interface DeferredWrites {
   stage(row: ProfileView): void;
   /** The seq logged with this dedupe key (its hash, see dedupe-hash.ts), if any: held or in the file. */
   findDuplicate(hash: number, key: string): number | undefined;
-  /** Holds the dedupe key of an event this batch logged as `seq`. */
-  noteKey(key: string, seq: number): void;
+  /** Holds the dedupe key (and its hash) of an event this batch logged as `seq`. */
+  noteKey(key: string, hash: number, seq: number): void;
   /** After the batch's commit: what it held is held, through `lastSeq`. */
   committed(lastSeq: number): void;
   /** After a batch rolled back: what it held is forgotten, and the file is read again. */
@@ -81,12 +82,6 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
          WHERE e.seq > ? AND e.seq <= ? AND j.type NOT IN ('object', 'array')
            AND (j.path = '$.changes' OR j.path = '$.changes.customFields')`,
   );
-  const findKey = db
-    .prepare<[number, string], number>(
-      `SELECT k.event_seq FROM event_keys k JOIN events e ON e.seq = k.event_seq
-         WHERE k.dedupe_hash = ? AND e.dedupe_key = ?`,
-    )
-    .pluck();
   const selectLogged = db.prepare<[number], LoggedRow>(
     `SELECT ${LOGGED_COLUMNS} FROM events WHERE seq > ? ORDER BY seq`,
   );
@@ -105,9 +100,8 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   const cache = createProfileCache(db);
   const held = new Map<string, ProfileView>();
   const batch = new Map<string, ProfileView>();
-  // The dedupe keys of the events past `indexed`, in seq order, and of this batch.
-  const keys = new Map<string, number>();
-  const batchKeys = new Map<string, number>();
+  // The dedupe keys of the events past `indexed`, and of this batch.
+  const keys = createDedupeKeys(db);
   // What is held is the file's profiles at `base` and its tables at `indexed`, plus every event
   // through `last`; null: not known, read the file again.
   let base: number | null = null;
@@ -148,7 +142,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
       indexFields.run(state.indexed, fileLast);
       updateIndexed.run(fileLast);
     }
-    keys.clear();
+    keys.caughtUp(last, fileLast);
     indexed = fileLast;
     held.clear();
     cache.clear();
@@ -173,11 +167,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     indexFields.run(from, to);
     updateIndexed.run(to);
     indexed = to;
-    // In seq order: the keys now in `event_keys` come first.
-    for (const [key, seq] of keys) {
-      if (seq > to) break;
-      keys.delete(key);
-    }
+    keys.written(to);
   }
 
   /** Writes the first profile rows held until `deadline`, and `through` once none is left. */
@@ -240,9 +230,8 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
 
   function forget(): void {
     batch.clear();
-    batchKeys.clear();
+    keys.forget();
     held.clear();
-    keys.clear();
     cache.clear();
     base = null;
     indexed = null;
@@ -251,7 +240,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   return {
     begin(lastSeq) {
       batch.clear();
-      batchKeys.clear();
+      keys.begin();
       cache.check();
       if (base !== null && last === lastSeq && isFiles(selectState.get()!, lastSeq)) return;
       catchUp();
@@ -263,16 +252,15 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
       batch.set(keyOf(row.kind, row.id), row);
     },
     findDuplicate(hash, key) {
-      return batchKeys.get(key) ?? keys.get(key) ?? findKey.get(hash, key);
+      return keys.find(hash, key);
     },
-    noteKey(key, seq) {
-      batchKeys.set(key, seq);
+    noteKey(key, hash, seq) {
+      keys.note(key, hash, seq);
     },
     committed(lastSeq) {
       for (const [key, row] of batch) held.set(key, row);
-      for (const [key, seq] of batchKeys) keys.set(key, seq);
       batch.clear();
-      batchKeys.clear();
+      keys.committed();
       last = lastSeq;
     },
     rolledBack: forget,

@@ -1,0 +1,96 @@
+import type Database from 'better-sqlite3';
+import { createKeyFilter, type KeyFilter } from './key-filter.js';
+
+/**
+ * The dedupe keys of a SQLite log, as its appends look them up: those of the batch being
+ * committed, those held in memory until they are written to `event_keys` behind the OK
+ * (sqlite/deferred-writes.ts), and those in `event_keys`, which a filter of their hashes
+ * (sqlite/key-filter.ts) spares a lookup for every fresh key.
+ */
+export interface DedupeKeys {
+  /** The seq logged with `key` (its hash `hash`), if any: in this batch, held, or in the file. */
+  find(hash: number, key: string): number | undefined;
+  /** Starts a batch: the keys of one that was not committed are forgotten. */
+  begin(): void;
+  /** Holds the key of an event this batch logs as `seq`. */
+  note(key: string, hash: number, seq: number): void;
+  /** After the batch's commit: its keys are held until they are written. */
+  committed(): void;
+  /** Forgets the keys of the batch, and those held: the file's events are read again. */
+  forget(): void;
+  /** The keys of the events through `seq` are in `event_keys` now. */
+  written(seq: number): void;
+  /**
+   * In a write transaction, once `event_keys` holds every event of the file through `fileLast`:
+   * what is held is forgotten, and the filter learns the events logged past `known` (this
+   * connection's last), by others.
+   */
+  caughtUp(known: number, fileLast: number): void;
+}
+
+/** Prepares the dedupe keys of `db`. */
+export function createDedupeKeys(db: Database.Database): DedupeKeys {
+  const findKey = db
+    .prepare<[number, string], number>(
+      `SELECT k.event_seq FROM event_keys k JOIN events e ON e.seq = k.event_seq
+         WHERE k.dedupe_hash = ? AND e.dedupe_key = ?`,
+    )
+    .pluck();
+  const allHashes = db.prepare<[], number>('SELECT dedupe_hash FROM event_keys').pluck();
+  const hashesAfter = db
+    .prepare<[number, number], number>('SELECT dedupe_hash FROM events WHERE seq > ? AND seq <= ?')
+    .pluck();
+  // The keys of the events past what `event_keys` holds, in seq order, and of this batch.
+  const held = new Map<string, number>();
+  const batch = new Map<string, number>();
+  // Every hash in `event_keys` is in the filter: it is filled from the table at the first look, and
+  // learns each key before it is written there. Made at the first look, so that reads alone never
+  // pay for it.
+  let filter: KeyFilter | null = null;
+
+  function filterOf(): KeyFilter {
+    if (!filter) {
+      filter = createKeyFilter();
+      for (const hash of allHashes.iterate()) filter.add(hash);
+    }
+    return filter;
+  }
+
+  return {
+    find(hash, key) {
+      const seq = batch.get(key) ?? held.get(key);
+      if (seq !== undefined || !filterOf().mayHold(hash)) return seq;
+      return findKey.get(hash, key);
+    },
+    begin() {
+      batch.clear();
+    },
+    note(key, hash, seq) {
+      batch.set(key, seq);
+      filterOf().add(hash);
+    },
+    committed() {
+      for (const [key, seq] of batch) held.set(key, seq);
+      batch.clear();
+    },
+    forget() {
+      batch.clear();
+      held.clear();
+      // The filter only ever holds too much: a rolled-back key costs a lookup.
+    },
+    written(seq) {
+      // In seq order: the keys now in `event_keys` come first.
+      for (const [key, keySeq] of held) {
+        if (keySeq > seq) break;
+        held.delete(key);
+      }
+    },
+    caughtUp(known, fileLast) {
+      batch.clear();
+      held.clear();
+      if (filter && fileLast > known) {
+        for (const hash of hashesAfter.iterate(known, fileLast)) filter.add(hash);
+      }
+    },
+  };
+}
