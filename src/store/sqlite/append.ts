@@ -74,7 +74,7 @@ export function createSqliteAppend(
         results.push({ seq: existing, duplicate: true });
         continue;
       }
-      deferred.noteKey(entry.dedupeKey, dedupeHash, next);
+      deferred.noteLogged(next, entry.dedupeKey, dedupeHash, entry.groupId);
       results.push(appendOne(entry, next++, dedupeHash));
     }
     lastSeq = next - 1;

@@ -6,16 +6,18 @@ import { type ProfileRow, toProfileView } from '../rows.js';
 import { PROFILE_COLUMNS } from './columns.js';
 import { entryFromRow, LOGGED_COLUMNS, type LoggedRow } from './logged-entry.js';
 import { createDedupeKeys } from './dedupe-keys.js';
+import { createIndexPass } from './index-pass.js';
 import { createProfileCache } from './profile-cache.js';
 
 /**
  * What the SQLite change log writes behind the OK, in bulk: the profiles, the dedupe keys
- * (`event_keys`), each group's events (`group_events`) and the field index (`event_fields`). An append commits only the log row; its
- * projection is planned in its transaction (so its diff is logged with it) and the profile rows
- * are held here, with the dedupe keys of the events not yet in `event_keys`. They are written at
- * most every `deferredWriteMs`, a slice per turn of the event loop, before any read that needs them,
- * once enough waits, and at close: each random page is then written once per bulk write, not once
- * per commit. `projected` says which events the file holds (`through` for the profiles, `indexed`
+ * (`event_keys`), each group's events (`group_events`) and the field index (`event_fields`). An
+ * append commits only the log row; its projection is planned in its transaction (so its diff is
+ * logged with it) and the profile rows are held here, with the dedupe keys (sqlite/dedupe-keys.ts)
+ * and the index rows (sqlite/index-pass.ts) of the events not yet written. They are written at
+ * most every `deferredWriteMs`, a slice per turn of the event loop, before any read that needs
+ * them, once enough waits, and at close: the index rows in key order, so that each random page is
+ * written about once per pass, not once per commit. `projected` says which events the file holds (`through` for the profiles, `indexed`
  * for the three tables); when what is held here is not the file's (a crash, a rolled-back batch,
  * another connection that appended), it is projected again from the file, whose rows keep all a
  * projection needs.
@@ -32,8 +34,8 @@ export interface DeferredWrites {
   stage(row: ProfileView): void;
   /** The seq logged with this dedupe key (its hash, see dedupe-hash.ts), if any: held or in the file. */
   findDuplicate(hash: number, key: string): number | undefined;
-  /** Holds the dedupe key (and its hash) of an event this batch logged as `seq`. */
-  noteKey(key: string, hash: number, seq: number): void;
+  /** Holds the dedupe key (and its hash) and the group of an event this batch logged as `seq`. */
+  noteLogged(seq: number, key: string, hash: number, groupId: string | null): void;
   /** After the batch's commit: what it held is held, through `lastSeq`. */
   committed(lastSeq: number): void;
   /** After a batch rolled back: what it held is forgotten, and the file is read again. */
@@ -53,8 +55,6 @@ export interface DeferredWrites {
 /** How much may wait: profiles held, and events not yet written behind the OK. */
 const MAX_HELD_PROFILES = 4096;
 const MAX_WAITING_EVENTS = 20_000;
-/** Events whose keys and group rows are written between two looks at the clock. */
-const INDEXED_PER_STEP = 128;
 /** Profile rows written between two looks at the clock. */
 const PROFILES_PER_STEP = 16;
 
@@ -66,22 +66,6 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   const updateThrough = db.prepare<[number]>('UPDATE projected SET through = ?');
   const updateIndexed = db.prepare<[number]>('UPDATE projected SET indexed = ?');
   const lastSeqStmt = db.prepare<[], number | null>('SELECT max(seq) FROM events').pluck();
-  const indexKeys = db.prepare<[number, number]>(
-    'INSERT OR IGNORE INTO event_keys SELECT dedupe_hash, seq FROM events WHERE seq > ? AND seq <= ?',
-  );
-  const indexGroups = db.prepare<[number, number]>(
-    `INSERT OR IGNORE INTO group_events
-       SELECT group_id, seq FROM events WHERE seq > ? AND seq <= ? AND group_id IS NOT NULL`,
-  );
-  // The field index, from the `changes` in the rows' heads: each head parsed once (json_tree walks
-  // `changes` and its `customFields`).
-  const indexFields = db.prepare<[number, number]>(
-    `INSERT OR IGNORE INTO event_fields (seq, field)
-       SELECT e.seq, CASE WHEN j.path = '$.changes' THEN j.key ELSE 'customFields.' || j.key END
-         FROM events e, json_tree(e.head, '$.changes') j
-         WHERE e.seq > ? AND e.seq <= ? AND j.type NOT IN ('object', 'array')
-           AND (j.path = '$.changes' OR j.path = '$.changes.customFields')`,
-  );
   const selectLogged = db.prepare<[number], LoggedRow>(
     `SELECT ${LOGGED_COLUMNS} FROM events WHERE seq > ? ORDER BY seq`,
   );
@@ -102,6 +86,8 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   const batch = new Map<string, ProfileView>();
   // The dedupe keys of the events past `indexed`, and of this batch.
   const keys = createDedupeKeys(db);
+  // The rows of the events past `indexed` in event_keys, group_events and event_fields.
+  const index = createIndexPass(db);
   // What is held is the file's profiles at `base` and its tables at `indexed`, plus every event
   // through `last`; null: not known, read the file again.
   let base: number | null = null;
@@ -136,10 +122,9 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     const state = selectState.get()!;
     const fileLast = lastSeqStmt.get() ?? 0;
     if (isFiles(state, fileLast)) return;
+    index.forget();
     if (state.indexed < fileLast) {
-      indexKeys.run(state.indexed, fileLast);
-      indexGroups.run(state.indexed, fileLast);
-      indexFields.run(state.indexed, fileLast);
+      index.writeLogged(state.indexed, fileLast);
       updateIndexed.run(fileLast);
     }
     keys.caughtUp(last, fileLast);
@@ -157,14 +142,10 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     last = fileLast;
   }
 
-  /** Writes the keys and group rows of the next events past `indexed`. */
-  function writeIndexed(count: number): void {
-    const from = indexed!;
-    const to = Math.min(last, from + count);
-    if (to <= from) return;
-    indexKeys.run(from, to);
-    indexGroups.run(from, to);
-    indexFields.run(from, to);
+  /** Writes the next step of the index pass (sqlite/index-pass.ts), and `indexed` once it ends. */
+  function writeIndexStep(): void {
+    const to = index.step(indexed!, last);
+    if (to === indexed) return;
     updateIndexed.run(to);
     indexed = to;
     keys.written(to);
@@ -203,7 +184,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   /** Writes what is held, oldest first, until `deadline` (`performance.now()`), at least one step. */
   const writeSlice = db.transaction((deadline: number) => {
     catchUp();
-    do writeIndexed(deadline === Infinity ? Infinity : INDEXED_PER_STEP);
+    do writeIndexStep();
     while (indexed! < last && performance.now() < deadline);
     if (indexed! === last) writeProfiles(deadline);
   });
@@ -231,6 +212,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   function forget(): void {
     batch.clear();
     keys.forget();
+    index.forget();
     held.clear();
     cache.clear();
     base = null;
@@ -241,6 +223,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     begin(lastSeq) {
       batch.clear();
       keys.begin();
+      index.begin();
       cache.check();
       if (base !== null && last === lastSeq && isFiles(selectState.get()!, lastSeq)) return;
       catchUp();
@@ -254,13 +237,15 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     findDuplicate(hash, key) {
       return keys.find(hash, key);
     },
-    noteKey(key, hash, seq) {
+    noteLogged(seq, key, hash, groupId) {
       keys.note(key, hash, seq);
+      index.note(seq, hash, groupId);
     },
     committed(lastSeq) {
       for (const [key, row] of batch) held.set(key, row);
       batch.clear();
       keys.committed();
+      index.committed();
       last = lastSeq;
     },
     rolledBack: forget,

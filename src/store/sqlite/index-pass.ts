@@ -1,0 +1,189 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Writes the rows the events past `indexed` add to `event_keys`, `group_events` and
+ * `event_fields`, behind the OK (sqlite/deferred-writes.ts), a pass at a time. A pass takes every
+ * event this connection logged and holds, and writes their keys in hash order, then their group
+ * rows in group order, a step at a time, each step in the transaction of one slice of the
+ * deferred writes. The keys and the group rows land on pages at random: a slice of a few hundred
+ * events in seq order found almost a page of its own for each, where a pass in key order writes
+ * each page once. The field index is keyed by seq, and is written in seq order.
+ */
+export interface IndexPass {
+  /** Starts a batch: the events of one that was not committed are forgotten. */
+  begin(): void;
+  /** Notes an event this batch logged. */
+  note(seq: number, hash: number, groupId: string | null): void;
+  /** After the batch's commit: its events are held for the next pass. */
+  committed(): void;
+  /**
+   * Writes the next step of the pass, starting one over every event held when none runs; the
+   * three tables hold every event through `indexed` before it, and the file's last is `last`.
+   * Returns the seq through which they hold every event after it: `indexed` until the pass ends.
+   */
+  step(indexed: number, last: number): number;
+  /** Writes the rows of the file's events `from` < seq <= `to`, read from their rows, at once. */
+  writeLogged(from: number, to: number): void;
+  /** Forgets what is held and the pass under way: the file's events are read again. */
+  forget(): void;
+}
+
+/** Rows written per step of a pass, between two looks at the clock. */
+const ROWS_PER_STEP = 256;
+/** Events whose changed fields are written per step. */
+const FIELDS_PER_STEP = 128;
+
+/** The events of one pass, and how far it has written them. */
+interface Pass {
+  /** It holds the events `indexed` < seq <= `through`, every one of them. */
+  through: number;
+  hashes: number[];
+  seqs: number[];
+  groups: Array<string | null>;
+  /** Indexes into the arrays above, in hash order, then in group order (and seq order within). */
+  byHash: number[];
+  byGroup: number[];
+  keysDone: number;
+  groupsDone: number;
+  fieldsDone: number;
+}
+
+/** Prepares the index writes of `db`. */
+export function createIndexPass(db: Database.Database): IndexPass {
+  const insertKey = db.prepare<[number, number]>(
+    'INSERT OR IGNORE INTO event_keys (dedupe_hash, event_seq) VALUES (?, ?)',
+  );
+  const insertGroup = db.prepare<[string, number]>(
+    'INSERT OR IGNORE INTO group_events (group_key, event_seq) VALUES (?, ?)',
+  );
+  const indexKeys = db.prepare<[number, number]>(
+    'INSERT OR IGNORE INTO event_keys SELECT dedupe_hash, seq FROM events WHERE seq > ? AND seq <= ?',
+  );
+  const indexGroups = db.prepare<[number, number]>(
+    `INSERT OR IGNORE INTO group_events
+       SELECT group_id, seq FROM events WHERE seq > ? AND seq <= ? AND group_id IS NOT NULL`,
+  );
+  // The field index, from the `changes` in the rows' heads: each head parsed once (json_tree walks
+  // `changes` and its `customFields`).
+  const indexFields = db.prepare<[number, number]>(
+    `INSERT OR IGNORE INTO event_fields (seq, field)
+       SELECT e.seq, CASE WHEN j.path = '$.changes' THEN j.key ELSE 'customFields.' || j.key END
+         FROM events e, json_tree(e.head, '$.changes') j
+         WHERE e.seq > ? AND e.seq <= ? AND j.type NOT IN ('object', 'array')
+           AND (j.path = '$.changes' OR j.path = '$.changes.customFields')`,
+  );
+  // The events held for the next pass, in seq order, then those of the batch; plain arrays of
+  // numbers hold no object per event.
+  let seqs: number[] = [];
+  let hashes: number[] = [];
+  let groups: Array<string | null> = [];
+  let committedCount = 0;
+  let pass: Pass | null = null;
+
+  function dropUncommitted(): void {
+    seqs.length = committedCount;
+    hashes.length = committedCount;
+    groups.length = committedCount;
+  }
+
+  function startPass(indexed: number): Pass {
+    const order = seqs.map((_, i) => i);
+    const started: Pass = {
+      through: seqs[seqs.length - 1]!,
+      hashes,
+      seqs,
+      groups,
+      byHash: order.slice().sort((a, b) => hashes[a]! - hashes[b]!),
+      // Sorting is stable: within a group, seq order stays.
+      byGroup: order.filter((i) => groups[i] !== null).sort((a, b) => compareText(groups[a]!, groups[b]!)),
+      keysDone: 0,
+      groupsDone: 0,
+      fieldsDone: indexed,
+    };
+    seqs = [];
+    hashes = [];
+    groups = [];
+    committedCount = 0;
+    return started;
+  }
+
+  /** True when the events held are every event past `indexed`, through `last`. */
+  function holdsAllPast(indexed: number, last: number): boolean {
+    return committedCount > 0 && seqs[0] === indexed + 1 && seqs[committedCount - 1] === last;
+  }
+
+  /** Writes the next rows of `current`; true once all three tables hold its events. */
+  function writeStep(current: Pass): boolean {
+    if (current.keysDone < current.byHash.length) {
+      const end = Math.min(current.byHash.length, current.keysDone + ROWS_PER_STEP);
+      for (let at = current.keysDone; at < end; at++) {
+        const i = current.byHash[at]!;
+        insertKey.run(current.hashes[i]!, current.seqs[i]!);
+      }
+      current.keysDone = end;
+      return false;
+    }
+    if (current.groupsDone < current.byGroup.length) {
+      const end = Math.min(current.byGroup.length, current.groupsDone + ROWS_PER_STEP);
+      for (let at = current.groupsDone; at < end; at++) {
+        const i = current.byGroup[at]!;
+        insertGroup.run(current.groups[i]!, current.seqs[i]!);
+      }
+      current.groupsDone = end;
+      return false;
+    }
+    const to = Math.min(current.through, current.fieldsDone + FIELDS_PER_STEP);
+    indexFields.run(current.fieldsDone, to);
+    current.fieldsDone = to;
+    return to === current.through;
+  }
+
+  function forget(): void {
+    seqs = [];
+    hashes = [];
+    groups = [];
+    committedCount = 0;
+    pass = null;
+  }
+
+  return {
+    begin: dropUncommitted,
+    note(seq, hash, groupId) {
+      seqs.push(seq);
+      hashes.push(hash);
+      groups.push(groupId);
+    },
+    committed() {
+      committedCount = seqs.length;
+    },
+    step(indexed, last) {
+      if (!pass) {
+        if (indexed >= last) return indexed;
+        if (!holdsAllPast(indexed, last)) {
+          // Not this connection's events alone: read from their rows, as after a crash.
+          indexKeys.run(indexed, last);
+          indexGroups.run(indexed, last);
+          indexFields.run(indexed, last);
+          forget();
+          return last;
+        }
+        pass = startPass(indexed);
+      }
+      if (!writeStep(pass)) return indexed;
+      const { through } = pass;
+      pass = null;
+      return through;
+    },
+    writeLogged(from, to) {
+      indexKeys.run(from, to);
+      indexGroups.run(from, to);
+      indexFields.run(from, to);
+    },
+    forget,
+  };
+}
+
+/** Orders text as SQLite's BINARY collation does for ASCII, the ids' usual alphabet. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
