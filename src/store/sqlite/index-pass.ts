@@ -115,21 +115,15 @@ export function createIndexPass(db: Database.Database): IndexPass {
   /** Writes the next rows of `current`; true once all three tables hold its events. */
   function writeStep(current: Pass): boolean {
     if (current.keysDone < current.byHash.length) {
-      const end = Math.min(current.byHash.length, current.keysDone + ROWS_PER_STEP);
-      for (let at = current.keysDone; at < end; at++) {
-        const i = current.byHash[at]!;
-        insertKey.run(current.hashes[i]!, current.seqs[i]!);
-      }
-      current.keysDone = end;
+      current.keysDone = writeRows(current.byHash, current.keysDone, (i) =>
+        insertKey.run(current.hashes[i]!, current.seqs[i]!),
+      );
       return false;
     }
     if (current.groupsDone < current.byGroup.length) {
-      const end = Math.min(current.byGroup.length, current.groupsDone + ROWS_PER_STEP);
-      for (let at = current.groupsDone; at < end; at++) {
-        const i = current.byGroup[at]!;
-        insertGroup.run(current.groups[i]!, current.seqs[i]!);
-      }
-      current.groupsDone = end;
+      current.groupsDone = writeRows(current.byGroup, current.groupsDone, (i) =>
+        insertGroup.run(current.groups[i]!, current.seqs[i]!),
+      );
       return false;
     }
     const to = Math.min(current.through, current.fieldsDone + FIELDS_PER_STEP);
@@ -181,6 +175,13 @@ export function createIndexPass(db: Database.Database): IndexPass {
     },
     forget,
   };
+}
+
+/** Writes the rows of the next step in `order`, from `done`; returns how far it got. */
+function writeRows(order: readonly number[], done: number, write: (event: number) => void): number {
+  const end = Math.min(order.length, done + ROWS_PER_STEP);
+  for (let at = done; at < end; at++) write(order[at]!);
+  return end;
 }
 
 /** Orders text as SQLite's BINARY collation does for ASCII, the ids' usual alphabet. */
