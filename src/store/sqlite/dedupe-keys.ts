@@ -58,9 +58,9 @@ export function createDedupeKeys(db: Database.Database): DedupeKeys {
 
   return {
     find(hash, key) {
-      const seq = batch.get(key) ?? held.get(key);
-      if (seq !== undefined || !filterOf().mayHold(hash)) return seq;
-      return findKey.get(hash, key);
+      // Every key of the batch, held or in `event_keys` is in the filter: its "no" is final.
+      if (!filterOf().mayHold(hash)) return undefined;
+      return batch.get(key) ?? held.get(key) ?? findKey.get(hash, key);
     },
     begin() {
       batch.clear();
