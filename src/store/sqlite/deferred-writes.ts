@@ -17,10 +17,10 @@ import { createProfileCache } from './profile-cache.js';
  * and the index rows (sqlite/index-pass.ts) of the events not yet written. They are written at
  * most every `deferredWriteMs`, a slice per turn of the event loop, before any read that needs
  * them, once enough waits, and at close: the index rows in key order, so that each random page is
- * written about once per pass, not once per commit. `projected` says which events the file holds (`through` for the profiles, `indexed`
- * for the three tables); when what is held here is not the file's (a crash, a rolled-back batch,
- * another connection that appended), it is projected again from the file, whose rows keep all a
- * projection needs.
+ * written about once per pass, not once per commit. `projected` says which events the file holds
+ * (`through` for the profiles, `indexed` for the three tables); when what is held here is not the
+ * file's (a crash, a rolled-back batch, another connection that appended), it is projected again
+ * from the file, whose rows keep all a projection needs.
  */
 export interface DeferredWrites {
   /**
