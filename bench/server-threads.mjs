@@ -1,0 +1,104 @@
+// `node bench/server-threads.mjs`: where one server spends its CPU, thread by thread, under the
+// recorder benchmark's load (50 connections, distinct signed callbacks).
+//   1. Start the server: `timhook serve` (the real CLI) on a fresh database, or one of the
+//      benchmark's floors (`--server bench/servers/durable-sqlite.mjs`).
+//   2. Load it for `--warmup` seconds, then for `--duration` seconds, reading each thread's CPU
+//      time (`/proc/PID/task/*/stat`) before and after.
+//   3. Print µs of CPU per answered request for the event loop (the main thread), for each other
+//      thread that used any, and in all, with the req/s, the p99 and the bytes sent to the disk.
+// The req/s follow the event loop's share: a server whose event loop is busy all the time cannot
+// answer faster, whatever its other threads do.
+//
+//   node bench/server-threads.mjs [--server bench/servers/<name>.mjs] [--cli dist/cli/bin.js]
+//                                 [--warmup 3] [--duration 10]
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SERVE_READY, serveArgs, startServer } from './lib/child.mjs';
+import { runLoad } from './lib/load.mjs';
+import { scratchDir } from './lib/scratch.mjs';
+import { createCallbackSetup, SDK_APP_ID, TOKEN } from './lib/traffic.mjs';
+import { helpIfAsked } from './lib/usage.mjs';
+
+helpIfAsked(import.meta.url);
+const { values: flags } = parseArgs({
+  options: {
+    server: { type: 'string' },
+    cli: { type: 'string' },
+    warmup: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+  },
+});
+
+/** USER_HZ: 100 on every Linux the benchmarks run on. */
+const CLOCK_TICKS = 100;
+
+/** CPU time of each thread of `pid` so far, ms, by thread id, with the thread's name. */
+function threadTimes(pid) {
+  const times = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    times.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS });
+  }
+  return times;
+}
+
+/** Bytes `pid` has sent to the disk so far (`/proc/PID/io`). */
+function writtenBytes(pid) {
+  return Number(/^write_bytes: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+}
+
+const dir = scratchDir('timhook-threads-');
+const server = flags.server
+  ? await startServer('server', [resolve(flags.server), join(dir, 'server.log'), SDK_APP_ID, TOKEN])
+  : await startServer(
+      'timhook',
+      serveArgs({
+        db: join(dir, 'timhook.db'),
+        token: TOKEN,
+        sdkAppId: SDK_APP_ID,
+        ...(flags.cli ? { cli: flags.cli } : {}),
+      }),
+      { ready: SERVE_READY },
+    );
+try {
+  const url = `${server.url}/callback`;
+  const counter = { next: 0 };
+  await runLoad({ url, duration: Number(flags.warmup), setupRequest: createCallbackSetup({ counter }) });
+  const before = threadTimes(server.pid);
+  const bytesBefore = writtenBytes(server.pid);
+  const load = await runLoad({
+    url,
+    duration: Number(flags.duration),
+    setupRequest: createCallbackSetup({ counter }),
+  });
+  const after = threadTimes(server.pid);
+  const bytes = writtenBytes(server.pid) - bytesBefore;
+  const perRequest = (ms) => ((ms * 1000) / load.ok).toFixed(1).padStart(7);
+  console.log(
+    `${flags.server ?? 'timhook serve'}: ${load.rps.toFixed(0)} req/s, p99 ${load.p99.toFixed(2)} ms, ` +
+      `${(bytes / 1024 / load.ok).toFixed(2)} KB to the disk per request, ` +
+      `errors/timeouts/non-2xx ${load.errors}/${load.timeouts}/${load.non2xx}`,
+  );
+  console.log('CPU per answered request, µs:');
+  let total = 0;
+  const rows = [];
+  for (const [tid, { name, ms }] of after) {
+    const used = ms - (before.get(tid)?.ms ?? 0);
+    total += used;
+    if (used > 0)
+      rows.push([tid === String(server.pid) ? 'event loop (main thread)' : `${name} ${tid}`, used]);
+  }
+  rows.sort((a, b) => b[1] - a[1]);
+  for (const [label, used] of rows) console.log(`${perRequest(used)}  ${label}`);
+  console.log(`${perRequest(total)}  in all`);
+} finally {
+  await server.stop();
+}
