@@ -55,23 +55,37 @@ function watchRuns(): {
   };
 }
 
-/** Counts the lookups of a dedupe key in `event_keys`, on every connection, until `stop`. */
-function countKeyLookups(): { count: number; stop: () => void } {
+/**
+ * Counts the runs (by `method`) of the statements whose SQL holds `sql`, on every connection of
+ * this thread, until `stop`.
+ */
+function countStatementRuns(
+  sql: string,
+  method: 'get' | 'iterate' = 'get',
+): { count: number; stop: () => void } {
   const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as { get: (...args: unknown[]) => unknown };
+  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<
+    'get' | 'iterate',
+    (...args: unknown[]) => unknown
+  >;
   probe.close();
-  const get = proto.get;
+  const original = proto[method];
   const counter = {
     count: 0,
     stop: () => {
-      proto.get = get;
+      proto[method] = original;
     },
   };
-  proto.get = function countingGet(this: { source: string }, ...args: unknown[]) {
-    if (this.source.includes('FROM event_keys k')) counter.count++;
-    return get.apply(this, args);
+  proto[method] = function countingRun(this: { source: string }, ...args: unknown[]) {
+    if (this.source.includes(sql)) counter.count++;
+    return original.apply(this, args);
   };
   return counter;
+}
+
+/** Counts the lookups of a dedupe key in `event_keys`, on every connection, until `stop`. */
+function countKeyLookups(): { count: number; stop: () => void } {
+  return countStatementRuns('FROM event_keys k');
 }
 
 /** Opens a log on `path` (default: a file in this test's folder) and closes it after the test. */
@@ -95,6 +109,26 @@ describe('the SQLite change log with its writer thread', () => {
     await expect(openThreadedSqliteChangeLog({ path })).rejects.toThrow(
       /schema version 99, newer than this timhook knows/,
     );
+  });
+
+  it('fills the filter of its dedupe keys as it opens, so that no callback waits for it', async () => {
+    const path = join(dir, 'primed.db');
+    const first = openSqliteChangeLog({ path });
+    const entry = await groupChanged(G1, { Name: 'Once' });
+    await first.append([entry, await groupChanged(G2, { Name: 'Other' })]);
+    await first.close();
+    const fills = countStatementRuns('SELECT dedupe_hash FROM event_keys', 'iterate');
+    try {
+      const log = await openThreadedSqliteChangeLog({ path });
+      opened.push(log);
+      expect(fills.count).toBe(1);
+      const [fresh, again] = await log.append([await groupChanged(G2, { Name: 'Fresh' }), entry]);
+      expect(fills.count).toBe(1);
+      expect(fresh).toMatchObject({ seq: 3, duplicate: false });
+      expect(again).toStrictEqual({ seq: 1, duplicate: true });
+    } finally {
+      fills.stop();
+    }
   });
 
   it('commits appends sent at once in order, and a reader on the file sees each as soon as it resolves', async () => {

@@ -10,6 +10,11 @@ import { createKeyFilter, type KeyFilter } from './key-filter.js';
 export interface DedupeKeys {
   /** The seq logged with `key` (its hash `hash`), if any: in this batch, held, or in the file. */
   find(hash: number, key: string): number | undefined;
+  /**
+   * Fills the filter from `event_keys` now, rather than at the first look: a recorder does it as
+   * it opens, so that its first callback does not wait for it (a third of a second a million keys).
+   */
+  prime(): void;
   /** Starts a batch: the keys of one that was not committed are forgotten. */
   begin(): void;
   /** Holds the key of an event this batch logs as `seq`. */
@@ -22,10 +27,9 @@ export interface DedupeKeys {
   written(seq: number): void;
   /**
    * In a write transaction, once `event_keys` holds every event of the file through `fileLast`:
-   * what is held is forgotten, and the filter learns the events logged past `known` (this
-   * connection's last), by others.
+   * what is held is forgotten, and the filter learns the events others logged.
    */
-  caughtUp(known: number, fileLast: number): void;
+  caughtUp(fileLast: number): void;
 }
 
 /** Prepares the dedupe keys of `db`. */
@@ -37,19 +41,26 @@ export function createDedupeKeys(db: Database.Database): DedupeKeys {
     )
     .pluck();
   const allHashes = db.prepare<[], number>('SELECT dedupe_hash FROM event_keys').pluck();
+  const selectIndexed = db.prepare<[], number>('SELECT indexed FROM projected').pluck();
   const hashesAfter = db
     .prepare<[number, number], number>('SELECT dedupe_hash FROM events WHERE seq > ? AND seq <= ?')
     .pluck();
   // The keys of the events past what `event_keys` holds, in seq order, and of this batch.
   const held = new Map<string, number>();
   const batch = new Map<string, number>();
-  // Every hash in `event_keys` is in the filter: it is filled from the table at the first look, and
-  // learns each key before it is written there. Made at the first look, so that reads alone never
-  // pay for it.
+  // Every hash in `event_keys` is in the filter: it is filled from the table at the first look (or
+  // `prime`), and learns each key before it is written there. Made then, so that reads alone never
+  // pay for it. It holds the hash of every event through `covered`, and of a few more (the keys
+  // of batches that rolled back); `noted` is the last seq this batch added.
   let filter: KeyFilter | null = null;
+  let covered = 0;
+  let noted = 0;
 
   function filterOf(): KeyFilter {
     if (!filter) {
+      // First: `event_keys` holds every event through `indexed`, and maybe more by the scan.
+      covered = selectIndexed.get() ?? 0;
+      noted = covered;
       filter = createKeyFilter();
       for (const hash of allHashes.iterate()) filter.add(hash);
     }
@@ -62,21 +73,28 @@ export function createDedupeKeys(db: Database.Database): DedupeKeys {
       if (!filterOf().mayHold(hash)) return undefined;
       return batch.get(key) ?? held.get(key) ?? findKey.get(hash, key);
     },
+    prime() {
+      filterOf();
+    },
     begin() {
       batch.clear();
+      noted = covered;
     },
     note(key, hash, seq) {
       batch.set(key, seq);
       filterOf().add(hash);
+      noted = seq;
     },
     committed() {
       for (const [key, seq] of batch) held.set(key, seq);
       batch.clear();
+      covered = Math.max(covered, noted);
     },
     forget() {
       batch.clear();
       held.clear();
       // The filter only ever holds too much: a rolled-back key costs a lookup.
+      noted = covered;
     },
     written(seq) {
       // In seq order: the keys now in `event_keys` come first.
@@ -85,12 +103,14 @@ export function createDedupeKeys(db: Database.Database): DedupeKeys {
         held.delete(key);
       }
     },
-    caughtUp(known, fileLast) {
+    caughtUp(fileLast) {
       batch.clear();
       held.clear();
-      if (filter && fileLast > known) {
-        for (const hash of hashesAfter.iterate(known, fileLast)) filter.add(hash);
+      if (filter && fileLast > covered) {
+        for (const hash of hashesAfter.iterate(covered, fileLast)) filter.add(hash);
       }
+      covered = Math.max(covered, fileLast);
+      noted = covered;
     },
   };
 }

@@ -34,6 +34,11 @@ export interface DeferredWrites {
   stage(row: ProfileView): void;
   /** The seq logged with this dedupe key (its hash, see dedupe-hash.ts), if any: held or in the file. */
   findDuplicate(hash: number, key: string): number | undefined;
+  /**
+   * Fills the filter of the dedupe keys now (sqlite/dedupe-keys.ts), so that the first append
+   * does not wait for it.
+   */
+  prime(): void;
   /** Holds the dedupe key (and its hash) and the group of an event this batch logged as `seq`. */
   noteLogged(seq: number, key: string, hash: number, groupId: string | null): void;
   /** After the batch's commit: what it held is held, through `lastSeq`. */
@@ -127,7 +132,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
       index.writeLogged(state.indexed, fileLast);
       updateIndexed.run(fileLast);
     }
-    keys.caughtUp(last, fileLast);
+    keys.caughtUp(fileLast);
     indexed = fileLast;
     held.clear();
     cache.clear();
@@ -236,6 +241,9 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
     },
     findDuplicate(hash, key) {
       return keys.find(hash, key);
+    },
+    prime() {
+      keys.prime();
     },
     noteLogged(seq, key, hash, groupId) {
       keys.note(key, hash, seq);

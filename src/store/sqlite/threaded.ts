@@ -49,6 +49,8 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
   db.pragma('journal_size_limit = 67108864');
   if (deferSync) db.pragma('synchronous = NORMAL');
   const deferred = createDeferredWrites(db);
+  // Before the first callback, which would otherwise wait for it.
+  deferred.prime();
   const appendBatch = createSqliteAppend(db, deferred);
   const deferredWrites = scheduleDeferredWrites(deferred, options.deferredWriteMs ?? DEFERRED_WRITE_MS);
   const opened = statSync(options.path);
