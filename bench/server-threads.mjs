@@ -5,7 +5,8 @@
 //   2. Load it for `--warmup` seconds, then for `--duration` seconds, reading each thread's CPU
 //      time (`/proc/PID/task/*/stat`) before and after.
 //   3. Print µs of CPU per answered request for the event loop (the main thread), for each other
-//      thread that used any, and in all, with the req/s, the p99 and the bytes sent to the disk.
+//      thread that used any, and in all, with the req/s, the p99 and the bytes sent to the disk;
+//      for timhook, how many commits it made and how many callbacks each held (its /metrics).
 // The req/s follow the event loop's share: a server whose event loop is busy all the time cannot
 // answer faster, whatever its other threads do.
 //
@@ -55,6 +56,15 @@ function writtenBytes(pid) {
   return Number(/^write_bytes: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
 }
 
+/** timhook's commits so far, from its /metrics: how many, and how many callbacks each held. */
+async function commitSizes(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const count = read('timhook_commit_batch_size_count');
+  const sum = read('timhook_commit_batch_size_sum');
+  return `commits: ${count}, ${(sum / count).toFixed(1)} callbacks each on average`;
+}
+
 const dir = scratchDir('timhook-threads-');
 const server = flags.server
   ? await startServer('server', [resolve(flags.server), join(dir, 'server.log'), SDK_APP_ID, TOKEN])
@@ -99,6 +109,7 @@ try {
   rows.sort((a, b) => b[1] - a[1]);
   for (const [label, used] of rows) console.log(`${perRequest(used)}  ${label}`);
   console.log(`${perRequest(total)}  in all`);
+  if (!flags.server) console.log(await commitSizes(server.url));
 } finally {
   await server.stop();
 }
