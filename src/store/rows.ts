@@ -105,7 +105,7 @@ export function joinRendered(head: string, rawBody: string): string {
 }
 
 /**
- * The result of an entry logged as `seq` with `head` (see {@link joinEventHead}): its rendered JSON
+ * The result of an entry logged as `seq` with `head` (see {@link headWithColumns}): its rendered JSON
  * joined now, its event parsed from the head when first read. It holds the head and the body only,
  * never the entry or its projection, and every result shares one shape: a getter written into
  * each object (an object literal's `get`) gave each its own hidden class, made in the old
@@ -175,19 +175,27 @@ export interface HeadJson {
 }
 
 /**
- * The API JSON of `entry` logged as `seq`, without its body (its head, see {@link joinRendered}):
- * the same text as `JSON.stringify` of its {@link RecordedEvent} without `raw` (same keys, same
- * order), the JSON parts copied in as they are.
+ * The part of an event's head that its columns do not hold: `changes`, `diff` and `superseded`,
+ * as a JSON object. The SQLite log keeps this in each row since schema version 11, and joins the
+ * rest from the columns on read (sqlite/columns.ts HEAD_SQL); {@link headWithColumns} joins it here.
  */
-export function joinEventHead(entry: LogEntry, seq: number, json: HeadJson): string {
-  const q = JSON.stringify;
+export function storedHead(json: HeadJson): string {
   const superseded = json.superseded === null ? '' : `,"superseded":${json.superseded}`;
+  return `{"changes":${json.changes},"diff":${json.diff}${superseded}}`;
+}
+
+/**
+ * The API JSON of `entry` logged as `seq`, without its body (its head, see {@link joinRendered}),
+ * from its {@link storedHead}: the same text as `JSON.stringify` of its {@link RecordedEvent}
+ * without `raw` (same keys, same order), the JSON parts copied in as they are.
+ */
+export function headWithColumns(entry: LogEntry, seq: number, stored: string): string {
+  const q = JSON.stringify;
   return (
     `{"seq":${seq},"receivedAt":${entry.receivedAt},"eventTime":${q(entry.eventTime)},"command":${q(entry.command)}` +
     `,"kind":${q(entry.kind)},"sdkAppId":${q(entry.sdkAppId)},"groupId":${q(entry.groupId)}` +
     `,"topicId":${q(entry.topicId)},"groupType":${q(entry.groupType)},"operator":${q(entry.operator)}` +
-    `,"optPlatform":${q(entry.optPlatform)},"clientIp":${q(entry.clientIp)},"changes":${json.changes}` +
-    `,"diff":${json.diff}${superseded}}`
+    `,"optPlatform":${q(entry.optPlatform)},"clientIp":${q(entry.clientIp)},${stored.slice(1)}`
   );
 }
 

@@ -326,6 +326,53 @@ describe('the SQLite change log', () => {
     expect((await log.listEvents({ limit: 100, order: 'asc' })).events).toEqual(expected);
   });
 
+  it('keeps in each row the part of its head the columns do not hold, and reads every event whole, every character alike', async () => {
+    // Since version 11 a row's head holds changes, diff and superseded; a read joins the columns
+    // in SQL (sqlite/columns.ts HEAD_SQL), as the recorder joins them at append.
+    // Every BMP character the receiver takes in a name (no control characters, no surrogates).
+    const path = join(dir, 'short-heads.db');
+    const log = openLog(path);
+    const chars: string[] = [];
+    for (let code = 0x20; code < 0x10000; code++)
+      if ((code < 0x7f || code > 0x9f) && (code < 0xd800 || code > 0xdfff))
+        chars.push(String.fromCharCode(code));
+    // In texts of 10 characters: the receiver takes names of up to 30 UTF-8 bytes.
+    const texts = [
+      ...Array.from({ length: Math.ceil(chars.length / 10) }, (_, i) =>
+        chars.slice(i * 10, (i + 1) * 10).join(''),
+      ),
+      '👨‍👩"\\/',
+    ];
+    const entries = await Promise.all(
+      texts.map((text, i) =>
+        groupChanged(
+          `g-${i}`,
+          { Name: text, custom: { [`k${i}`]: text } },
+          {
+            at: T0 + i,
+            operator: text,
+            clientIp: text,
+            ...(i % 2 === 0 ? {} : { eventTime: T0 + 1000 + i, optPlatform: text }),
+          },
+        ),
+      ),
+    );
+    const results = await log.append(entries);
+    const rendered = await log.listRendered({ limit: 10_000, order: 'asc' });
+    expect(rendered.events.map((event) => event.json)).toEqual(
+      results.map((result) => (result.duplicate ? null : result.rendered.json)),
+    );
+    expect((await log.listEvents({ limit: 10_000, order: 'asc' })).events).toEqual(
+      results.map((result) => (result.duplicate ? null : result.event)),
+    );
+    const heads = new Database(path, { readonly: true })
+      .prepare<[], string>('SELECT head FROM events ORDER BY seq')
+      .pluck()
+      .all();
+    expect(heads).toHaveLength(texts.length);
+    for (const head of heads) expect(head.startsWith('{"changes":')).toBe(true);
+  });
+
   it('indexes the destroys of several topics logged before version 6, so each topic’s history shows them', async () => {
     // A log as this version writes it, copied into a file at schema version 5.
     const current = join(dir, 'current.db');

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { hasObjectBody } from '../../protocol/object-bodies.js';
 import type { AppendResult, LogEntry } from '../change-log.js';
 import { projectEntry } from '../project-entry.js';
-import { isInlineBody, joinEventHead, loggedResult } from '../rows.js';
+import { headWithColumns, isInlineBody, loggedResult, storedHead } from '../rows.js';
 import { toDedupeHash } from './dedupe-hash.js';
 import { effectColumn, topicIdsColumn } from './logged-entry.js';
 import type { DeferredWrites } from './deferred-writes.js';
@@ -12,7 +12,8 @@ import type { DeferredWrites } from './deferred-writes.js';
  * projection is planned in it, so each event's diff is logged with it; its profile rows and dedupe
  * keys are handed to `deferred`, which writes them, each group's events and the field index in
  * bulk behind the OK (sqlite/deferred-writes.ts). Each event's API JSON is joined from its head
- * (the JSON its row keeps, all but the body) and its body, never parsed back.
+ * (the JSON of all but the body: its row keeps the part its columns do not hold) and its body,
+ * never parsed back.
  */
 export function createSqliteAppend(
   db: Database.Database,
@@ -27,11 +28,14 @@ export function createSqliteAppend(
   /** Logs one fresh entry as `seq`: its row, its projection; returns its result. */
   function appendOne(entry: LogEntry, seq: number, dedupeHash: number): AppendResult {
     const projection = projectEntry(entry, seq, deferred.load);
-    const head = joinEventHead(entry, seq, {
+    // The row keeps what its columns do not hold (sqlite/columns.ts HEAD_SQL joins the rest on
+    // read): a third of the bytes of the row, and of the commit and the checkpoint that copy it.
+    const stored = storedHead({
       changes: JSON.stringify(entry.changes),
       diff: JSON.stringify(projection.diff),
       superseded: projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
     });
+    const head = headWithColumns(entry, seq, stored);
     const rawInline = isInlineBody(entry.rawBody, hasObjectBody(entry));
     insertEvent.run(
       seq,
@@ -46,7 +50,7 @@ export function createSqliteAppend(
       entry.operator,
       entry.optPlatform,
       entry.clientIp,
-      head,
+      stored,
       entry.rawBody,
       rawInline ? 1 : 0,
       entry.dedupeKey,

@@ -5,11 +5,27 @@ import type { RecordedEvent, RenderedEvent } from '../change-log.js';
 export const PROFILE_COLUMNS =
   'kind, id, group_id, group_type, fields, created_at, destroyed_at, first_seq, last_seq, last_changed_at, last_operator, change_count';
 
+/**
+ * An event's head (rows.ts headWithColumns) as a read gets it. Since schema version 11 a row keeps
+ * only the part of its head that its columns do not hold (rows.ts storedHead: `changes`, `diff`,
+ * `superseded`), and the rest is joined here, as migration 9 joined it: json_quote escapes text as
+ * JSON.stringify does. Rows logged before keep their whole head, which starts with `{"seq":`.
+ * Written with no ", " in it: the column lists below are split on it.
+ */
+export const HEAD_SQL =
+  `(CASE WHEN substr(head,1,7) = '{"seq":' THEN head ELSE '{"seq":' || seq || ',"receivedAt":' || received_at ||` +
+  ` ',"eventTime":' || ifnull(event_time,'null') || ',"command":' || json_quote(command) ||` +
+  ` ',"kind":' || json_quote(kind) || ',"sdkAppId":' || json_quote(sdk_app_id) ||` +
+  ` ',"groupId":' || json_quote(group_id) || ',"topicId":' || json_quote(topic_id) ||` +
+  ` ',"groupType":' || json_quote(group_type) || ',"operator":' || json_quote(operator) ||` +
+  ` ',"optPlatform":' || json_quote(opt_platform) || ',"clientIp":' || json_quote(client_ip) ||` +
+  ` ',' || substr(head,2) END) AS head`;
+
 /** The columns an event is read from (see `toEventRow`): its head holds all but its body. */
-export const EVENT_COLUMNS = 'seq, head, raw';
+export const EVENT_COLUMNS = `seq, ${HEAD_SQL}, raw`;
 
 /** The columns a rendered event is joined from (see `toRenderedEvent`). */
-export const RENDERED_COLUMNS = 'seq, received_at, command, kind, group_id, topic_id, head, raw, raw_inline';
+export const RENDERED_COLUMNS = `seq, received_at, command, kind, group_id, topic_id, ${HEAD_SQL}, raw, raw_inline`;
 
 /** An EVENT_COLUMNS row, read as an array (much cheaper for the driver than an object). */
 export function toRecordedRow(v: unknown[]): RecordedEvent {

@@ -1,6 +1,9 @@
 import type { LogEntry } from '../change-log.js';
 
-/** The columns a logged entry is read back from (see {@link entryFromRow}). */
+/**
+ * The columns a logged entry is read back from (see {@link entryFromRow}). Its `changes` are read
+ * from `head`, where every row keeps them, with or without the columns (sqlite/columns.ts HEAD_SQL).
+ */
 export const LOGGED_COLUMNS =
   'seq, command, kind, effect, sdk_app_id, group_id, topic_id, topic_ids, group_type, operator, opt_platform, client_ip, event_time, received_at, head, raw, dedupe_key';
 

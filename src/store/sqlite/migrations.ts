@@ -138,7 +138,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      WHERE topic_id IS NULL AND command = 'Group.CallbackAfterTopicDestroyed';
    DROP INDEX profiles_group;
    CREATE INDEX profiles_topics ON profiles (group_id, last_seq) WHERE kind = 'topic';`,
-  // The event's JSON without its body, its head (rows.ts joinEventHead), in place of `changes`,
+  // The event's JSON without its body, its head (rows.ts headWithColumns), in place of `changes`,
   // `diff` and `superseded`, which it holds: a read joins head and body, two columns, instead of
   // rendering sixteen (what a relay spends most per event on). The head is joined here as the
   // recorder joins it: json_quote escapes text as JSON.stringify does (test/store/change-log-contract.ts).
@@ -211,4 +211,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      indexed INTEGER NOT NULL
    );
    INSERT INTO projected SELECT 1, ifnull(max(seq), 0), ifnull(max(seq), 0) FROM events;`,
+  // An event's row keeps only the part of its head that its columns do not hold: `changes`, `diff`
+  // and `superseded` (rows.ts storedHead), a third of the row's bytes and so of each commit and
+  // checkpoint. A read joins the rest from the columns (sqlite/columns.ts HEAD_SQL). Rows logged
+  // before keep their whole head, which reads the same: nothing is rewritten. The version says
+  // that a build which would send a short head as it is (an older one) must not open the file.
+  `-- no table changes: the heads of the rows logged from now on are shorter`,
 ];
