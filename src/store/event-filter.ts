@@ -9,10 +9,29 @@ export interface SqlFilter {
 }
 
 /**
- * Turns an event query into SQL shared by every store (placeholders are `?`; a store that numbers
- * them rewrites). Column names are fixed here; values only ever travel as parameters.
+ * How a store finds the events whose callback carried `field` (`EventQuery.field`; `customFields`:
+ * any custom field): a condition on a row of `events`, with its parameters.
  */
-export function buildEventFilter(query: EventQuery): SqlFilter {
+export type FieldMatch = (field: string) => { sql: string; params: unknown[] };
+
+/** The field index as a table of one row per field a callback carried (see toFieldNames). */
+export const FIELD_ROWS: FieldMatch = (field) =>
+  field === 'customFields'
+    ? {
+        sql: "EXISTS (SELECT 1 FROM event_fields f WHERE f.seq = events.seq AND f.field LIKE 'customFields.%')",
+        params: [],
+      }
+    : {
+        sql: 'EXISTS (SELECT 1 FROM event_fields f WHERE f.seq = events.seq AND f.field = ?)',
+        params: [field],
+      };
+
+/**
+ * Turns an event query into SQL shared by every store (placeholders are `?`; a store that numbers
+ * them rewrites). Column names are fixed here; values only ever travel as parameters. `fields`
+ * says how the store finds a field's events.
+ */
+export function buildEventFilter(query: EventQuery, fields: FieldMatch = FIELD_ROWS): SqlFilter {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const desc = query.order === 'desc' || (query.order === undefined && query.before !== undefined);
@@ -46,15 +65,9 @@ export function buildEventFilter(query: EventQuery): SqlFilter {
     params.push(query.until);
   }
   if (query.field !== undefined) {
-    // event_fields holds one row per field a callback carried (see toFieldNames).
-    if (query.field === 'customFields') {
-      clauses.push(
-        "EXISTS (SELECT 1 FROM event_fields f WHERE f.seq = events.seq AND f.field LIKE 'customFields.%')",
-      );
-    } else {
-      clauses.push('EXISTS (SELECT 1 FROM event_fields f WHERE f.seq = events.seq AND f.field = ?)');
-      params.push(query.field);
-    }
+    const match = fields(query.field);
+    clauses.push(match.sql);
+    params.push(...match.params);
   }
   if (query.search !== undefined && query.search !== '') {
     // Lower-cased on both sides (profiles.name_key is stored lower-cased): LIKE ignores case in

@@ -1,6 +1,6 @@
 import { Commands, communityIdOf } from '../protocol/index.js';
 import type { EventQuery } from './change-log.js';
-import { buildEventFilter, type SqlFilter } from './event-filter.js';
+import { buildEventFilter, FIELD_ROWS, type FieldMatch, type SqlFilter } from './event-filter.js';
 
 /**
  * The second select of a query for one topic's events. A `TopicDestroyed` that closes several
@@ -9,16 +9,19 @@ import { buildEventFilter, type SqlFilter } from './event-filter.js';
  * `events_topic_destroys`, which holds only those) under every other filter of `query`; the store
  * keeps the ones whose body lists the topic ({@link listsTopic}) and merges them with the first
  * select by seq ({@link mergeBySeq}). Null when `query` names no topic, or its other filters rule
- * such events out.
+ * such events out. `fields`: as for {@link buildEventFilter}.
  */
-export function buildTopicDestroysFilter(query: EventQuery): SqlFilter | null {
+export function buildTopicDestroysFilter(
+  query: EventQuery,
+  fields: FieldMatch = FIELD_ROWS,
+): SqlFilter | null {
   const { topicId, ...rest } = query;
   if (topicId === undefined) return null;
   const community = communityIdOf(topicId);
   if (rest.groupId !== undefined && rest.groupId !== community) return null;
   if (rest.command !== undefined && rest.command !== Commands.TopicDestroyed) return null;
   if (rest.kind !== undefined && rest.kind !== 'topic') return null;
-  const filter = buildEventFilter({ ...rest, groupId: community });
+  const filter = buildEventFilter({ ...rest, groupId: community }, fields);
   // Constants, not parameters: a partial index serves only a query that states its own terms.
   return {
     ...filter,

@@ -395,6 +395,34 @@ describe('the SQLite change log', () => {
     ]);
   });
 
+  it('finds the events that carried a field in their rows: no field index, nothing written behind the OK for it', async () => {
+    const path = join(dir, 'fields.db');
+    const log = openSqliteChangeLog({ path, deferredWriteMs: 60_000 });
+    opened.push(log);
+    const file = new Database(path, { readonly: true });
+    const indexed = () => file.prepare('SELECT indexed FROM projected').pluck().get() as number;
+    try {
+      await log.append([
+        await groupChanged(G1, { Name: 'One', custom: { Level: '1' } }),
+        await groupChanged(G1, { Introduction: 'Intro' }),
+        await groupChanged(G2, { Name: 'Two', FaceUrl: 'https://x/y.png', custom: { Region: 'eu' } }),
+      ]);
+      const seqs = async (field: string) =>
+        (await log.listEvents({ limit: 10, order: 'asc', field })).events.map((event) => event.seq);
+      expect(await seqs('Name')).toEqual([1, 3]);
+      expect(await seqs('Introduction')).toEqual([2]);
+      expect(await seqs('customFields')).toEqual([1, 3]);
+      expect(await seqs('customFields.Region')).toEqual([3]);
+      expect(await seqs('customFields.Nope')).toEqual([]);
+      expect(await seqs('Notification')).toEqual([]);
+      expect(indexed()).toBe(0);
+      const tables = file.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+      expect(tables).not.toContain('event_fields');
+    } finally {
+      file.close();
+    }
+  });
+
   it('writes the profiles behind the OK, in bulk: the file holds them once a read, the period or close comes', async () => {
     const path = join(dir, 'bulk.db');
     const log = openSqliteChangeLog({ path, deferredWriteMs: 60_000 });

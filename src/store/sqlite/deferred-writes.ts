@@ -11,14 +11,14 @@ import { createProfileCache } from './profile-cache.js';
 
 /**
  * What the SQLite change log writes behind the OK, in bulk: the profiles, the dedupe keys
- * (`event_keys`), each group's events (`group_events`) and the field index (`event_fields`). An
+ * (`event_keys`) and each group's events (`group_events`). An
  * append commits only the log row; its projection is planned in its transaction (so its diff is
  * logged with it) and the profile rows are held here, with the dedupe keys (sqlite/dedupe-keys.ts)
  * and the index rows (sqlite/index-pass.ts) of the events not yet written. They are written at
  * most every `deferredWriteMs`, a slice per turn of the event loop, before any read that needs
  * them, once enough waits, and at close: the index rows in key order, so that each random page is
  * written about once per pass, not once per commit. `projected` says which events the file holds
- * (`through` for the profiles, `indexed` for the three tables); when what is held here is not the
+ * (`through` for the profiles, `indexed` for the two index tables); when what is held here is not the
  * file's (a crash, a rolled-back batch, another connection that appended), it is projected again
  * from the file, whose rows keep all a projection needs.
  */
@@ -91,7 +91,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   const batch = new Map<string, ProfileView>();
   // The dedupe keys of the events past `indexed`, and of this batch.
   const keys = createDedupeKeys(db);
-  // The rows of the events past `indexed` in event_keys, group_events and event_fields.
+  // The rows of the events past `indexed` in event_keys and group_events.
   const index = createIndexPass(db);
   // What is held is the file's profiles at `base` and its tables at `indexed`, plus every event
   // through `last`; null: not known, read the file again.
@@ -120,7 +120,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
 
   /**
    * In a write transaction: what is held becomes the file's again. The file's events past
-   * `indexed` go into the three tables now; those past `through` are projected from their rows.
+   * `indexed` go into the two index tables now; those past `through` are projected from their rows.
    */
   function catchUp(): void {
     cache.check();

@@ -1,13 +1,12 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Writes the rows the events past `indexed` add to `event_keys`, `group_events` and
- * `event_fields`, behind the OK (sqlite/deferred-writes.ts), a pass at a time. A pass takes every
- * event this connection logged and holds, and writes their keys in hash order, then their group
- * rows in group order, a step at a time, each step in the transaction of one slice of the
- * deferred writes. The keys and the group rows land on pages at random: a slice of a few hundred
- * events in seq order found almost a page of its own for each, where a pass in key order writes
- * each page once. The field index is keyed by seq, and is written in seq order.
+ * Writes the rows the events past `indexed` add to `event_keys` and `group_events`, behind the OK
+ * (sqlite/deferred-writes.ts), a pass at a time. A pass takes every event this connection logged
+ * and holds, and writes their keys in hash order, then their group rows in group order, a step at
+ * a time, each step in the transaction of one slice of the deferred writes. The keys and the group
+ * rows land on pages at random: a slice of a few hundred events in seq order found almost a page
+ * of its own for each, where a pass in key order writes each page once.
  */
 export interface IndexPass {
   /** Starts a batch: the events of one that was not committed are forgotten. */
@@ -18,7 +17,7 @@ export interface IndexPass {
   committed(): void;
   /**
    * Writes the next step of the pass, starting one over every event held when none runs; the
-   * three tables hold every event through `indexed` before it, and the file's last is `last`.
+   * two tables hold every event through `indexed` before it, and the file's last is `last`.
    * Returns the seq through which they hold every event after it: `indexed` until the pass ends.
    */
   step(indexed: number, last: number): number;
@@ -30,8 +29,6 @@ export interface IndexPass {
 
 /** Rows written per step of a pass, between two looks at the clock. */
 const ROWS_PER_STEP = 256;
-/** Events whose changed fields are written per step. */
-const FIELDS_PER_STEP = 128;
 
 /** The events of one pass, and how far it has written them. */
 interface Pass {
@@ -45,7 +42,6 @@ interface Pass {
   byGroup: number[];
   keysDone: number;
   groupsDone: number;
-  fieldsDone: number;
 }
 
 /** Prepares the index writes of `db`. */
@@ -63,15 +59,6 @@ export function createIndexPass(db: Database.Database): IndexPass {
     `INSERT OR IGNORE INTO group_events
        SELECT group_id, seq FROM events WHERE seq > ? AND seq <= ? AND group_id IS NOT NULL`,
   );
-  // The field index, from the `changes` in the rows' heads: each head parsed once (json_tree walks
-  // `changes` and its `customFields`).
-  const indexFields = db.prepare<[number, number]>(
-    `INSERT OR IGNORE INTO event_fields (seq, field)
-       SELECT e.seq, CASE WHEN j.path = '$.changes' THEN j.key ELSE 'customFields.' || j.key END
-         FROM events e, json_tree(e.head, '$.changes') j
-         WHERE e.seq > ? AND e.seq <= ? AND j.type NOT IN ('object', 'array')
-           AND (j.path = '$.changes' OR j.path = '$.changes.customFields')`,
-  );
   // The events held for the next pass, in seq order, then those of the batch; plain arrays of
   // numbers hold no object per event.
   let seqs: number[] = [];
@@ -86,7 +73,7 @@ export function createIndexPass(db: Database.Database): IndexPass {
     groups.length = committedCount;
   }
 
-  function startPass(indexed: number): Pass {
+  function startPass(): Pass {
     const order = seqs.map((_, i) => i);
     const started: Pass = {
       through: seqs[seqs.length - 1]!,
@@ -98,7 +85,6 @@ export function createIndexPass(db: Database.Database): IndexPass {
       byGroup: order.filter((i) => groups[i] !== null).sort((a, b) => compareText(groups[a]!, groups[b]!)),
       keysDone: 0,
       groupsDone: 0,
-      fieldsDone: indexed,
     };
     seqs = [];
     hashes = [];
@@ -112,7 +98,7 @@ export function createIndexPass(db: Database.Database): IndexPass {
     return committedCount > 0 && seqs[0] === indexed + 1 && seqs[committedCount - 1] === last;
   }
 
-  /** Writes the next rows of `current`; true once all three tables hold its events. */
+  /** Writes the next rows of `current`; true once both tables hold its events. */
   function writeStep(current: Pass): boolean {
     if (current.keysDone < current.byHash.length) {
       current.keysDone = writeRows(current.byHash, current.keysDone, (i) =>
@@ -124,12 +110,8 @@ export function createIndexPass(db: Database.Database): IndexPass {
       current.groupsDone = writeRows(current.byGroup, current.groupsDone, (i) =>
         insertGroup.run(current.groups[i]!, current.seqs[i]!),
       );
-      return false;
     }
-    const to = Math.min(current.through, current.fieldsDone + FIELDS_PER_STEP);
-    indexFields.run(current.fieldsDone, to);
-    current.fieldsDone = to;
-    return to === current.through;
+    return current.groupsDone === current.byGroup.length;
   }
 
   function forget(): void {
@@ -157,11 +139,10 @@ export function createIndexPass(db: Database.Database): IndexPass {
           // Not this connection's events alone: read from their rows, as after a crash.
           indexKeys.run(indexed, last);
           indexGroups.run(indexed, last);
-          indexFields.run(indexed, last);
           forget();
           return last;
         }
-        pass = startPass(indexed);
+        pass = startPass();
       }
       if (!writeStep(pass)) return indexed;
       const { through } = pass;
@@ -171,7 +152,6 @@ export function createIndexPass(db: Database.Database): IndexPass {
     writeLogged(from, to) {
       indexKeys.run(from, to);
       indexGroups.run(from, to);
-      indexFields.run(from, to);
     },
     forget,
   };

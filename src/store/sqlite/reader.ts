@@ -21,6 +21,7 @@ import {
   toRenderedEvent,
 } from './columns.js';
 import { buildTopicDestroysFilter, listsTopic, mergeBySeq } from '../topic-destroys.js';
+import { FIELDS_IN_HEAD } from './field-match.js';
 
 /** The reading half of the SQLite change log: every method but `append`, `watch` and `close`. */
 export type SqliteReader = Omit<ChangeLog, 'append' | 'waiting' | 'onCommit' | 'drain' | 'watch' | 'close'>;
@@ -104,13 +105,13 @@ export function createSqliteReader(db: Database.Database, options: SqliteReaderO
    * others (topic-destroys.ts).
    */
   function selectEvents(columns: string, query: EventQuery): unknown[][] {
-    // A search matches names in profiles; a group's events are found in group_events, and the
-    // events that changed a field in event_fields.
+    // A search matches names in profiles, and a group's events are found in group_events; the
+    // fields a callback carried are read from its row (sqlite/field-match.ts).
     const search = query.search !== undefined && query.search !== '';
-    if (search || query.groupId !== undefined || query.field !== undefined) writeDeferred();
-    const filter = buildEventFilter(query);
+    if (search || query.groupId !== undefined) writeDeferred();
+    const filter = buildEventFilter(query, FIELDS_IN_HEAD);
     const rows = runSelect(columns, sourceOf(query), filter, ' LIMIT ?', [query.limit + 1]);
-    const destroys = buildTopicDestroysFilter(query);
+    const destroys = buildTopicDestroysFilter(query, FIELDS_IN_HEAD);
     if (!destroys) return rows;
     const raw = columns.split(', ').indexOf('raw');
     const found = runSelect(columns, TOPIC_DESTROYS, destroys, '', []).filter((row) =>
