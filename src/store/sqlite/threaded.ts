@@ -106,10 +106,15 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
       });
   }
 
+  // Faults raised so far: a commit whose fsync reports after a later one failed must not clear
+  // that newer fault (makeDurable).
+  let faultsRaised = 0;
+
   /** The transaction's error, as the append's callers see it: a store fault, or the error as it came. */
   function toAppendError(error: unknown): unknown {
     const fault = classifySqliteError(error);
     if (!fault) return error;
+    faultsRaised++;
     if (fault.fault === 'disk_full') space.filled();
     return health.fail(fault.fault, error, fault);
   }
@@ -151,8 +156,13 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
     return results;
   }
 
-  /** Resolves once the commit of `results` is durable; results settle in commit order (sqlite/wal-sync.ts). */
-  async function makeDurable(results: AppendResult[]): Promise<AppendResult[]> {
+  /**
+   * Resolves once the commit of `results` is durable; results settle in commit order
+   * (sqlite/wal-sync.ts). It says the log can be written again only if no commit failed since it
+   * was written (`raisedBefore`, the faults raised before it): a later commit that found the disk
+   * full keeps the log refusing until space is freed.
+   */
+  async function makeDurable(results: AppendResult[], raisedBefore: number): Promise<AppendResult[]> {
     if (walSync) {
       try {
         await walSync.sync();
@@ -161,7 +171,7 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
       }
       for (const result of results) durable = Math.max(durable, result.seq);
     }
-    health.recover();
+    if (faultsRaised === raisedBefore) health.recover();
     return results;
   }
 
@@ -174,12 +184,16 @@ export async function openThreadedSqliteChangeLog(options: SqliteLogOptions): Pr
     restartCheckpointer();
     if (health.refusal()) {
       // Tried again once the fault may have cleared (a disk with room again).
-      const results = checkHealth().then(() => makeDurable(commit(entries)));
+      const results = checkHealth().then(() => {
+        const raisedBefore = faultsRaised;
+        return makeDurable(commit(entries), raisedBefore);
+      });
       return { written: results.then(noop, noop), results };
     }
     let results: Promise<AppendResult[]>;
     try {
-      results = makeDurable(commit(entries));
+      const raisedBefore = faultsRaised;
+      results = makeDurable(commit(entries), raisedBefore);
     } catch (error) {
       results = Promise.reject(error);
     }
