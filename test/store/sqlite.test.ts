@@ -509,9 +509,10 @@ describe('the SQLite change log', () => {
     expect(again).toStrictEqual({ seq: logged?.seq, duplicate: true });
   });
 
-  it('answers results of one shape: no getter of their own, the rendered JSON a plain value', async () => {
+  it('answers results of one shape: no getter of their own, the rendered JSON joined when first read', async () => {
     // A getter written into each result gave each its own hidden class, made in V8's old
-    // generation: a garbage collector's cost per event (rows.ts loggedResult).
+    // generation: a garbage collector's cost per event (rows.ts loggedResult). The JSON is joined
+    // by a getter of the results' one class, only for a reader that asks (the live stream).
     const log = openSqliteChangeLog({ path: join(dir, 'shape.db') });
     opened.push(log);
     const results = await log.append([
@@ -522,8 +523,12 @@ describe('the SQLite change log', () => {
       expect(result.duplicate).toBe(false);
       if (result.duplicate) continue;
       expect(Object.getOwnPropertyDescriptor(result, 'event')).toBeUndefined();
-      expect(Object.getOwnPropertyDescriptor(result.rendered, 'json')).toHaveProperty('value');
+      expect(Object.getOwnPropertyDescriptor(result.rendered, 'json')).toBeUndefined();
       expect(Object.getPrototypeOf(result)).toBe(Object.getPrototypeOf(results[0]));
+      const first = results[0]!;
+      if (!first.duplicate) {
+        expect(Object.getPrototypeOf(result.rendered)).toBe(Object.getPrototypeOf(first.rendered));
+      }
       expect(JSON.parse(result.rendered.json)).toEqual(JSON.parse(JSON.stringify(result.event)));
     }
     const page = await log.listEvents({ limit: 10, order: 'asc' });

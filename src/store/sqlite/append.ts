@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { hasObjectBody } from '../../protocol/object-bodies.js';
 import type { AppendResult, LogEntry } from '../change-log.js';
 import { projectEntry } from '../project-entry.js';
-import { headWithColumns, isInlineBody, loggedResult, storedHead } from '../rows.js';
+import { isInlineBody, loggedResult, storedHead } from '../rows.js';
 import { toDedupeHash } from './dedupe-hash.js';
 import { effectColumn, topicIdsColumn } from './logged-entry.js';
 import type { DeferredWrites } from './deferred-writes.js';
@@ -35,7 +35,6 @@ export function createSqliteAppend(
       diff: JSON.stringify(projection.diff),
       superseded: projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
     });
-    const head = headWithColumns(entry, seq, stored);
     const rawInline = isInlineBody(entry.rawBody, hasObjectBody(entry));
     insertEvent.run(
       seq,
@@ -59,7 +58,7 @@ export function createSqliteAppend(
       topicIdsColumn(entry),
     );
     for (const row of projection.writes) deferred.stage(row);
-    return loggedResult(entry, seq, head, rawInline);
+    return loggedResult(entry, seq, stored, rawInline);
   }
 
   // The last seq of the batch being committed, for `deferred.committed`.
