@@ -14,7 +14,10 @@
  *
  * With POWER_CUT_AT=N the shim cuts the power itself: it SIGKILLs the process as the N-th change
  * is about to be made (journaled, not yet written), a moment anywhere in the stream of writes:
- * inside a commit, a checkpoint, or the WAL's restart.
+ * inside a commit, a checkpoint, or the WAL's restart. With POWER_CUT_ARM=PATH as well, only the
+ * changes made once that file exists count toward N: a test creates it once the recorder listens,
+ * so that the cut falls while callbacks are answered, not among the writes of the start (the
+ * checkpoint of the last run's WAL alone can be hundreds).
  *
  * Record layout, native endianness: type ('W' a write, 'T' a size change, 'S' a sync), u32 path
  * length, the path; then for 'W' and 'T': i64 offset, i64 size before, u64 length, that many old
@@ -41,6 +44,9 @@ static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static int journal = -1;
 static uint64_t changes = 0;
 static uint64_t cut_at = 0;
+/* Changes counted toward cut_at: those made once armed (POWER_CUT_ARM). */
+static uint64_t counted = 0;
+static int armed = 0;
 
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
@@ -133,6 +139,15 @@ static void append_head(char type, const char *path, size_t path_len) {
  * Journals what a change of [offset, offset + len) of `fd`, leaving the file `new_size` bytes long
  * (or longer), replaces: the old bytes of the range that existed, and the old size.
  */
+/* True once the file POWER_CUT_ARM names exists, or when it names none. */
+static int is_armed(void) {
+  if (!armed) {
+    const char *arm = getenv("POWER_CUT_ARM");
+    armed = arm == NULL || access(arm, F_OK) == 0;
+  }
+  return armed;
+}
+
 static void journal_change(char type, int fd, const char *path, size_t path_len, off_t offset, off_t len) {
   struct stat st;
   if (fstat(fd, &st) != 0) abort();
@@ -153,7 +168,7 @@ static void journal_change(char type, int fd, const char *path, size_t path_len,
     done += (uint64_t)n;
   }
   changes++;
-  if (changes == cut_at) kill(getpid(), SIGKILL);
+  if (cut_at != 0 && is_armed() && ++counted == cut_at) kill(getpid(), SIGKILL);
 }
 
 static size_t total(const struct iovec *iov, int count) {

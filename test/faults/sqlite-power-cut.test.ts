@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
@@ -176,13 +177,16 @@ async function cutPower(
   for (let cut = 0; ; cut++) {
     const last = cut === cuts;
     const journal = join(dir.path, `power-cut-${cut}.journal`);
-    // About 15 writes per callback answered: a cut after roughly 15 to 150 of them.
+    // Counted from when the recorder listens (POWER_CUT_ARM): about 15 writes per callback
+    // answered, so a cut after roughly 15 to 150 of them.
     const cutAt = randomInt(250, 2500);
+    const arm = join(dir.path, `power-cut-${cut}.armed`);
     const recorder = serve(db, ['--durability', durability], {
       ...(last ? {} : { LD_PRELOAD: shim }),
       POWER_CUT_FILES: [db, `${db}-wal`, `${db}-journal`].join(':'),
       POWER_CUT_JOURNAL: journal,
       POWER_CUT_AT: String(cutAt),
+      POWER_CUT_ARM: arm,
       // libuv's io_uring would fsync past the shim: the recorder's WAL fsync must go through libc.
       UV_USE_IO_URING: '0',
     });
@@ -193,6 +197,7 @@ async function cutPower(
       await recorder.exited;
       return results;
     }
+    writeFileSync(arm, '');
     const answered = await sendUntilCut(recorder, url!, `cut${cut}`);
     for (const name of answered) acknowledged.add(name);
     const rollBack = rollBackPowerCut(journal);
