@@ -14,24 +14,12 @@ export interface SqlFilter {
  */
 export type FieldMatch = (field: string) => { sql: string; params: unknown[] };
 
-/** The field index as a table of one row per field a callback carried (see toFieldNames). */
-export const FIELD_ROWS: FieldMatch = (field) =>
-  field === 'customFields'
-    ? {
-        sql: "EXISTS (SELECT 1 FROM event_fields f WHERE f.seq = events.seq AND f.field LIKE 'customFields.%')",
-        params: [],
-      }
-    : {
-        sql: 'EXISTS (SELECT 1 FROM event_fields f WHERE f.seq = events.seq AND f.field = ?)',
-        params: [field],
-      };
-
 /**
  * Turns an event query into SQL shared by every store (placeholders are `?`; a store that numbers
  * them rewrites). Column names are fixed here; values only ever travel as parameters. `fields`
- * says how the store finds a field's events.
+ * says how the store finds a field's events (postgres/field-rows.ts, sqlite/field-match.ts).
  */
-export function buildEventFilter(query: EventQuery, fields: FieldMatch = FIELD_ROWS): SqlFilter {
+export function buildEventFilter(query: EventQuery, fields: FieldMatch): SqlFilter {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const desc = query.order === 'desc' || (query.order === undefined && query.before !== undefined);

@@ -1,6 +1,6 @@
 import { Commands, communityIdOf } from '../protocol/index.js';
 import type { EventQuery } from './change-log.js';
-import { buildEventFilter, FIELD_ROWS, type FieldMatch, type SqlFilter } from './event-filter.js';
+import { buildEventFilter, type FieldMatch, type SqlFilter } from './event-filter.js';
 
 /**
  * The second select of a query for one topic's events. A `TopicDestroyed` that closes several
@@ -11,10 +11,7 @@ import { buildEventFilter, FIELD_ROWS, type FieldMatch, type SqlFilter } from '.
  * select by seq ({@link mergeBySeq}). Null when `query` names no topic, or its other filters rule
  * such events out. `fields`: as for {@link buildEventFilter}.
  */
-export function buildTopicDestroysFilter(
-  query: EventQuery,
-  fields: FieldMatch = FIELD_ROWS,
-): SqlFilter | null {
+export function buildTopicDestroysFilter(query: EventQuery, fields: FieldMatch): SqlFilter | null {
   const { topicId, ...rest } = query;
   if (topicId === undefined) return null;
   const community = communityIdOf(topicId);

@@ -1,5 +1,6 @@
 import type { EventQuery } from '../change-log.js';
 import { buildEventFilter, type SqlFilter } from '../event-filter.js';
+import { FIELD_ROWS } from './field-rows.js';
 import { toStorableText } from './text.js';
 import { buildTopicDestroysFilter } from '../topic-destroys.js';
 
@@ -13,11 +14,11 @@ export interface PostgresEventSelect {
 /**
  * Builds the SELECT of `columns` for the events `query` picks, one more than its limit (to tell
  * whether a next page exists). The filter is the one every store shares (`buildEventFilter`), so
- * its semantics cannot drift from SQLite's; only its `?` placeholders become `$1`, `$2`, … (the
- * shared text has no `?` other than placeholders).
+ * its semantics cannot drift from SQLite's, but for how a field's events are found (field-rows.ts);
+ * only its `?` placeholders become `$1`, `$2`, … (the shared text has no `?` other than placeholders).
  */
 export function buildEventSelect(columns: string, query: EventQuery): PostgresEventSelect {
-  return toSelect(columns, buildEventFilter(query), query.limit + 1);
+  return toSelect(columns, buildEventFilter(query, FIELD_ROWS), query.limit + 1);
 }
 
 /**
@@ -25,7 +26,7 @@ export function buildEventSelect(columns: string, query: EventQuery): PostgresEv
  * (topic-destroys.ts), with no limit: the caller keeps those that do. Null when there is none to make.
  */
 export function buildTopicDestroysSelect(columns: string, query: EventQuery): PostgresEventSelect | null {
-  const filter = buildTopicDestroysFilter(query);
+  const filter = buildTopicDestroysFilter(query, FIELD_ROWS);
   return filter ? toSelect(columns, filter, null) : null;
 }
 

@@ -10,8 +10,8 @@ import type { DeferredWrites } from './deferred-writes.js';
 /**
  * Prepares the append transaction on `db`: one transaction per batch, holding the log rows. The
  * projection is planned in it, so each event's diff is logged with it; its profile rows and dedupe
- * keys are handed to `deferred`, which writes them, each group's events and the field index in
- * bulk behind the OK (sqlite/deferred-writes.ts). Each event's API JSON is joined from its head
+ * keys are handed to `deferred`, which writes them and each group's events in bulk behind the OK
+ * (sqlite/deferred-writes.ts). Each event's API JSON is joined from its head
  * (the JSON of all but the body: its row keeps the part its columns do not hold) and its body,
  * never parsed back.
  */
