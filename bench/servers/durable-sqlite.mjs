@@ -17,7 +17,7 @@ db.exec(`CREATE TABLE IF NOT EXISTS events (
   raw TEXT NOT NULL
 )`);
 const insert = db.prepare('INSERT INTO events (received_at, group_id, raw) VALUES (?, ?, ?)');
-const insertAll = db.transaction((rows) => {
+const insertAll = db.transaction(function logRows(rows) {
   for (const row of rows) insert.run(row.receivedAt, row.groupId, row.raw);
 });
 let batch = [];

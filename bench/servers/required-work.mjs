@@ -20,7 +20,7 @@ const insert = db.prepare(
 );
 const profiles = new Map();
 let seq = 0;
-const insertAll = db.transaction((rows) => {
+const insertAll = db.transaction(function logRows(rows) {
   for (const row of rows) {
     const entry = row.entry;
     const projection = projectEntry(entry, ++seq, (kind, id) => profiles.get(`${kind}:${id}`) ?? null);
