@@ -5,7 +5,8 @@
 //   2. Load it for `--warmup` seconds, then for `--duration` seconds, reading each thread's CPU
 //      time (`/proc/PID/task/*/stat`) before and after.
 //   3. Print µs of CPU per answered request for the event loop (the main thread), for each other
-//      thread that used any, and in all, with the req/s, the p99 and the bytes sent to the disk;
+//      thread that used any, and in all, and how long the event loop waited for a core, with the
+//      req/s, the p99 and the bytes sent to the disk;
 //      for timhook, how many commits it made and how many callbacks each held (its /metrics).
 // The req/s follow the event loop's share: a server whose event loop is busy all the time cannot
 // answer faster, whatever its other threads do.
@@ -51,6 +52,14 @@ function threadTimes(pid) {
   return times;
 }
 
+/**
+ * Time the event loop has spent runnable but waiting for a core so far, ms: the second field of
+ * `/proc/PID/task/PID/schedstat` (ns). Other threads and processes on the same cores take it.
+ */
+function waitedMs(pid) {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+}
+
 /** Bytes `pid` has sent to the disk so far (`/proc/PID/io`). */
 function writtenBytes(pid) {
   return Number(/^write_bytes: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
@@ -84,6 +93,7 @@ try {
   await runLoad({ url, duration: Number(flags.warmup), setupRequest: createCallbackSetup({ counter }) });
   const before = threadTimes(server.pid);
   const bytesBefore = writtenBytes(server.pid);
+  const waitedBefore = waitedMs(server.pid);
   const load = await runLoad({
     url,
     duration: Number(flags.duration),
@@ -91,6 +101,7 @@ try {
   });
   const after = threadTimes(server.pid);
   const bytes = writtenBytes(server.pid) - bytesBefore;
+  const waited = waitedMs(server.pid) - waitedBefore;
   const perRequest = (ms) => ((ms * 1000) / load.ok).toFixed(1).padStart(7);
   console.log(
     `${flags.server ?? 'timhook serve'}: ${load.rps.toFixed(0)} req/s, p99 ${load.p99.toFixed(2)} ms, ` +
@@ -109,6 +120,7 @@ try {
   rows.sort((a, b) => b[1] - a[1]);
   for (const [label, used] of rows) console.log(`${perRequest(used)}  ${label}`);
   console.log(`${perRequest(total)}  in all`);
+  console.log(`${perRequest(waited)}  the event loop waited for a core (runnable, not running)`);
   if (!flags.server) console.log(await commitSizes(server.url));
 } finally {
   await server.stop();
