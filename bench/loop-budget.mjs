@@ -19,10 +19,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SERVE_READY, serveArgs, startServer } from './lib/child.mjs';
+import { startUnderLoad } from './lib/child.mjs';
 import { runLoad } from './lib/load.mjs';
 import { scratchDir } from './lib/scratch.mjs';
-import { createCallbackSetup, SDK_APP_ID, TOKEN } from './lib/traffic.mjs';
+import { createCallbackSetup } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
 
 helpIfAsked(import.meta.url);
@@ -152,27 +152,12 @@ function partsOf(stacks) {
 async function measure(key) {
   const dir = scratchDir('timhook-budget-');
   const { label, script } = SERVERS[key];
-  const server = script
-    ? await startServer(key, [
-        ...perfFlags(dir),
-        new URL(`./servers/${script}`, import.meta.url).pathname,
-        join(dir, 'server.log'),
-        SDK_APP_ID,
-        TOKEN,
-      ])
-    : await startServer(
-        key,
-        [
-          ...perfFlags(dir),
-          ...serveArgs({
-            db: join(dir, 'timhook.db'),
-            token: TOKEN,
-            sdkAppId: SDK_APP_ID,
-            ...(flags.cli ? { cli: flags.cli } : {}),
-          }),
-        ],
-        { ready: SERVE_READY },
-      );
+  const server = await startUnderLoad(key, {
+    dir,
+    ...(script ? { script: new URL(`./servers/${script}`, import.meta.url).pathname } : {}),
+    ...(flags.cli ? { cli: flags.cli } : {}),
+    nodeFlags: perfFlags(dir),
+  });
   try {
     const url = `${server.url}/callback`;
     const counter = { next: 0 };

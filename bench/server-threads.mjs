@@ -14,12 +14,12 @@
 //   node bench/server-threads.mjs [--server bench/servers/<name>.mjs] [--cli dist/cli/bin.js]
 //                                 [--warmup 3] [--duration 10]
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SERVE_READY, serveArgs, startServer } from './lib/child.mjs';
+import { startUnderLoad } from './lib/child.mjs';
 import { runLoad } from './lib/load.mjs';
 import { scratchDir } from './lib/scratch.mjs';
-import { createCallbackSetup, SDK_APP_ID, TOKEN } from './lib/traffic.mjs';
+import { createCallbackSetup } from './lib/traffic.mjs';
 import { helpIfAsked } from './lib/usage.mjs';
 
 helpIfAsked(import.meta.url);
@@ -75,18 +75,11 @@ async function commitSizes(base) {
 }
 
 const dir = scratchDir('timhook-threads-');
-const server = flags.server
-  ? await startServer('server', [resolve(flags.server), join(dir, 'server.log'), SDK_APP_ID, TOKEN])
-  : await startServer(
-      'timhook',
-      serveArgs({
-        db: join(dir, 'timhook.db'),
-        token: TOKEN,
-        sdkAppId: SDK_APP_ID,
-        ...(flags.cli ? { cli: flags.cli } : {}),
-      }),
-      { ready: SERVE_READY },
-    );
+const server = await startUnderLoad(flags.server ? 'server' : 'timhook', {
+  dir,
+  ...(flags.server ? { script: resolve(flags.server) } : {}),
+  ...(flags.cli ? { cli: flags.cli } : {}),
+});
 try {
   const url = `${server.url}/callback`;
   const counter = { next: 0 };

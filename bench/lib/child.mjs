@@ -1,7 +1,9 @@
 // Each server under test runs in a child process of its own; these helpers start, watch and stop it.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { atExit } from './at-exit.mjs';
+import { SDK_APP_ID, TOKEN } from './traffic.mjs';
 
 /** The servers started and not yet exited: killed when the benchmark exits, however it exits. */
 const running = new Set();
@@ -107,6 +109,24 @@ export function serveArgs({ db, token, sdkAppId, profileDir, cli = DEFAULT_CLI, 
 
 /** Matches the line `timhook serve` prints once it listens. */
 export const SERVE_READY = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+
+/**
+ * Starts one server under the bench's signed load: a floor from bench/servers/ (`script`, its
+ * path, logging to `dir`), or, without one, `timhook serve` (`cli`, default this build's) on a
+ * fresh database in `dir`. `nodeFlags` go to Node before the script.
+ */
+export function startUnderLoad(name, { dir, script, cli, nodeFlags = [] }) {
+  if (script) {
+    return startServer(name, [...nodeFlags, script, join(dir, `${name}.log`), SDK_APP_ID, TOKEN]);
+  }
+  const serve = serveArgs({
+    db: join(dir, `${name}.db`),
+    token: TOKEN,
+    sdkAppId: SDK_APP_ID,
+    ...(cli ? { cli } : {}),
+  });
+  return startServer(name, [...nodeFlags, ...serve], { ready: SERVE_READY });
+}
 
 /** CPU time a process has used so far, ms (Linux `/proc`). */
 export function cpuTimeOf(pid) {
