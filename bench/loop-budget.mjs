@@ -16,10 +16,10 @@
 //   node bench/loop-budget.mjs [--duration 8] [--warmup 3] [--rounds 2] [--cli dist/cli/bin.js]
 //                              [--servers sqlite,work,timhook]
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startUnderLoad } from './lib/child.mjs';
+import { startUnderLoad, threadCpuTimeOf } from './lib/child.mjs';
 import { runLoad } from './lib/load.mjs';
 import { scratchDir } from './lib/scratch.mjs';
 import { createCallbackSetup } from './lib/traffic.mjs';
@@ -103,13 +103,6 @@ function perfFlags(dir) {
   return ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`];
 }
 
-/** CPU time of one thread so far, ms (`/proc`; USER_HZ is 100 on every Linux the benchmarks run on). */
-function threadCpuMs(pid, tid) {
-  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /** The stacks of `perf script -F ip,sym`: one array of frame names per sample, leaf first. */
 function readStacks(dataFile) {
   const text = execFileSync('perf', ['script', '-i', dataFile, '-F', 'ip,sym'], {
@@ -189,9 +182,9 @@ async function measure(key) {
         code === 0 ? resolve() : reject(new Error(`perf record exited with ${code}`)),
       );
     });
-    const before = threadCpuMs(server.pid, server.pid);
+    const before = threadCpuTimeOf(server.pid, server.pid);
     const load = await runLoad({ url, duration, setupRequest: createCallbackSetup({ counter }) });
-    const cpuUs = ((threadCpuMs(server.pid, server.pid) - before) * 1000) / load.ok;
+    const cpuUs = ((threadCpuTimeOf(server.pid, server.pid) - before) * 1000) / load.ok;
     await recorded;
     const stacks = readStacks(dataFile);
     rmSync(`/tmp/perf-${server.pid}.map`, { force: true });

@@ -16,7 +16,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startUnderLoad } from './lib/child.mjs';
+import { cpuMsOfStat, startUnderLoad } from './lib/child.mjs';
 import { runLoad } from './lib/load.mjs';
 import { scratchDir } from './lib/scratch.mjs';
 import { createCallbackSetup } from './lib/traffic.mjs';
@@ -32,9 +32,6 @@ const { values: flags } = parseArgs({
   },
 });
 
-/** USER_HZ: 100 on every Linux the benchmarks run on. */
-const CLOCK_TICKS = 100;
-
 /** CPU time of each thread of `pid` so far, ms, by thread id, with the thread's name. */
 function threadTimes(pid) {
   const times = new Map();
@@ -46,8 +43,7 @@ function threadTimes(pid) {
       continue; // the thread ended meanwhile
     }
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    times.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS });
+    times.set(tid, { name, ms: cpuMsOfStat(stat) });
   }
   return times;
 }

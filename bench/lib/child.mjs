@@ -130,7 +130,17 @@ export function startUnderLoad(name, { dir, script, cli, nodeFlags = [] }) {
 
 /** CPU time a process has used so far, ms (Linux `/proc`). */
 export function cpuTimeOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** CPU time one thread of a process has used so far, ms (Linux `/proc/PID/task/TID/stat`). */
+export function threadCpuTimeOf(pid, tid) {
+  return cpuMsOfStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+}
+
+/** User plus system time from the text of a `stat` file, ms (the name may hold ") "). */
+export function cpuMsOfStat(stat) {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
