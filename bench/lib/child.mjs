@@ -9,11 +9,15 @@ import { SDK_APP_ID, TOKEN } from './traffic.mjs';
 const running = new Set();
 let reaping = false;
 
-/** Spawns `node ...args` (`spawn`'s options), to be killed if it outlives this process. */
-export function spawnNode(args, options) {
+/**
+ * Spawns `node ...args` (`spawn`'s options), to be killed if it outlives this process. A `launcher`
+ * (a command and its arguments, such as valgrind's) runs Node under it.
+ */
+export function spawnNode(args, options, launcher = []) {
   if (!reaping) atExit(killRunning);
   reaping = true;
-  const child = spawn(process.execPath, args, options);
+  const [command = process.execPath, ...before] = launcher.length > 0 ? launcher : [];
+  const child = spawn(command, launcher.length > 0 ? [...before, process.execPath, ...args] : args, options);
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
@@ -27,11 +31,19 @@ function killRunning() {
  * Spawns `node ...args` and resolves once a line of its stdout matches `ready` (whose first group
  * is the port). Output is drained (a full pipe would stall the server) and its tail kept for errors.
  */
-export function startServer(name, args, { ready = /READY (\d+)/, env = {} } = {}) {
-  const child = spawnNode(args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startServer(
+  name,
+  args,
+  { ready = /READY (\d+)/, env = {}, launcher = [], startMs = 15_000 } = {},
+) {
+  const child = spawnNode(
+    args,
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+    launcher,
+  );
   let tail = '';
   const keep = (chunk) => {
     tail = (tail + chunk).slice(-4000);
@@ -40,7 +52,10 @@ export function startServer(name, args, { ready = /READY (\d+)/, env = {} } = {}
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => fail(new Error(`${name} did not start in 15 s\n${tail}`)), 15_000);
+    const timer = setTimeout(
+      () => fail(new Error(`${name} did not start in ${startMs / 1000} s\n${tail}`)),
+      startMs,
+    );
     const fail = (error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -65,7 +80,7 @@ export function startServer(name, args, { ready = /READY (\d+)/, env = {} } = {}
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return exited;
           child.kill('SIGTERM');
-          const timeout = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          const timeout = setTimeout(() => child.kill('SIGKILL'), Math.max(20_000, startMs));
           const status = await exited;
           clearTimeout(timeout);
           return status;
@@ -113,11 +128,13 @@ export const SERVE_READY = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 /**
  * Starts one server under the bench's signed load: a floor from bench/servers/ (`script`, its
  * path, logging to `dir`), or, without one, `timhook serve` (`cli`, default this build's) on a
- * fresh database in `dir`. `nodeFlags` go to Node before the script.
+ * fresh database in `dir`. `nodeFlags` go to Node before the script; `launcher` and `startMs` to
+ * {@link startServer}.
  */
-export function startUnderLoad(name, { dir, script, cli, nodeFlags = [] }) {
+export function startUnderLoad(name, { dir, script, cli, nodeFlags = [], launcher = [], startMs }) {
+  const how = { launcher, ...(startMs ? { startMs } : {}) };
   if (script) {
-    return startServer(name, [...nodeFlags, script, join(dir, `${name}.log`), SDK_APP_ID, TOKEN]);
+    return startServer(name, [...nodeFlags, script, join(dir, `${name}.log`), SDK_APP_ID, TOKEN], how);
   }
   const serve = serveArgs({
     db: join(dir, `${name}.db`),
@@ -125,7 +142,7 @@ export function startUnderLoad(name, { dir, script, cli, nodeFlags = [] }) {
     sdkAppId: SDK_APP_ID,
     ...(cli ? { cli } : {}),
   });
-  return startServer(name, [...nodeFlags, ...serve], { ready: SERVE_READY });
+  return startServer(name, [...nodeFlags, ...serve], { ready: SERVE_READY, ...how });
 }
 
 /** CPU time a process has used so far, ms (Linux `/proc`). */
