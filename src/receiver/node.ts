@@ -41,7 +41,8 @@ export async function handleNodeRequest(receiver: Receiver, req: IncomingMessage
   if (query instanceof ReceiverError) return receiver.refuse(query);
   const text = await readNodeBody(req, receiver.options.maxBodyBytes);
   if (text instanceof ReceiverError) return receiver.refuse(text);
-  return receiver.receiveBody(query, text);
+  // Awaited, not returned: see dispatch in create-receiver.ts.
+  return await receiver.receiveBody(query, text);
 }
 
 /** Reads a Node request body as UTF-8, refusing as soon as it passes `maxBytes`. */

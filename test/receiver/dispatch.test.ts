@@ -259,4 +259,21 @@ describe.each(ADAPTERS)('dispatch over $name', (adapter) => {
     });
     expect(errors.map((error) => error.code)).toEqual(['Overloaded']);
   });
+
+  it('answers a lone async handler’s refusal with its own status and message, and tells onError once', async () => {
+    const { receiver, errors } = createRecordingReceiver();
+    receiver.on(GROUP_CHANGED, async () => {
+      await Promise.resolve();
+      throw new ReceiverError('Overloaded', 'the commit queue is full');
+    });
+    const harness = await serve(receiver);
+    const answer = await harness.send({ path: signedPath(), body: groupChangedBody() });
+    expect(answer.status).toBe(503);
+    expect(answer.json).toEqual({
+      ActionStatus: 'FAIL',
+      ErrorCode: 50301,
+      ErrorInfo: 'the commit queue is full',
+    });
+    expect(errors.map((error) => error.code)).toEqual(['Overloaded']);
+  });
 });
