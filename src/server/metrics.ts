@@ -5,6 +5,11 @@ import type { RelayObserver, SinkStatus } from '../relay/index.js';
 export interface RecorderMetrics {
   registry: Registry;
   accepted: Counter<'command'>;
+  /**
+   * Counts one accepted callback of `command`: tallied in a map and added to `accepted` when it is
+   * read, so that a callback does not pay for prom-client's label hashing and checks.
+   */
+  countAccepted(command: string): void;
   refused: Counter<'reason'>;
   duplicates: Counter;
   commitBatch: Histogram;
@@ -23,14 +28,22 @@ export function createRecorderMetrics(collect: {
 }): RecorderMetrics {
   const registry = new Registry();
   const common = { registers: [registry] };
+  const acceptedSinceRead = new Map<string, number>();
   return {
     registry,
     accepted: new Counter({
       name: 'timhook_callbacks_accepted_total',
       help: 'Callbacks verified and durably recorded (duplicates included), by command.',
       labelNames: ['command'],
+      collect() {
+        for (const [command, count] of acceptedSinceRead) this.inc({ command }, count);
+        acceptedSinceRead.clear();
+      },
       ...common,
     }),
+    countAccepted(command) {
+      acceptedSinceRead.set(command, (acceptedSinceRead.get(command) ?? 0) + 1);
+    },
     refused: new Counter({
       name: 'timhook_callbacks_refused_total',
       help: 'Callbacks answered FAIL, by reason (the refusal code).',

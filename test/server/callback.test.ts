@@ -125,6 +125,16 @@ describe('the callback endpoint', () => {
     );
   });
 
+  it('counts each accepted callback once in /metrics, however often it is scraped', async () => {
+    const recorder = await harness.start();
+    const accepted = `timhook_callbacks_accepted_total{command="${GROUP_CHANGED}"}`;
+    await sendCallback(recorder, readSeed('group-info-changed-basic'));
+    expect(await readMetric(recorder, accepted)).toBe(1);
+    expect(await readMetric(recorder, accepted)).toBe(1);
+    await sendCallback(recorder, readSeed('group-info-changed-both'));
+    expect(await readMetric(recorder, accepted)).toBe(2);
+  });
+
   it('refuses a bad Sign with 401 FAIL, logs nothing, and keeps the refusal without the Sign', async () => {
     const recorder = await harness.start();
     const badSign = 'ab'.repeat(32);

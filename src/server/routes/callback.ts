@@ -48,7 +48,7 @@ export function attachRecorder(deps: CallbackDeps): void {
       }
       throw error;
     }
-    deps.metrics.accepted.inc({ command: event.command });
+    deps.metrics.countAccepted(event.command);
     // The live stream hears it from the log's commit (see log-follower.ts), before this answer.
     if (result.duplicate) deps.metrics.duplicates.inc();
   });
