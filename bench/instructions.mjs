@@ -20,7 +20,6 @@
 //
 //   node bench/instructions.mjs [--few 1000] [--many 4000] [--connections 10] [--groups 20]
 //                               [--rounds 1] [--cli dist/cli/bin.js]... [--servers sqlite,timhook]
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,7 +28,7 @@ import { startUnderLoad } from './lib/child.mjs';
 import { median } from './lib/load.mjs';
 import { scratchDir } from './lib/scratch.mjs';
 import { createCallbackSetup } from './lib/traffic.mjs';
-import { helpIfAsked } from './lib/usage.mjs';
+import { helpIfAsked, requireTool } from './lib/usage.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
@@ -44,14 +43,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-try {
-  execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
-} catch {
-  console.error(
-    'valgrind is not installed: this benchmark counts with it (Debian: apt-get install valgrind)',
-  );
-  process.exit(1);
-}
+requireTool('valgrind', 'this benchmark counts with it (Debian: apt-get install valgrind)');
 
 const few = Number(flags.few);
 const many = Number(flags.many);

@@ -23,7 +23,7 @@ import { startUnderLoad, threadCpuTimeOf } from './lib/child.mjs';
 import { runLoad } from './lib/load.mjs';
 import { scratchDir } from './lib/scratch.mjs';
 import { createCallbackSetup } from './lib/traffic.mjs';
-import { helpIfAsked } from './lib/usage.mjs';
+import { helpIfAsked, requireTool } from './lib/usage.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
@@ -36,14 +36,7 @@ const { values: flags } = parseArgs({
   },
 });
 
-try {
-  execFileSync('perf', ['--version'], { stdio: 'ignore' });
-} catch {
-  console.error(
-    'perf is not installed: this benchmark samples with Linux perf (Debian: apt-get install linux-perf)',
-  );
-  process.exit(1);
-}
+requireTool('perf', 'this benchmark samples with Linux perf (Debian: apt-get install linux-perf)');
 
 /**
  * The parts, each with the frames that name it. A sample goes to the part of the innermost frame

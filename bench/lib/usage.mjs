@@ -1,4 +1,5 @@
 // `--help` for the benchmarks: each script's usage is the comment it opens with.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -15,4 +16,17 @@ export function helpIfAsked(scriptUrl, argv = process.argv.slice(2)) {
   }
   process.stdout.write(`${usage.join('\n')}\n`);
   process.exit(0);
+}
+
+/**
+ * Exits with `hint` (what the tool is for and how to install it) unless `command --version` runs:
+ * for a benchmark that measures with an outside tool (perf, valgrind).
+ */
+export function requireTool(command, hint) {
+  try {
+    execFileSync(command, ['--version'], { stdio: 'ignore' });
+  } catch {
+    console.error(`${command} is not installed: ${hint}`);
+    process.exit(1);
+  }
 }

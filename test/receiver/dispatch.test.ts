@@ -244,36 +244,33 @@ describe.each(ADAPTERS)('dispatch over $name', (adapter) => {
     expect(logged).toEqual([['[timhook] a callback handler failed', boom]]);
   });
 
-  it('answers 503 with the handler’s own message when it refuses with Overloaded', async () => {
-    const { receiver, errors } = createRecordingReceiver();
-    receiver.on(GROUP_CHANGED, () => {
-      throw new ReceiverError('Overloaded', 'the change log is busy; retry later');
-    });
-    const harness = await serve(receiver);
-    const answer = await harness.send({ path: signedPath(), body: groupChangedBody() });
-    expect(answer.status).toBe(503);
-    expect(answer.json).toEqual({
-      ActionStatus: 'FAIL',
-      ErrorCode: 50301,
-      ErrorInfo: 'the change log is busy; retry later',
-    });
-    expect(errors.map((error) => error.code)).toEqual(['Overloaded']);
-  });
-
-  it('answers a lone async handler’s refusal with its own status and message, and tells onError once', async () => {
-    const { receiver, errors } = createRecordingReceiver();
-    receiver.on(GROUP_CHANGED, async () => {
-      await Promise.resolve();
-      throw new ReceiverError('Overloaded', 'the commit queue is full');
-    });
-    const harness = await serve(receiver);
-    const answer = await harness.send({ path: signedPath(), body: groupChangedBody() });
-    expect(answer.status).toBe(503);
-    expect(answer.json).toEqual({
-      ActionStatus: 'FAIL',
-      ErrorCode: 50301,
-      ErrorInfo: 'the commit queue is full',
-    });
-    expect(errors.map((error) => error.code)).toEqual(['Overloaded']);
-  });
+  it.each([
+    ['throws it', (): unknown => throwOverloaded()],
+    [
+      'rejects with it',
+      async (): Promise<unknown> => {
+        await Promise.resolve();
+        return throwOverloaded();
+      },
+    ],
+  ])(
+    'answers 503 with a lone handler’s own message when it %s, and tells onError once',
+    async (_, handler) => {
+      const { receiver, errors } = createRecordingReceiver();
+      receiver.on(GROUP_CHANGED, handler);
+      const harness = await serve(receiver);
+      const answer = await harness.send({ path: signedPath(), body: groupChangedBody() });
+      expect(answer.status).toBe(503);
+      expect(answer.json).toEqual({
+        ActionStatus: 'FAIL',
+        ErrorCode: 50301,
+        ErrorInfo: 'the change log is busy; retry later',
+      });
+      expect(errors.map((error) => error.code)).toEqual(['Overloaded']);
+    },
+  );
 });
+
+function throwOverloaded(): never {
+  throw new ReceiverError('Overloaded', 'the change log is busy; retry later');
+}
