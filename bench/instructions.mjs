@@ -3,7 +3,8 @@
 // the machine's speed as times do (valgrind's callgrind counts what the code executes), so it can
 // judge a change of a few per cent that the timed benchmarks cannot tell from their noise.
 //   1. Start each server under `valgrind --tool=callgrind --separate-threads=yes`: `timhook serve`
-//      (the real CLI, a fresh database) and (1c) the durable SQLite floor (bench/servers/).
+//      (the real CLI, a fresh database), (1c) the durable SQLite floor and, with `--servers
+//      sqlite,work,timhook`, (1d) the floor with the work the contract requires (bench/servers/).
 //   2. Send it `--few` distinct signed callbacks, stop it, and read the instructions each thread
 //      executed; start it again and do the same with `--many` callbacks.
 //   3. The difference, divided by the difference in callbacks, is the cost of one callback in the
@@ -20,6 +21,7 @@
 //
 //   node bench/instructions.mjs [--few 1000] [--many 4000] [--connections 10] [--groups 20]
 //                               [--rounds 1] [--cli dist/cli/bin.js]... [--servers sqlite,timhook]
+//                               (servers: sqlite, work, timhook)
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -52,20 +54,26 @@ if (!(many > few && few > 0)) {
   process.exit(2);
 }
 
-/** What to measure: the floor, and timhook serve once per `--cli` given (this build's by default). */
+/** The floors this benchmark can count, by their `--servers` name (bench/servers/). */
+const FLOORS = {
+  sqlite: { label: '(1c) durable SQLite floor', script: 'durable-sqlite.mjs', base: true },
+  work: { label: '(1d) required work', script: 'required-work.mjs' },
+};
+
+/** What to measure: the floors named, and timhook serve once per `--cli` given (this build's by default). */
 const SERVERS = [];
 for (const key of flags.servers.split(',')) {
-  if (key === 'sqlite') {
+  if (FLOORS[key]) {
     SERVERS.push({
-      label: '(1c) durable SQLite floor',
-      script: new URL('./servers/durable-sqlite.mjs', import.meta.url).pathname,
+      ...FLOORS[key],
+      script: new URL(`./servers/${FLOORS[key].script}`, import.meta.url).pathname,
     });
   } else if (key === 'timhook') {
     for (const cli of flags.cli ?? [undefined]) {
       SERVERS.push({ label: `(3) timhook serve${cli ? ` (${cli})` : ''}`, ...(cli ? { cli } : {}) });
     }
   } else {
-    console.error(`unknown server ${key}: sqlite or timhook`);
+    console.error(`unknown server ${key}: sqlite, work or timhook`);
     process.exit(2);
   }
 }
@@ -163,7 +171,7 @@ for (let round = 1; round <= Number(flags.rounds); round++) {
 console.log(
   `\nper callback, median of ${flags.rounds} round(s), ${flags.connections} connections, ${flags.groups} groups:`,
 );
-const floor = SERVERS.find((server) => server.script);
+const floor = SERVERS.find((server) => server.base);
 const floorMain = floor ? median(perCallback.get(floor).map((c) => c.main)) : null;
 const floorAll = floor ? median(perCallback.get(floor).map((c) => c.all)) : null;
 for (const server of SERVERS) {
