@@ -8,8 +8,10 @@
 //   2. Send it `--few` distinct signed callbacks, stop it, and read the instructions each thread
 //      executed; start it again and do the same with `--many` callbacks.
 //   3. The difference, divided by the difference in callbacks, is the cost of one callback in the
-//      steady state: start-up, compiling and shutdown cancel out. Print it for the main thread (the
-//      event loop, which bounds the req/s) and for all threads, with timhook's ratio to (1c).
+//      steady state: start-up, compiling and shutdown cancel out, once `--few` is past V8's
+//      compiling of the hot code (timhook: 352 k per callback from 1,000 and 4,000, 317 k from
+//      2,000 and 8,000). Print it for the main thread (the event loop, which bounds the req/s)
+//      and for all threads, with each server's ratio to (1c).
 //      The main thread's count repeats to within about 0.7%; the other threads' do not (V8's
 //      compiler and collector threads and the checkpointer run on time, not on work).
 //   `--cli` may be given more than once: each build is counted in turn, for an A/B of a change.
@@ -17,9 +19,9 @@
 //   near the timed benchmark's: `--connections` (default 10), or all 50 connections would join
 //   every commit; `--groups` (default 20, against 1,000), or work done once per second per group
 //   (a profile's row, written behind the OK) would come once per callback instead of once per ten.
-// Needs valgrind (Debian: apt-get install valgrind). Takes about 4 minutes with the defaults.
+// Needs valgrind (Debian: apt-get install valgrind). Takes about 8 minutes with the defaults.
 //
-//   node bench/instructions.mjs [--few 1000] [--many 4000] [--connections 10] [--groups 20]
+//   node bench/instructions.mjs [--few 2000] [--many 8000] [--connections 10] [--groups 20]
 //                               [--rounds 1] [--cli dist/cli/bin.js]... [--servers sqlite,timhook]
 //                               (servers: sqlite, work, timhook)
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,8 +37,8 @@ import { helpIfAsked, requireTool } from './lib/usage.mjs';
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
-    few: { type: 'string', default: '1000' },
-    many: { type: 'string', default: '4000' },
+    few: { type: 'string', default: '2000' },
+    many: { type: 'string', default: '8000' },
     connections: { type: 'string', default: '10' },
     groups: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '1' },
