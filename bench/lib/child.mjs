@@ -16,8 +16,8 @@ let reaping = false;
 export function spawnNode(args, options, launcher = []) {
   if (!reaping) atExit(killRunning);
   reaping = true;
-  const [command = process.execPath, ...before] = launcher.length > 0 ? launcher : [];
-  const child = spawn(command, launcher.length > 0 ? [...before, process.execPath, ...args] : args, options);
+  const [command, ...before] = [...launcher, process.execPath];
+  const child = spawn(command, [...before, ...args], options);
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
