@@ -3,6 +3,7 @@ import { hasObjectBody } from '../../protocol/object-bodies.js';
 import type { AppendResult, LogEntry } from '../change-log.js';
 import { projectEntry } from '../project-entry.js';
 import { isInlineBody, loggedResult, storedHead } from '../rows.js';
+import { createBulkInsert } from './bulk-insert.js';
 import { toDedupeHash } from './dedupe-hash.js';
 import { effectColumn, topicIdsColumn } from './logged-entry.js';
 import type { DeferredWrites } from './deferred-writes.js';
@@ -20,13 +21,18 @@ export function createSqliteAppend(
   deferred: DeferredWrites,
 ): (entries: readonly LogEntry[]) => AppendResult[] {
   const lastSeqStmt = db.prepare<[], number | null>('SELECT max(seq) FROM events').pluck();
-  const insertEvent = db.prepare(
+  // The batch's rows go in at its end, many to a statement (sqlite/bulk-insert.ts).
+  const insertEvents = createBulkInsert(
+    db,
     `INSERT INTO events (seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id, group_type,
-       operator, opt_platform, client_ip, head, raw, raw_inline, dedupe_key, dedupe_hash, effect, topic_ids)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       operator, opt_platform, client_ip, head, raw, raw_inline, dedupe_key, dedupe_hash, effect, topic_ids)`,
+    19,
   );
-  /** Logs one fresh entry as `seq`: its row, its projection; returns its result. */
-  function appendOne(entry: LogEntry, seq: number, dedupeHash: number): AppendResult {
+  /**
+   * Plans one fresh entry as `seq`: its projection, and its row's values added to `rows`; returns
+   * its result.
+   */
+  function appendOne(entry: LogEntry, seq: number, dedupeHash: number, rows: unknown[]): AppendResult {
     const projection = projectEntry(entry, seq, deferred.load);
     // The row keeps what its columns do not hold (sqlite/columns.ts HEAD_SQL joins the rest on
     // read): a third of the bytes of the row, and of the commit and the checkpoint that copy it.
@@ -36,7 +42,7 @@ export function createSqliteAppend(
       superseded: projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
     });
     const rawInline = isInlineBody(entry.rawBody, hasObjectBody(entry));
-    insertEvent.run(
+    rows.push(
       seq,
       entry.receivedAt,
       entry.eventTime,
@@ -70,6 +76,7 @@ export function createSqliteAppend(
     deferred.begin(first - 1);
     let next = first;
     const results: AppendResult[] = [];
+    const rows: unknown[] = [];
     for (const entry of entries) {
       const dedupeHash = toDedupeHash(entry.dedupeKey);
       const existing = deferred.findDuplicate(dedupeHash, entry.dedupeKey);
@@ -78,8 +85,9 @@ export function createSqliteAppend(
         continue;
       }
       deferred.noteLogged(next, entry.dedupeKey, dedupeHash, entry.groupId);
-      results.push(appendOne(entry, next++, dedupeHash));
+      results.push(appendOne(entry, next++, dedupeHash, rows));
     }
+    insertEvents(rows, next - first);
     lastSeq = next - 1;
     return results;
   });

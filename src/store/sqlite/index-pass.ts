@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { type BulkInsert, createBulkInsert } from './bulk-insert.js';
 
 /**
  * Writes the rows the events past `indexed` add to `event_keys` and `group_events`, behind the OK
@@ -46,12 +47,8 @@ interface Pass {
 
 /** Prepares the index writes of `db`. */
 export function createIndexPass(db: Database.Database): IndexPass {
-  const insertKey = db.prepare<[number, number]>(
-    'INSERT OR IGNORE INTO event_keys (dedupe_hash, event_seq) VALUES (?, ?)',
-  );
-  const insertGroup = db.prepare<[string, number]>(
-    'INSERT OR IGNORE INTO group_events (group_key, event_seq) VALUES (?, ?)',
-  );
+  const insertKeys = createBulkInsert(db, 'INSERT OR IGNORE INTO event_keys (dedupe_hash, event_seq)', 2);
+  const insertGroups = createBulkInsert(db, 'INSERT OR IGNORE INTO group_events (group_key, event_seq)', 2);
   const indexKeys = db.prepare<[number, number]>(
     'INSERT OR IGNORE INTO event_keys SELECT dedupe_hash, seq FROM events WHERE seq > ? AND seq <= ?',
   );
@@ -101,14 +98,16 @@ export function createIndexPass(db: Database.Database): IndexPass {
   /** Writes the next rows of `current`; true once both tables hold its events. */
   function writeStep(current: Pass): boolean {
     if (current.keysDone < current.byHash.length) {
-      current.keysDone = writeRows(current.byHash, current.keysDone, (i) =>
-        insertKey.run(current.hashes[i]!, current.seqs[i]!),
-      );
+      current.keysDone = writeRows(insertKeys, current.byHash, current.keysDone, current.hashes, current.seqs);
       return false;
     }
     if (current.groupsDone < current.byGroup.length) {
-      current.groupsDone = writeRows(current.byGroup, current.groupsDone, (i) =>
-        insertGroup.run(current.groups[i]!, current.seqs[i]!),
+      current.groupsDone = writeRows(
+        insertGroups,
+        current.byGroup,
+        current.groupsDone,
+        current.groups,
+        current.seqs,
       );
     }
     return current.groupsDone === current.byGroup.length;
@@ -157,10 +156,24 @@ export function createIndexPass(db: Database.Database): IndexPass {
   };
 }
 
-/** Writes the rows of the next step in `order`, from `done`; returns how far it got. */
-function writeRows(order: readonly number[], done: number, write: (event: number) => void): number {
+/**
+ * Writes the rows (`keys[i]`, `seqs[i]`) of the next step in `order`, from `done`, in one bulk
+ * insert; returns how far it got.
+ */
+function writeRows(
+  insert: BulkInsert,
+  order: readonly number[],
+  done: number,
+  keys: ReadonlyArray<number | string | null>,
+  seqs: readonly number[],
+): number {
   const end = Math.min(order.length, done + ROWS_PER_STEP);
-  for (let at = done; at < end; at++) write(order[at]!);
+  const values: Array<number | string | null> = [];
+  for (let at = done; at < end; at++) {
+    const event = order[at]!;
+    values.push(keys[event]!, seqs[event]!);
+  }
+  insert(values, end - done);
   return end;
 }
 
