@@ -96,11 +96,19 @@ function collectNodeBody(
   });
 }
 
-/** Writes a result; a refusal that left the body unread closes the connection behind it. */
-export function writeResult(res: ServerResponse, result: ReceiveResult): void {
+/**
+ * Writes a result, with `extraHeaders` if given; a refusal that left the body unread closes the
+ * connection behind it.
+ */
+export function writeResult(
+  res: ServerResponse,
+  result: ReceiveResult,
+  extraHeaders?: Readonly<Record<string, string>>,
+): void {
   if (res.headersSent) return;
   const headers: Record<string, string | number> = {
     ...answerHeaders(result),
+    ...extraHeaders,
     'content-length': Buffer.byteLength(result.body),
   };
   res.writeHead(result.status, headers);

@@ -125,6 +125,7 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
       res.destroy();
       return;
     }
+    res.setHeader('x-content-type-options', 'nosniff');
     if (error instanceof ApiError) return sendApiError(res, error);
     // A read that needed to write first (what the SQLite log writes behind the OK) on a full disk.
     if (error instanceof StoreUnavailableError) {
@@ -138,10 +139,11 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
   }
 
   return function routeRequest(req, res) {
-    res.setHeader('x-content-type-options', 'nosniff');
     const url = req.url ?? '/';
     const at = url.indexOf('?');
     const pathname = at >= 0 ? url.slice(0, at) : url;
+    // The callback's answer carries it in its own head (routes/callback.ts NO_SNIFF).
+    if (pathname !== path) res.setHeader('x-content-type-options', 'nosniff');
     const answered =
       pathname === path
         ? serveCallback(deps.callback, req, res)

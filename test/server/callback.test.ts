@@ -29,6 +29,15 @@ async function events(recorder: Parameters<typeof request>[0], query = ''): Prom
 }
 
 describe('the callback endpoint', () => {
+  it('answers a refused callback with the same headers as an accepted one', async () => {
+    const recorder = await harness.start();
+    const answer = await sendCallback(recorder, readSeed('group-info-changed-both'), { sign: '0'.repeat(64) });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Number(answer.headers.get('content-length'))).toBe(Buffer.byteLength(answer.text));
+  });
+
   it('answers a signed seed callback with the documented OK and has logged it by then', async () => {
     const recorder = await harness.start();
     const before = Date.now();
@@ -36,6 +45,7 @@ describe('the callback endpoint', () => {
     expect(answer.status).toBe(200);
     expect(answer.text).toBe(OK_TEXT);
     expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
     const logged = await events(recorder);
     expect(logged).toStrictEqual([
       {

@@ -59,6 +59,14 @@ export function attachRecorder(deps: CallbackDeps): void {
   });
 }
 
+/**
+ * Every answer of the recorder says so (router.ts); the callback's goes in its one `writeHead`: a
+ * header set before it makes Node merge the two, header by header.
+ */
+export const NO_SNIFF: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+});
+
 /** Answers one callback request and keeps a sanitized record of a refusal. */
 export async function serveCallback(
   deps: CallbackDeps,
@@ -66,7 +74,7 @@ export async function serveCallback(
   res: ServerResponse,
 ): Promise<void> {
   const result = await handleNodeRequest(deps.receiver, req);
-  writeResult(res, result);
+  writeResult(res, result, NO_SNIFF);
   if (result.error) recordRefusal(deps, req, result.error);
 }
 
