@@ -193,21 +193,19 @@ export function renderEvent(
   };
 }
 
-/** The JSON parts of a logged event's head: its `changes`, `diff` and `superseded` (or null), as text. */
-export interface HeadJson {
-  changes: string;
-  diff: string;
-  superseded: string | null;
-}
-
 /**
- * The part of an event's head that its columns do not hold: `changes`, `diff` and `superseded`,
- * as a JSON object. The SQLite log keeps this in each row since schema version 11, and joins the
- * rest from the columns on read (sqlite/columns.ts HEAD_SQL); {@link headWithColumns} joins it here.
+ * The part of an event's head that its columns do not hold: `{"changes":…,"diff":…}`, with
+ * `"superseded":[…]` last when the event lost a field. The SQLite log keeps this in each row since
+ * schema version 11, and joins the rest from the columns on read (sqlite/columns.ts HEAD_SQL);
+ * {@link headWithColumns} joins it here. One `JSON.stringify` of the three gives the same text as
+ * each serialised and joined, for one call's cost instead of three.
  */
-export function storedHead(json: HeadJson): string {
-  const superseded = json.superseded === null ? '' : `,"superseded":${json.superseded}`;
-  return `{"changes":${json.changes},"diff":${json.diff}${superseded}}`;
+export function storedHead(
+  changes: RecordedEvent['changes'],
+  diff: RecordedEvent['diff'],
+  superseded: readonly string[],
+): string {
+  return JSON.stringify(superseded.length > 0 ? { changes, diff, superseded } : { changes, diff });
 }
 
 /**

@@ -36,11 +36,7 @@ export function createSqliteAppend(
     const projection = projectEntry(entry, seq, deferred.load);
     // The row keeps what its columns do not hold (sqlite/columns.ts HEAD_SQL joins the rest on
     // read): a third of the bytes of the row, and of the commit and the checkpoint that copy it.
-    const stored = storedHead({
-      changes: JSON.stringify(entry.changes),
-      diff: JSON.stringify(projection.diff),
-      superseded: projection.superseded.length > 0 ? JSON.stringify(projection.superseded) : null,
-    });
+    const stored = storedHead(entry.changes, projection.diff, projection.superseded);
     const rawInline = isInlineBody(entry.rawBody, hasObjectBody(entry));
     rows.push(
       seq,
