@@ -8,9 +8,9 @@ afterEach(() => {
   for (const db of dbs.splice(0)) db.close();
 });
 
-function rowOf(id: string, changeCount = 1): ProfileView {
+function rowOf(id: string, changeCount = 1, kind: ProfileView['kind'] = 'group'): ProfileView {
   return {
-    kind: 'group',
+    kind,
     id,
     groupId: id,
     groupType: 'Public',
@@ -38,6 +38,20 @@ describe('the profile cache of a SQLite connection', () => {
     expect(cache.get('group', 'b')).toBeUndefined();
     expect(cache.get('group', 'c')).toBeDefined();
     expect(cache.get('topic', 'a')).toBeUndefined();
+  });
+
+  it('keeps a group and a topic of the same id apart, and drops the oldest of the kind it holds more of', () => {
+    const db = new Database(':memory:');
+    dbs.push(db);
+    const cache = createProfileCache(db, 3);
+    cache.set(rowOf('a', 1, 'group'));
+    cache.set(rowOf('a', 2, 'topic'));
+    cache.set(rowOf('b', 3, 'group'));
+    expect(cache.get('group', 'a')?.changeCount).toBe(1);
+    expect(cache.get('topic', 'a')?.changeCount).toBe(2);
+    cache.set(rowOf('c', 4, 'topic'));
+    expect(cache.get('group', 'a')).toBeUndefined();
+    expect([cache.get('group', 'b'), cache.get('topic', 'a'), cache.get('topic', 'c')]).not.toContain(undefined);
   });
 
   it('forgets everything once another connection has committed, and nothing for its own commits', () => {

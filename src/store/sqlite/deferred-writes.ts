@@ -8,6 +8,7 @@ import { entryFromRow, LOGGED_COLUMNS, type LoggedRow } from './logged-entry.js'
 import { createDedupeKeys } from './dedupe-keys.js';
 import { createIndexPass } from './index-pass.js';
 import { createProfileCache } from './profile-cache.js';
+import { ProfileMap } from './profile-map.js';
 
 /**
  * What the SQLite change log writes behind the OK, in bulk: the profiles, the dedupe keys
@@ -87,8 +88,8 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   );
   // Rows read from `profiles` (as the file holds them); rows changed since `through` (held).
   const cache = createProfileCache(db);
-  const held = new Map<string, ProfileView>();
-  const batch = new Map<string, ProfileView>();
+  const held = new ProfileMap();
+  const batch = new ProfileMap();
   // The dedupe keys of the events past `indexed`, and of this batch.
   const keys = createDedupeKeys(db);
   // The rows of the events past `indexed` in event_keys and group_events.
@@ -98,7 +99,6 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   let base: number | null = null;
   let indexed: number | null = null;
   let last = 0;
-  const keyOf = (kind: string, id: string) => `${kind}\u0000${id}`;
 
   function fromFile(kind: 'group' | 'topic', id: string): ProfileView | null {
     const cached = cache.get(kind, id);
@@ -111,7 +111,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   }
 
   function heldOrFile(kind: 'group' | 'topic', id: string): ProfileView | null {
-    return held.get(keyOf(kind, id)) ?? fromFile(kind, id);
+    return held.get(kind, id) ?? fromFile(kind, id);
   }
 
   function isFiles(state: { through: number; indexed: number }, fileLast: number): boolean {
@@ -140,7 +140,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
       for (const write of projectEntry(entryFromRow(row), row.seq, heldOrFile).writes) {
         // A row written in part of a bulk write already holds this event (writeSome).
         if ((fromFile(write.kind, write.id)?.lastSeq ?? 0) >= row.seq) continue;
-        held.set(keyOf(write.kind, write.id), write);
+        held.set(write);
       }
     }
     base = state.through;
@@ -159,7 +159,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   /** Writes the first profile rows held until `deadline`, and `through` once none is left. */
   function writeProfiles(deadline: number): void {
     let written = 0;
-    for (const [key, row] of held) {
+    for (const row of held.values()) {
       if (written > 0 && written % PROFILES_PER_STEP === 0 && performance.now() >= deadline) break;
       written++;
       upsertProfile.run(
@@ -177,7 +177,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
         row.changeCount,
         toNameKey(row),
       );
-      held.delete(key);
+      held.delete(row);
       cache.set(row);
     }
     if (held.size === 0 && base !== last) {
@@ -234,10 +234,10 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
       catchUp();
     },
     load(kind, id) {
-      return batch.get(keyOf(kind, id)) ?? heldOrFile(kind, id);
+      return batch.get(kind, id) ?? heldOrFile(kind, id);
     },
     stage(row) {
-      batch.set(keyOf(row.kind, row.id), row);
+      batch.set(row);
     },
     findDuplicate(hash, key) {
       return keys.find(hash, key);
@@ -250,7 +250,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
       index.note(seq, hash, groupId);
     },
     committed(lastSeq) {
-      for (const [key, row] of batch) held.set(key, row);
+      for (const row of batch.values()) held.set(row);
       batch.clear();
       keys.committed();
       index.committed();

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ProfileView } from '../change-log.js';
+import { ProfileMap } from './profile-map.js';
 
 /**
  * The profiles one SQLite connection has read or written, so that a group's next change is merged
@@ -23,9 +24,8 @@ export interface ProfileCache {
 /** Creates the profile cache of `db`, holding at most `capacity` rows (default 1,024). */
 export function createProfileCache(db: Database.Database, capacity = 1024): ProfileCache {
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-  const rows = new Map<string, ProfileView>();
+  const rows = new ProfileMap();
   let seen = dataVersion.get();
-  const keyOf = (kind: string, id: string) => `${kind}\u0000${id}`;
 
   return {
     check() {
@@ -34,14 +34,13 @@ export function createProfileCache(db: Database.Database, capacity = 1024): Prof
       seen = now;
     },
     get(kind, id) {
-      return rows.get(keyOf(kind, id));
+      return rows.get(kind, id);
     },
     set(row) {
-      const key = keyOf(row.kind, row.id);
-      // Map keeps insertion order: deleting first makes this row the newest.
-      rows.delete(key);
-      rows.set(key, row);
-      if (rows.size > capacity) rows.delete(rows.keys().next().value!);
+      // A map keeps the order rows were set in: deleting first makes this row the newest.
+      rows.delete(row);
+      rows.set(row);
+      if (rows.size > capacity) rows.dropOldest();
     },
     clear() {
       rows.clear();
