@@ -31,7 +31,9 @@ async function events(recorder: Parameters<typeof request>[0], query = ''): Prom
 describe('the callback endpoint', () => {
   it('answers a refused callback with the same headers as an accepted one', async () => {
     const recorder = await harness.start();
-    const answer = await sendCallback(recorder, readSeed('group-info-changed-both'), { sign: '0'.repeat(64) });
+    const answer = await sendCallback(recorder, readSeed('group-info-changed-both'), {
+      sign: '0'.repeat(64),
+    });
     expect(answer.status).toBe(401);
     expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(answer.headers.get('x-content-type-options')).toBe('nosniff');

@@ -13,7 +13,11 @@ describe("the stored part of an event's head", () => {
   it('ends with the fields it lost', () => {
     const changes = { Name: 'Late', Notification: 'Kept' };
     const diff = [{ field: 'Notification', from: 'Old', to: 'Kept' }];
-    expect(JSON.parse(storedHead(changes, diff, ['Name']))).toStrictEqual({ changes, diff, superseded: ['Name'] });
+    expect(JSON.parse(storedHead(changes, diff, ['Name']))).toStrictEqual({
+      changes,
+      diff,
+      superseded: ['Name'],
+    });
     expect(storedHead(changes, diff, ['Name'])).toMatch(/,"superseded":\["Name"\]\}$/);
   });
 });

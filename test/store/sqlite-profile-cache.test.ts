@@ -51,7 +51,9 @@ describe('the profile cache of a SQLite connection', () => {
     expect(cache.get('topic', 'a')?.changeCount).toBe(2);
     cache.set(rowOf('c', 4, 'topic'));
     expect(cache.get('group', 'a')).toBeUndefined();
-    expect([cache.get('group', 'b'), cache.get('topic', 'a'), cache.get('topic', 'c')]).not.toContain(undefined);
+    expect([cache.get('group', 'b'), cache.get('topic', 'a'), cache.get('topic', 'c')]).not.toContain(
+      undefined,
+    );
   });
 
   it('forgets everything once another connection has committed, and nothing for its own commits', () => {

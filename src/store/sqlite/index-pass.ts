@@ -96,7 +96,13 @@ export function createIndexPass(db: Database.Database): IndexPass {
   /** Writes the next rows of `current`; true once both tables hold its events. */
   function writeStep(current: Pass): boolean {
     if (current.keysDone < current.byHash.length) {
-      current.keysDone = writeRows(insertKeys, current.byHash, current.keysDone, current.hashes, current.seqs);
+      current.keysDone = writeRows(
+        insertKeys,
+        current.byHash,
+        current.keysDone,
+        current.hashes,
+        current.seqs,
+      );
       return false;
     }
     if (current.groupsDone < current.byGroup.length) {
