@@ -12,7 +12,8 @@
 //      compiling of the hot code (timhook: 352 k per callback from 1,000 and 4,000, 317 k from
 //      2,000 and 8,000). Print it for the main thread (the event loop, which bounds the req/s)
 //      and for all threads, with each server's ratio to (1c).
-//      The main thread's count repeats to within about 0.7%; the other threads' do not (V8's
+//      The main thread's count repeats to within about 1.5% (timhook; 0.2% for (1c)): compare
+//      builds in alternating rounds (--rounds). The other threads' counts do not repeat (V8's
 //      compiler and collector threads and the checkpointer run on time, not on work).
 //   `--cli` may be given more than once: each build is counted in turn, for an A/B of a change.
 //   Under valgrind a server runs about 50 times slower, so two settings keep the work per callback
