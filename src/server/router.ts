@@ -142,12 +142,14 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     const url = req.url ?? '/';
     const at = url.indexOf('?');
     const pathname = at >= 0 ? url.slice(0, at) : url;
-    // The callback's answer carries it in its own head (routes/callback.ts NO_SNIFF).
-    if (pathname !== path) res.setHeader('x-content-type-options', 'nosniff');
-    const answered =
-      pathname === path
-        ? serveCallback(deps.callback, req, res)
-        : route(req, res, pathname, at >= 0 ? url.slice(at + 1) : '');
+    let answered: Promise<void>;
+    if (pathname === path) {
+      // Its answer carries nosniff in its own head (routes/callback.ts).
+      answered = serveCallback(deps.callback, req, res);
+    } else {
+      res.setHeader('x-content-type-options', 'nosniff');
+      answered = route(req, res, pathname, at >= 0 ? url.slice(at + 1) : '');
+    }
     answered.catch((error: unknown) => {
       try {
         fail(req, res, pathname, error);

@@ -63,7 +63,7 @@ export function attachRecorder(deps: CallbackDeps): void {
  * Every answer of the recorder says so (router.ts); the callback's goes in its one `writeHead`: a
  * header set before it makes Node merge the two, header by header.
  */
-export const NO_SNIFF: Readonly<Record<string, string>> = Object.freeze({
+const NO_SNIFF: Readonly<Record<string, string>> = Object.freeze({
   'x-content-type-options': 'nosniff',
 });
 
