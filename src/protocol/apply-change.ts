@@ -1,7 +1,7 @@
 import {
-  changeEntries,
+  BASE_FIELDS,
+  CUSTOM_PREFIX,
   type FieldDiff,
-  type FieldState,
   type Profile,
   type ProfileChange,
 } from './profile.js';
@@ -33,29 +33,41 @@ export interface ChangeResult {
  * change still loses to it.
  */
 export function applyChange(profile: Profile | undefined, input: ChangeInput): ChangeResult {
-  const fields: Record<string, FieldState> = { ...profile?.fields };
-  const diff: FieldDiff[] = [];
-  const superseded: string[] = [];
-  for (const [field, value] of changeEntries(input.changes)) {
-    const current = fields[field];
-    if (current && isOlder(input.eventTime, current.eventTime)) {
-      superseded.push(field);
-      continue;
-    }
-    if (current && current.value === value) {
-      if (input.eventTime !== null) fields[field] = { ...current, eventTime: input.eventTime };
-      continue;
-    }
-    fields[field] = {
-      value,
-      eventTime: input.eventTime,
-      changedAt: input.receivedAt,
-      operator: input.operator,
-      seq: input.seq ?? null,
-    };
-    diff.push({ field, from: current ? current.value : null, to: value });
+  const result: ChangeResult = { next: { fields: { ...profile?.fields } }, diff: [], superseded: [] };
+  // Field by field in the order of `changeEntries`, without building its pairs: this runs for
+  // every event a recorder logs.
+  const { changes } = input;
+  for (const field of BASE_FIELDS) {
+    const value = changes[field];
+    if (value !== undefined) mergeField(result, field, value, input);
   }
-  return { next: { fields }, diff, superseded };
+  const custom = changes.customFields;
+  if (custom) {
+    for (const key of Object.keys(custom)) mergeField(result, `${CUSTOM_PREFIX}${key}`, custom[key]!, input);
+  }
+  return result;
+}
+
+/** Merges one field's `value` into `result`, as {@link applyChange} says. */
+function mergeField(result: ChangeResult, field: string, value: string, input: ChangeInput): void {
+  const { fields } = result.next;
+  const current = fields[field];
+  if (current && isOlder(input.eventTime, current.eventTime)) {
+    result.superseded.push(field);
+    return;
+  }
+  if (current && current.value === value) {
+    if (input.eventTime !== null) fields[field] = { ...current, eventTime: input.eventTime };
+    return;
+  }
+  fields[field] = {
+    value,
+    eventTime: input.eventTime,
+    changedAt: input.receivedAt,
+    operator: input.operator,
+    seq: input.seq ?? null,
+  };
+  result.diff.push({ field, from: current ? current.value : null, to: value });
 }
 
 function isOlder(incoming: number | null, current: number | null): boolean {

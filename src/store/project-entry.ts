@@ -49,12 +49,13 @@ export function projectEntry(entry: LogEntry, seq: number, load: LoadProfile): P
     receivedAt: entry.receivedAt,
     seq,
   });
-  const next: ProfileView = { ...touch(row, entry, seq), fields: result.next.fields };
+  const next = touch(row, entry, seq, result.next.fields);
   if (entry.effect === 'create') {
     next.createdAt = when;
     next.destroyedAt = null;
   }
-  return { diff: result.diff, superseded: [...newer, ...result.superseded], writes: [next] };
+  const superseded = newer.length === 0 ? result.superseded : [...newer, ...result.superseded];
+  return { diff: result.diff, superseded, writes: [next] };
 }
 
 /**
@@ -88,10 +89,20 @@ function withoutNewerFields(
   return { changes, newer };
 }
 
-function touch(row: ProfileView, entry: LogEntry, seq: number): ProfileView {
+/**
+ * `row` after `entry` (logged as `seq`), with `fields`. Every property is named, not spread: this
+ * runs for every event logged, and a spread copies through V8's generic path.
+ */
+function touch(row: ProfileView, entry: LogEntry, seq: number, fields = row.fields): ProfileView {
   return {
-    ...row,
+    kind: row.kind,
+    id: row.id,
+    groupId: row.groupId,
     groupType: entry.groupType ?? row.groupType,
+    fields,
+    createdAt: row.createdAt,
+    destroyedAt: row.destroyedAt,
+    firstSeq: row.firstSeq,
     lastSeq: seq,
     lastChangedAt: entry.receivedAt,
     lastOperator: entry.operator,

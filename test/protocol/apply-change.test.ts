@@ -86,6 +86,21 @@ describe('applyChange', () => {
     expect(valuesOf(result.next)).toEqual({ Name: 'base', 'customFields.Name': 'custom' });
   });
 
+  it('merges a custom field whose key is __proto__ like any other, in the order the change lists it', () => {
+    // As describeEvent builds it: an own property, not the object's prototype.
+    const customFields = Object.fromEntries([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+    ]) as Record<string, string>;
+    const result = applyChange(undefined, change({ FaceUrl: 'f', Name: 'n', customFields }, 10));
+    expect(result.diff.map((d) => [d.field, d.to])).toEqual([
+      ['Name', 'n'],
+      ['FaceUrl', 'f'],
+      ['customFields.__proto__', 'p'],
+      ['customFields.constructor', 'c'],
+    ]);
+  });
+
   it('lets an older change that arrives late lose, and reports the fields it lost in superseded', () => {
     const newer = applyChange(undefined, change({ Name: 'new', Notification: 'N' }, 200, 1_000)).next;
     const late = applyChange(newer, change({ Name: 'old', Introduction: 'I' }, 100, 2_000));
