@@ -645,6 +645,18 @@ describe('the SQLite change log', () => {
     expect(profile?.fields.Introduction).toBeUndefined();
   });
 
+  it('logs a body again when the batch that first held it failed: its dedupe key was never committed', async () => {
+    const log = openLog();
+    const body = await groupChanged(G1, { Name: 'Sent twice' });
+    const broken = { ...(await groupChanged(G2, { Name: 'Broken' })), command: null as unknown as string };
+    await expect(log.append([body, broken])).rejects.toThrow(/NOT NULL/);
+    const [again] = await log.append([body]);
+    expect(again?.duplicate).toBe(false);
+    const [third] = await log.append([body]);
+    expect(third).toMatchObject({ duplicate: true, seq: again?.seq });
+    expect((await log.listEvents({ limit: 10 })).events).toHaveLength(1);
+  });
+
   it('keeps events, profiles, dedupe keys and the sequence when the file is reopened', async () => {
     const path = join(dir, 'reopen.db');
     const first = openLog(path);

@@ -45,9 +45,10 @@ export function createDedupeKeys(db: Database.Database): DedupeKeys {
   const hashesAfter = db
     .prepare<[number, number], number>('SELECT dedupe_hash FROM events WHERE seq > ? AND seq <= ?')
     .pluck();
-  // The keys of the events past what `event_keys` holds, in seq order, and of this batch.
+  // The keys of the events past what `event_keys` holds, in seq order, this batch's last: each key
+  // goes into one map once. `batch` lists this batch's, to take them out again if it never commits.
   const held = new Map<string, number>();
-  const batch = new Map<string, number>();
+  const batch: string[] = [];
   // Every hash in `event_keys` is in the filter: it is filled from the table at the first look (or
   // `prime`), and learns each key before it is written there. Made then, so that reads alone never
   // pay for it. It holds the hash of every event through `covered`, and of a few more (the keys
@@ -71,27 +72,28 @@ export function createDedupeKeys(db: Database.Database): DedupeKeys {
     find(hash, key) {
       // Every key of the batch, held or in `event_keys` is in the filter: its "no" is final.
       if (!filterOf().mayHold(hash)) return undefined;
-      return batch.get(key) ?? held.get(key) ?? findKey.get(hash, key);
+      return held.get(key) ?? findKey.get(hash, key);
     },
     prime() {
       filterOf();
     },
     begin() {
-      batch.clear();
+      for (const key of batch) held.delete(key);
+      batch.length = 0;
       noted = covered;
     },
     note(key, hash, seq) {
-      batch.set(key, seq);
+      held.set(key, seq);
+      batch.push(key);
       filterOf().add(hash);
       noted = seq;
     },
     committed() {
-      for (const [key, seq] of batch) held.set(key, seq);
-      batch.clear();
+      batch.length = 0;
       covered = Math.max(covered, noted);
     },
     forget() {
-      batch.clear();
+      batch.length = 0;
       held.clear();
       // The filter only ever holds too much: a rolled-back key costs a lookup.
       noted = covered;
@@ -104,7 +106,7 @@ export function createDedupeKeys(db: Database.Database): DedupeKeys {
       }
     },
     caughtUp(fileLast) {
-      batch.clear();
+      batch.length = 0;
       held.clear();
       if (filter && fileLast > covered) {
         for (const hash of hashesAfter.iterate(covered, fileLast)) filter.add(hash);

@@ -88,8 +88,11 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   );
   // Rows read from `profiles` (as the file holds them); rows changed since `through` (held).
   const cache = createProfileCache(db);
+  // The rows of the batch being committed go into `held` at once: a rolled-back batch makes
+  // everything held be read again from the file (`forget`), so they need no map of their own.
   const held = new ProfileMap();
-  const batch = new ProfileMap();
+  // True from a batch's `begin` until its commit or rollback.
+  let open = false;
   // The dedupe keys of the events past `indexed`, and of this batch.
   const keys = createDedupeKeys(db);
   // The rows of the events past `indexed` in event_keys and group_events.
@@ -215,7 +218,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
   }
 
   function forget(): void {
-    batch.clear();
+    open = false;
     keys.forget();
     index.forget();
     held.clear();
@@ -226,18 +229,18 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
 
   return {
     begin(lastSeq) {
-      batch.clear();
+      // A batch neither committed nor rolled back left its rows among those held.
+      if (open) forget();
+      open = true;
       keys.begin();
       index.begin();
       cache.check();
       if (base !== null && last === lastSeq && isFiles(selectState.get()!, lastSeq)) return;
       catchUp();
     },
-    load(kind, id) {
-      return batch.get(kind, id) ?? heldOrFile(kind, id);
-    },
+    load: heldOrFile,
     stage(row) {
-      batch.set(row);
+      held.set(row);
     },
     findDuplicate(hash, key) {
       return keys.find(hash, key);
@@ -250,8 +253,7 @@ export function createDeferredWrites(db: Database.Database): DeferredWrites {
       index.note(seq, hash, groupId);
     },
     committed(lastSeq) {
-      for (const row of batch.values()) held.set(row);
-      batch.clear();
+      open = false;
       keys.committed();
       index.committed();
       last = lastSeq;
