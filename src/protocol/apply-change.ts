@@ -1,10 +1,4 @@
-import {
-  BASE_FIELDS,
-  CUSTOM_PREFIX,
-  type FieldDiff,
-  type Profile,
-  type ProfileChange,
-} from './profile.js';
+import { BASE_FIELDS, CUSTOM_PREFIX, type FieldDiff, type Profile, type ProfileChange } from './profile.js';
 
 /** One change to merge into a profile. */
 export interface ChangeInput {
