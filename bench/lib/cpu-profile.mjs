@@ -76,9 +76,9 @@ export function printProfile(dir, count = 25) {
 
 /** Functions of the recorder's callback and history paths worth timing with their callees. */
 const PIPELINE_STAGES = [
-  'handleNodeRequest',
+  'receiveNodeRequest',
   'verifyQuery',
-  'readNodeBody',
+  'collectNodeBody',
   'readEvent',
   'toLogEntry',
   'dedupeKey',

@@ -73,8 +73,11 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     return refusalResult(error);
   }
 
-  // Waits only when a handler returned a promise.
-  async function dispatch(event: AnyEvent): Promise<ReceiveResult> {
+  /**
+   * Runs the handlers; waits only when one returned a promise, and then through one `then` (not
+   * async functions, whose every `await` is a turn of the microtask queue and a promise more).
+   */
+  function dispatch(event: AnyEvent): ReceiveResult | Promise<ReceiveResult> {
     const own = handlers.get(event.command);
     const pending: Array<Promise<unknown>> = [];
     const failures: unknown[] = [];
@@ -88,26 +91,18 @@ export function createReceiver(options: ReceiverOptions): Receiver {
         }
       }
     }
-    // `return await`: an async function that returns a promise takes two more turns of the
-    // microtask queue to settle than one that awaits it.
-    if (pending.length > 0) return await settle(event, pending, failures);
-    return failures.length > 0 ? answerFailures(event, failures) : OK_RESULT;
-  }
-
-  async function settle(event: AnyEvent, pending: Array<Promise<unknown>>, failures: unknown[]) {
+    if (pending.length === 0) return failures.length > 0 ? answerFailures(event, failures) : OK_RESULT;
     // One handler, as in the recorder: its promise alone, without allSettled's arrays and records.
     if (pending.length === 1 && failures.length === 0) {
-      try {
-        await pending[0];
-        return OK_RESULT;
-      } catch (error) {
-        return answerFailures(event, [error]);
-      }
+      return pending[0]!.then(
+        () => OK_RESULT,
+        (error: unknown) => answerFailures(event, [error]),
+      );
     }
-    for (const settled of await Promise.allSettled(pending)) {
-      if (settled.status === 'rejected') failures.push(settled.reason);
-    }
-    return failures.length === 0 ? OK_RESULT : answerFailures(event, failures);
+    return Promise.allSettled(pending).then((settled) => {
+      for (const one of settled) if (one.status === 'rejected') failures.push(one.reason);
+      return failures.length === 0 ? OK_RESULT : answerFailures(event, failures);
+    });
   }
 
   function answerFailures(event: AnyEvent, failures: unknown[]): ReceiveResult {
@@ -128,10 +123,14 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     );
   }
 
-  async function receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult> {
-    const event = readEvent(query, rawBody, resolved);
-    if (event instanceof ReceiverError) return refuse(event);
-    return await dispatch(event);
+  function receiveBody(query: CallbackQuery, rawBody: string): Promise<ReceiveResult> {
+    try {
+      const event = readEvent(query, rawBody, resolved);
+      const result = event instanceof ReceiverError ? refuse(event) : dispatch(event);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   function checkQuery(params: URLSearchParams | string): CallbackQuery | ReceiverError {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { answerHeaders, type ReceiveResult } from './answer.js';
+import { answerHeaders, OK_RESULT, type ReceiveResult } from './answer.js';
 import type { Receiver } from './create-receiver.js';
 import { ReceiverError } from './errors.js';
 import { decodeBody, tooLarge } from './read-body.js';
@@ -15,9 +15,11 @@ import { querySearchOf } from './read-query.js';
  */
 export function toNodeHandler(receiver: Receiver): (req: IncomingMessage, res: ServerResponse) => void {
   return function timhookNodeHandler(req, res) {
-    handleNodeRequest(receiver, req).then(
+    receiveNodeRequest(
+      receiver,
+      req,
       (result) => writeResult(res, result),
-      (error: unknown) => {
+      (error) => {
         // A client that went away mid-body needs no answer, and is no error of the app.
         if (req.destroyed && !req.complete) return;
         receiver.options.log('[timhook] unexpected error in the node adapter', error);
@@ -31,18 +33,68 @@ export function toNodeHandler(receiver: Receiver): (req: IncomingMessage, res: S
 }
 
 /** Verifies and dispatches one Node request; reads its body only once the URL has passed. */
-export async function handleNodeRequest(receiver: Receiver, req: IncomingMessage): Promise<ReceiveResult> {
-  if (req.method !== 'POST') {
-    return receiver.refuse(
-      new ReceiverError('MethodNotAllowed', `${req.method} is not allowed; callbacks are POST`),
+export function handleNodeRequest(receiver: Receiver, req: IncomingMessage): Promise<ReceiveResult> {
+  return new Promise((resolve, reject) => receiveNodeRequest(receiver, req, resolve, reject));
+}
+
+/**
+ * {@link handleNodeRequest} with callbacks, for a server that answers many callbacks a second: it
+ * makes no promise of its own. `done` gets the result to write; `fail` an unexpected error (a
+ * body stream that failed). `done` must not throw.
+ *
+ * @example
+ * receiveNodeRequest(receiver, req, (result) => writeResult(res, result), (error) => res.destroy(error));
+ */
+export function receiveNodeRequest(
+  receiver: Receiver,
+  req: IncomingMessage,
+  done: (result: ReceiveResult) => void,
+  fail: (error: unknown) => void,
+): void {
+  // A throw (from `done`, or a bug) becomes `fail`, as a rejection does for handleNodeRequest: never
+  // an exception out of an event listener.
+  try {
+    if (req.method !== 'POST') {
+      done(
+        receiver.refuse(
+          new ReceiverError('MethodNotAllowed', `${req.method} is not allowed; callbacks are POST`),
+        ),
+      );
+      return;
+    }
+    const query = receiver.verifyQuery(querySearchOf(req.url ?? ''));
+    if (query instanceof ReceiverError) {
+      done(receiver.refuse(query));
+      return;
+    }
+    collectNodeBody(
+      req,
+      receiver.options.maxBodyBytes,
+      (text) => {
+        try {
+          if (text instanceof ReceiverError) done(receiver.refuse(text));
+          else receiver.receiveBody(query, text).then((result) => doneOrFail(result, done, fail), fail);
+        } catch (error) {
+          fail(error);
+        }
+      },
+      fail,
     );
+  } catch (error) {
+    fail(error);
   }
-  const query = receiver.verifyQuery(querySearchOf(req.url ?? ''));
-  if (query instanceof ReceiverError) return receiver.refuse(query);
-  const text = await readNodeBody(req, receiver.options.maxBodyBytes);
-  if (text instanceof ReceiverError) return receiver.refuse(text);
-  // Awaited, not returned: see dispatch in create-receiver.ts.
-  return await receiver.receiveBody(query, text);
+}
+
+function doneOrFail(
+  result: ReceiveResult,
+  done: (result: ReceiveResult) => void,
+  fail: (error: unknown) => void,
+) {
+  try {
+    done(result);
+  } catch (error) {
+    fail(error);
+  }
 }
 
 /** Reads a Node request body as UTF-8, refusing as soon as it passes `maxBytes`. */
@@ -106,11 +158,30 @@ export function writeResult(
   extraHeaders?: Readonly<Record<string, string>>,
 ): void {
   if (res.headersSent) return;
-  const headers: Record<string, string | number> = {
-    ...answerHeaders(result),
-    ...extraHeaders,
-    'content-length': Buffer.byteLength(result.body),
-  };
-  res.writeHead(result.status, headers);
+  const reuse = result === OK_RESULT && (extraHeaders === undefined || Object.isFrozen(extraHeaders));
+  res.writeHead(result.status, reuse ? okHeaders(extraHeaders) : headersOf(result, extraHeaders));
   res.end(result.body);
+}
+
+function headersOf(
+  result: ReceiveResult,
+  extraHeaders: Readonly<Record<string, string>> | undefined,
+): Record<string, string | number> {
+  return { ...answerHeaders(result), ...extraHeaders, 'content-length': Buffer.byteLength(result.body) };
+}
+
+// The headers of an OK, made once for each frozen set of extra headers (a server passes the same
+// object every time): most answers are OK, and need no object of their own.
+const OK_HEADERS = new WeakMap<object, Readonly<Record<string, string | number>>>();
+const NO_EXTRA_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+function okHeaders(
+  extraHeaders: Readonly<Record<string, string>> = NO_EXTRA_HEADERS,
+): Readonly<Record<string, string | number>> {
+  let headers = OK_HEADERS.get(extraHeaders);
+  if (!headers) {
+    headers = Object.freeze(headersOf(OK_RESULT, extraHeaders));
+    OK_HEADERS.set(extraHeaders, headers);
+  }
+  return headers;
 }

@@ -138,24 +138,26 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
     sendApiError(res, new ApiError(500, 'internal', 'internal error'));
   }
 
+  function failSafely(req: IncomingMessage, res: ServerResponse, pathname: string, error: unknown): void {
+    try {
+      fail(req, res, pathname, error);
+    } catch (failed) {
+      logger.error('request failed', { path: pathname, error: failed });
+    }
+  }
+
   return function routeRequest(req, res) {
     const url = req.url ?? '/';
     const at = url.indexOf('?');
     const pathname = at >= 0 ? url.slice(0, at) : url;
-    let answered: Promise<void>;
     if (pathname === path) {
       // Its answer carries nosniff in its own head (routes/callback.ts).
-      answered = serveCallback(deps.callback, req, res);
-    } else {
-      res.setHeader('x-content-type-options', 'nosniff');
-      answered = route(req, res, pathname, at >= 0 ? url.slice(at + 1) : '');
+      serveCallback(deps.callback, req, res, (error) => failSafely(req, res, pathname, error));
+      return;
     }
-    answered.catch((error: unknown) => {
-      try {
-        fail(req, res, pathname, error);
-      } catch (failed) {
-        logger.error('request failed', { path: pathname, error: failed });
-      }
-    });
+    res.setHeader('x-content-type-options', 'nosniff');
+    route(req, res, pathname, at >= 0 ? url.slice(at + 1) : '').catch((error: unknown) =>
+      failSafely(req, res, pathname, error),
+    );
   };
 }

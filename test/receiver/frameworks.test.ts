@@ -7,7 +7,7 @@ import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import ts from 'typescript';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toFastifyRoute, toNodeHandler } from '../../src/receiver/index.js';
+import { receiveNodeRequest, toFastifyRoute, toNodeHandler, writeResult } from '../../src/receiver/index.js';
 import { createRecordingReceiver, groupChangedBody, signedPath } from './support/callbacks.js';
 import { sendHttp } from './support/http-client.js';
 
@@ -70,6 +70,66 @@ describe('the node adapter', () => {
     expect(handled).toEqual([]);
     const next = await sendHttp(port, agent(), { path: signedPath(), body: groupChangedBody() });
     expect(next.status).toBe(200);
+  });
+});
+
+describe('receiveNodeRequest and writeResult', () => {
+  it('answer an OK with a frozen set of extra headers every time, and read an unfrozen set anew', async () => {
+    const { receiver, handled } = createRecordingReceiver();
+    const frozen = Object.freeze({ 'x-served-by': 'frozen' });
+    const open: Record<string, string> = { 'x-served-by': 'first' };
+    const server = http.createServer((req, res) => {
+      const extra = req.url?.includes('OptPlatform=Web') ? open : frozen;
+      receiveNodeRequest(
+        receiver,
+        req,
+        (result) => writeResult(res, result, extra),
+        (error) => res.destroy(error as Error),
+      );
+    });
+    const port = await listenNode(server);
+    const send = (platform: string) =>
+      sendHttp(port, agent(), { path: signedPath({ OptPlatform: platform }), body: groupChangedBody() });
+    for (const answer of [await send('RESTAPI'), await send('RESTAPI')]) {
+      expect(answer.status).toBe(200);
+      expect(answer.headers['x-served-by']).toBe('frozen');
+      expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(answer.json).toEqual({ ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 });
+    }
+    expect((await send('Web')).headers['x-served-by']).toBe('first');
+    open['x-served-by'] = 'second';
+    expect((await send('Web')).headers['x-served-by']).toBe('second');
+    expect(handled).toHaveLength(4);
+  });
+
+  it('hands an error thrown by done to fail, once, and the server stays up', async () => {
+    const { receiver } = createRecordingReceiver();
+    const failures: unknown[] = [];
+    let first = true;
+    const server = http.createServer((req, res) => {
+      receiveNodeRequest(
+        receiver,
+        req,
+        (result) => {
+          if (first) {
+            first = false;
+            throw new Error('done broke');
+          }
+          writeResult(res, result);
+        },
+        (error) => {
+          failures.push(error);
+          res.writeHead(500).end('failed');
+        },
+      );
+    });
+    const port = await listenNode(server);
+    const broken = await sendHttp(port, agent(), { path: signedPath(), body: groupChangedBody() });
+    expect(broken.status).toBe(500);
+    expect(failures).toEqual([new Error('done broke')]);
+    const next = await sendHttp(port, agent(), { path: signedPath(), body: groupChangedBody() });
+    expect(next.status).toBe(200);
+    expect(failures).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { handleNodeRequest, type Receiver, ReceiverError, writeResult } from '../../receiver/index.js';
+import { type Receiver, ReceiverError, receiveNodeRequest, writeResult } from '../../receiver/index.js';
 import {
-  type AppendResult,
   type ChangeLog,
   PostgresUnavailableError,
   QueueOverloadedError,
@@ -27,36 +26,40 @@ export interface CallbackDeps {
  * timeout); so does a log that cannot write (a full disk, a lost file, a lost database connection).
  */
 export function attachRecorder(deps: CallbackDeps): void {
-  deps.receiver.onAny(async (event) => {
-    let result: AppendResult;
-    try {
-      [result] = (await deps.log.append([toLogEntry(event)])) as [AppendResult];
-    } catch (error) {
-      if (error instanceof QueueOverloadedError)
-        throw new ReceiverError('Overloaded', error.message, { cause: error });
-      if (error instanceof StoreUnavailableError)
-        throw new ReceiverError('StoreUnavailable', error.message, { cause: error });
-      // The database's address stays out of the answer.
-      if (error instanceof PostgresUnavailableError) {
-        throw new ReceiverError(
-          'StoreUnavailable',
-          'the database is unavailable: the event was not recorded',
-          {
-            cause: error,
-          },
-        );
-      }
-      throw error;
-    }
-    deps.metrics.countAccepted(event.command);
-    // The live stream hears it from the log's commit (see log-follower.ts), before this answer.
-    if (result.duplicate) deps.metrics.duplicates.inc();
-  });
+  // A `then`, not an async function: one promise per callback fewer (create-receiver.ts dispatch).
+  deps.receiver.onAny((event) =>
+    deps.log.append([toLogEntry(event)]).then(
+      (results) => {
+        deps.metrics.countAccepted(event.command);
+        // The live stream hears it from the log's commit (see log-follower.ts), before this answer.
+        if (results[0]?.duplicate) deps.metrics.duplicates.inc();
+      },
+      (error: unknown) => {
+        throw toRefusal(error);
+      },
+    ),
+  );
   deps.receiver.onError((error) => {
     if (error.code === 'HandlerFailed') {
       deps.logger.error('a callback could not be recorded', { error: error.cause ?? error });
     }
   });
+}
+
+/** An append's failure as the callback's answer: a refusal with its reason, or the error as it came. */
+function toRefusal(error: unknown): unknown {
+  if (error instanceof QueueOverloadedError)
+    return new ReceiverError('Overloaded', error.message, { cause: error });
+  if (error instanceof StoreUnavailableError) {
+    return new ReceiverError('StoreUnavailable', error.message, { cause: error });
+  }
+  // The database's address stays out of the answer.
+  if (error instanceof PostgresUnavailableError) {
+    return new ReceiverError('StoreUnavailable', 'the database is unavailable: the event was not recorded', {
+      cause: error,
+    });
+  }
+  return error;
 }
 
 /**
@@ -67,15 +70,25 @@ const NO_SNIFF: Readonly<Record<string, string>> = Object.freeze({
   'x-content-type-options': 'nosniff',
 });
 
-/** Answers one callback request and keeps a sanitized record of a refusal. */
-export async function serveCallback(
+/**
+ * Answers one callback request and keeps a sanitized record of a refusal; an unexpected error (a
+ * body stream that failed) goes to `fail`.
+ */
+export function serveCallback(
   deps: CallbackDeps,
   req: IncomingMessage,
   res: ServerResponse,
-): Promise<void> {
-  const result = await handleNodeRequest(deps.receiver, req);
-  writeResult(res, result, NO_SNIFF);
-  if (result.error) recordRefusal(deps, req, result.error);
+  fail: (error: unknown) => void,
+): void {
+  receiveNodeRequest(
+    deps.receiver,
+    req,
+    (result) => {
+      writeResult(res, result, NO_SNIFF);
+      if (result.error) recordRefusal(deps, req, result.error);
+    },
+    fail,
+  );
 }
 
 function recordRefusal(deps: CallbackDeps, req: IncomingMessage, error: ReceiverError): void {
