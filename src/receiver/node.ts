@@ -40,7 +40,7 @@ export function handleNodeRequest(receiver: Receiver, req: IncomingMessage): Pro
 /**
  * {@link handleNodeRequest} with callbacks, for a server that answers many callbacks a second: it
  * makes no promise of its own. `done` gets the result to write; `fail` an unexpected error (a
- * body stream that failed). `done` must not throw.
+ * body stream that failed), or one that `done` threw.
  *
  * @example
  * receiveNodeRequest(receiver, req, (result) => writeResult(res, result), (error) => res.destroy(error));
@@ -85,6 +85,7 @@ export function receiveNodeRequest(
   }
 }
 
+/** Calls `done`, and `fail` with what it throws: a `then` callback that threw would reject unheard. */
 function doneOrFail(
   result: ReceiveResult,
   done: (result: ReceiveResult) => void,
