@@ -8,11 +8,15 @@
 //      thread that used any, and in all, and how long the event loop waited for a core, with the
 //      req/s, the p99 and the bytes sent to the disk;
 //      for timhook, how many commits it made and how many callbacks each held (its /metrics).
+//   4. With `--syscalls`, count the system calls of the same window with `perf stat` (the kernel's
+//      `syscalls` tracepoints; root): per answered request, by name for the event loop, and in all
+//      for the process. A count does not move with the machine's speed as times do, and on a
+//      virtual machine each call costs the event loop a trip through the hypervisor.
 // The req/s follow the event loop's share: a server whose event loop is busy all the time cannot
 // answer faster, whatever its other threads do.
 //
 //   node bench/server-threads.mjs [--server bench/servers/<name>.mjs] [--cli dist/cli/bin.js]
-//                                 [--warmup 3] [--duration 10]
+//                                 [--warmup 3] [--duration 10] [--syscalls]
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +24,8 @@ import { cpuMsOfStat, startUnderLoad } from './lib/child.mjs';
 import { runLoad } from './lib/load.mjs';
 import { scratchDir } from './lib/scratch.mjs';
 import { createCallbackSetup } from './lib/traffic.mjs';
-import { helpIfAsked } from './lib/usage.mjs';
+import { countSyscalls } from './lib/syscalls.mjs';
+import { helpIfAsked, requireTool } from './lib/usage.mjs';
 
 helpIfAsked(import.meta.url);
 const { values: flags } = parseArgs({
@@ -29,8 +34,11 @@ const { values: flags } = parseArgs({
     cli: { type: 'string' },
     warmup: { type: 'string', default: '3' },
     duration: { type: 'string', default: '10' },
+    syscalls: { type: 'boolean', default: false },
   },
 });
+if (flags.syscalls)
+  requireTool('perf', '--syscalls counts with Linux perf (Debian: apt-get install linux-perf)');
 
 /** CPU time of each thread of `pid` so far, ms, by thread id, with the thread's name. */
 function threadTimes(pid) {
@@ -83,12 +91,14 @@ try {
   const before = threadTimes(server.pid);
   const bytesBefore = writtenBytes(server.pid);
   const waitedBefore = waitedMs(server.pid);
+  const stopCounting = flags.syscalls ? await countSyscalls(server.pid, dir) : null;
   const load = await runLoad({
     url,
     duration: Number(flags.duration),
     setupRequest: createCallbackSetup({ counter }),
   });
   const after = threadTimes(server.pid);
+  const syscalls = stopCounting ? await stopCounting() : null;
   const bytes = writtenBytes(server.pid) - bytesBefore;
   const waited = waitedMs(server.pid) - waitedBefore;
   const perRequest = (ms) => ((ms * 1000) / load.ok).toFixed(1).padStart(7);
@@ -111,6 +121,16 @@ try {
   console.log(`${perRequest(total)}  in all`);
   console.log(`${perRequest(waited)}  the event loop waited for a core (runnable, not running)`);
   if (!flags.server) console.log(await commitSizes(server.url));
+  if (syscalls) {
+    const per = (count) => (count / load.ok).toFixed(3).padStart(7);
+    console.log('system calls per answered request:');
+    for (const [name, count] of syscalls.main) {
+      if (count / load.ok >= 0.001) console.log(`${per(count)}  ${name} (event loop)`);
+    }
+    const onLoop = syscalls.main.reduce((sum, [, count]) => sum + count, 0);
+    console.log(`${per(onLoop)}  the event loop's, in all`);
+    console.log(`${per(syscalls.all)}  all threads', in all`);
+  }
 } finally {
   await server.stop();
 }
