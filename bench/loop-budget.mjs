@@ -50,7 +50,7 @@ const PARTS = [
     /sqlite3|Statement::JS_|Database::JS_|pcache1|pager[A-Z]/,
   ],
   ['projection (required)', /projectEntry/],
-  ['store: writes behind the OK', /deferred-writes\.js|index-pass\.js/],
+  ['store: writes behind the OK', /deferred-writes\.js|deferred-schedule\.js|index-pass\.js/],
   // The floors' own functions (bench/servers/) are named for this.
   ['store: log row (insert, head)', /appendOne|logRows/],
   ['store: batch (dedupe keys, seqs)', /sqlite\/append\.js:39/],

@@ -1,5 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server, ServerResponse } from 'node:http';
 import { createReceiver } from '../receiver/index.js';
 import { createRelay, type DeclaredSink, type Relay, type RelayTiming } from '../relay/index.js';
 import {
@@ -12,6 +11,7 @@ import {
   type StoreStatus,
 } from '../store/index.js';
 import { createHostPolicy } from './host-policy.js';
+import { closeConnections, createHttpServer, listen, stopListening } from './http-server.js';
 import { createLiveHub, type LiveHub } from './live-hub.js';
 import { createLogFollower } from './log-follower.js';
 import { createJsonLogger, type Logger } from './logger.js';
@@ -241,46 +241,6 @@ function checkOptions(
   if (options.mirror && options.log && !options.mirror.state) {
     throw new TypeError('[timhook] a mirror with an open `log`: pass `mirror.state` too');
   }
-}
-
-/** The recorder's HTTP server, with timeouts for the IM backend's kept-alive connections. */
-function createHttpServer(routeRequest: Parameters<typeof createServer>[1]): Server {
-  const server = createServer(
-    { keepAlive: true, headersTimeout: 10_000, requestTimeout: 15_000 },
-    routeRequest,
-  );
-  // The IM backend keeps connections alive (docs/protocol.md §1); outlast common proxy idle timeouts.
-  server.keepAliveTimeout = 65_000;
-  server.maxConnections = 10_000;
-  return server;
-}
-
-/** Listens on `port` and `host`; resolves with the server's URL. */
-async function listen(server: Server, port: number, host: string): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const info = server.address() as AddressInfo;
-  const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-  return `http://${shown}:${info.port}`;
-}
-
-/** Stops taking connections; resolves once the last one has closed. */
-function stopListening(server: Server): Promise<void> {
-  return server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-}
-
-/** Closes the idle connections, and after 5 s any left, once their answers are out; waits for `closed`. */
-async function closeConnections(server: Server, closed: Promise<void>): Promise<void> {
-  server.closeIdleConnections();
-  const force = setTimeout(() => server.closeAllConnections(), 5_000);
-  force.unref();
-  await closed;
-  clearTimeout(force);
 }
 
 /** One line when the log stops writing (or its fault changes), one when it writes again. */

@@ -2,7 +2,8 @@ import type { ChangeLog } from '../change-log.js';
 import { createGroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { createSqliteAppend } from './append.js';
 import { openSqliteDatabase, type SqliteOptions } from './database.js';
-import { createDeferredWrites, scheduleDeferredWrites, writeDeferredNow } from './deferred-writes.js';
+import { scheduleDeferredWrites, writeDeferredNow } from './deferred-schedule.js';
+import { createDeferredWrites } from './deferred-writes.js';
 import { createSqliteReader } from './reader.js';
 
 export type { Durability, SqliteOptions } from './database.js';
