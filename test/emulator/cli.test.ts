@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/command.js';
-import { readEmulatorSettings, toEmulatorOptions } from '../../src/cli/commands/emulator.js';
+import { readEmulatorSettings, toEmulatorOptions } from '../../src/cli/emulator-settings.js';
 import { DEFAULT_SECRET_KEY } from '../../src/emulator/index.js';
 import { computeSign } from '../../src/protocol/index.js';
 import { BIN, runCli, spawnCli } from '../cli/support.js';
