@@ -41,16 +41,14 @@ export function describeEvent(event: AnyEvent): EventFacts {
     operator: str(body.Operator_Account) ?? str(body.Owner_Account),
     // A schema turns EventTime into a number, but a command without one keeps it as sent (§2).
     eventTime: parseEventTime(body.EventTime) ?? null,
-    changes: {},
+    changes: changesOfBody(event.command, body),
   };
   switch (event.command) {
     case Commands.GroupInfoChanged:
       facts.effect = 'change';
-      facts.changes = readChange(body);
       break;
     case Commands.CreateGroup:
       facts.effect = 'create';
-      facts.changes = readChange(body);
       break;
     case Commands.GroupDestroyed:
       facts.effect = 'destroy';
@@ -59,7 +57,6 @@ export function describeEvent(event: AnyEvent): EventFacts {
     case Commands.CreateTopic:
       Object.assign(facts, topicOf(rawGroupId, str(body.TopicId)));
       facts.effect = event.command === Commands.CreateTopic ? 'create' : 'change';
-      facts.changes = readChange(body);
       break;
     case Commands.TopicDestroyed: {
       const list = Array.isArray(body.TopicIdList)
@@ -84,6 +81,23 @@ function topicOf(
   if (groupId && isTopicId(groupId))
     return { kind: 'topic', groupId: communityIdOf(groupId), topicId: groupId };
   return { kind: 'topic', groupId, topicId: null };
+}
+
+/**
+ * The profile change a callback's body carries, as {@link describeEvent} reads it: the profile
+ * fields of a change or a creation, nothing for any other command. A store that keeps the body may
+ * read the change from it again instead of keeping both.
+ */
+export function changesOfBody(command: string, body: Record<string, unknown>): ProfileChange {
+  switch (command) {
+    case Commands.GroupInfoChanged:
+    case Commands.CreateGroup:
+    case Commands.TopicInfoChanged:
+    case Commands.CreateTopic:
+      return readChange(body);
+    default:
+      return {};
+  }
 }
 
 function readChange(body: Record<string, unknown>): ProfileChange {

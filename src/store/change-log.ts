@@ -1,5 +1,6 @@
 import type { FieldDiff, FieldState, ProfileChange } from '../protocol/index.js';
 import type { OBJECT_BODY } from '../protocol/object-bodies.js';
+import type { BODY_CHANGES } from './body-changes.js';
 import type { StoreHealth } from './store-health.js';
 
 /** One accepted callback, as the store is given it (see `toLogEntry`). */
@@ -24,6 +25,8 @@ export interface LogEntry {
   dedupeKey: string;
   /** `rawBody` again when the receiver parsed it as one JSON object (protocol/object-bodies.ts). */
   [OBJECT_BODY]?: string | undefined;
+  /** `changes` again when they were read from the body (store/body-changes.ts). */
+  [BODY_CHANGES]?: ProfileChange | undefined;
 }
 
 /** A logged change, as the API returns it (docs/recorder.md "API"). */

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { type AnyEvent, describeEvent } from '../protocol/index.js';
 import { isParsedEvent, OBJECT_BODY } from '../protocol/object-bodies.js';
+import { BODY_CHANGES } from './body-changes.js';
 import type { LogEntry } from './change-log.js';
 
 /** Turns a verified callback into what the change log stores. */
@@ -25,6 +26,8 @@ export function toLogEntry(event: AnyEvent): LogEntry {
     dedupeKey: nodeDedupeKey(event.sdkAppId, event.command, event.rawBody),
     // A body the receiver parsed: a store need not parse it again (protocol/object-bodies.ts).
     [OBJECT_BODY]: isParsedEvent(event) ? event.rawBody : undefined,
+    // Read from the body: a store may read it from there again (store/body-changes.ts).
+    [BODY_CHANGES]: facts.changes,
   };
 }
 

@@ -197,16 +197,21 @@ export function renderEvent(
  * The part of an event's head that its columns do not hold: `{"changes":…,"diff":…}`, with
  * `"superseded":[…]` last when the event lost a field. The SQLite log keeps this in each row since
  * schema version 11, and joins the rest from the columns on read (sqlite/columns.ts HEAD_SQL);
- * {@link headWithColumns} joins it here. One `JSON.stringify` of the three gives the same text as
- * each serialised and joined, for one call's cost instead of three.
+ * {@link headWithColumns} joins it here. `changes` null leaves them out, for a change its body holds
+ * (store/body-changes.ts, schema version 13): the head then starts `{"diff":`. One
+ * `JSON.stringify` gives the same text as each part serialised and joined, for one call's cost.
  */
 export function storedHead(
-  changes: RecordedEvent['changes'],
+  changes: RecordedEvent['changes'] | null,
   diff: RecordedEvent['diff'],
   superseded: readonly string[],
 ): string {
+  if (changes === null) return JSON.stringify(superseded.length > 0 ? { diff, superseded } : { diff });
   return JSON.stringify(superseded.length > 0 ? { changes, diff, superseded } : { changes, diff });
 }
+
+/** How a {@link storedHead} without `changes` starts. */
+export const HEAD_WITHOUT_CHANGES = '{"diff":';
 
 /**
  * The API JSON of `entry` logged as `seq`, without its body (its head, see {@link joinRendered}),
@@ -215,11 +220,14 @@ export function storedHead(
  */
 export function headWithColumns(entry: LogEntry, seq: number, stored: string): string {
   const q = JSON.stringify;
+  const rest = stored.startsWith(HEAD_WITHOUT_CHANGES)
+    ? `"changes":${q(entry.changes)},${stored.slice(1)}`
+    : stored.slice(1);
   return (
     `{"seq":${seq},"receivedAt":${entry.receivedAt},"eventTime":${q(entry.eventTime)},"command":${q(entry.command)}` +
     `,"kind":${q(entry.kind)},"sdkAppId":${q(entry.sdkAppId)},"groupId":${q(entry.groupId)}` +
     `,"topicId":${q(entry.topicId)},"groupType":${q(entry.groupType)},"operator":${q(entry.operator)}` +
-    `,"optPlatform":${q(entry.optPlatform)},"clientIp":${q(entry.clientIp)},${stored.slice(1)}`
+    `,"optPlatform":${q(entry.optPlatform)},"clientIp":${q(entry.clientIp)},${rest}`
   );
 }
 

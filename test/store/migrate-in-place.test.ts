@@ -302,7 +302,7 @@ async function schemaVersion(db: string, engine: 'sqlite' | 'postgres'): Promise
 
 it('finds a SQLite and a PostgreSQL fixture of the schema versions this code was started from', () => {
   expect(fixtures.map((fixture) => fixture.file)).toEqual(
-    expect.arrayContaining(['sqlite-v7.db', 'postgres-v4.sql']),
+    expect.arrayContaining(['sqlite-v7.db', 'sqlite-v12.db', 'postgres-v4.sql']),
   );
 });
 

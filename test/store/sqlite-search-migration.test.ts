@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteChangeLog } from '../../src/store/index.js';
+import { CHANGES_FUNCTION, defineChangesFunction } from '../../src/store/sqlite/columns.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { C1, G1, groupChanged, T0, T1, topicCreated } from './entries.js';
 
@@ -35,8 +36,11 @@ describe('the dashboard migration of the SQLite log', () => {
     for (const sql of SQLITE_MIGRATIONS.slice(0, version)) db.exec(sql);
     db.pragma(`user_version = ${version}`);
     db.exec(`ATTACH '${current}' AS cur`);
+    // A head since version 13 leaves a callback's changes to its body.
+    defineChangesFunction(db);
     db.exec(`INSERT INTO events SELECT seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id,
-      group_type, operator, opt_platform, client_ip, json_extract(head, '$.changes'), json_extract(head, '$.diff'),
+      group_type, operator, opt_platform, client_ip,
+      ifnull(json_extract(head, '$.changes'), ${CHANGES_FUNCTION}(command, raw)), json_extract(head, '$.diff'),
       json_extract(head, '$.superseded'), raw, dedupe_key FROM cur.events`);
     db.exec(`INSERT INTO profiles SELECT kind, id, group_id, group_type, fields, created_at, destroyed_at, first_seq,
       last_seq, last_changed_at, last_operator, change_count FROM cur.profiles`);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ChangeLog,
+  type LogEntry,
   openChangeLog,
   type RecordedEvent,
   openSqliteChangeLog,
@@ -12,6 +13,7 @@ import {
 } from '../../src/store/index.js';
 import type { CommitRun, Committer } from '../../src/store/committer.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { CHANGES_FUNCTION, defineChangesFunction } from '../../src/store/sqlite/columns.js';
 import { registerDedupeHash } from '../../src/store/sqlite/dedupe-hash.js';
 import { createSqliteAppend } from '../../src/store/sqlite/append.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/database.js';
@@ -326,9 +328,10 @@ describe('the SQLite change log', () => {
     expect((await log.listEvents({ limit: 100, order: 'asc' })).events).toEqual(expected);
   });
 
-  it('keeps in each row the part of its head the columns do not hold, and reads every event whole, every character alike', async () => {
+  it('keeps in each row the part of its head the columns and the body do not hold, and reads every event whole, every character alike', async () => {
     // Since version 11 a row's head holds changes, diff and superseded; a read joins the columns
-    // in SQL (sqlite/columns.ts HEAD_SQL), as the recorder joins them at append.
+    // in SQL (sqlite/columns.ts HEAD_SQL), as the recorder joins them at append. Since version 13
+    // a callback's head leaves out the changes its body holds, and a read gets them from the body.
     // Every BMP character the receiver takes in a name (no control characters, no surrogates).
     const path = join(dir, 'short-heads.db');
     const log = openLog(path);
@@ -343,20 +346,21 @@ describe('the SQLite change log', () => {
       ),
       '👨‍👩"\\/',
     ];
-    const entries = await Promise.all(
-      texts.map((text, i) =>
-        groupChanged(
-          `g-${i}`,
-          { Name: text, custom: { [`k${i}`]: text } },
-          {
-            at: T0 + i,
-            operator: text,
-            clientIp: text,
-            ...(i % 2 === 0 ? {} : { eventTime: T0 + 1000 + i, optPlatform: text }),
-          },
-        ),
-      ),
-    );
+    const entries: LogEntry[] = [];
+    for (const [i, text] of texts.entries()) {
+      const entry = await groupChanged(
+        `g-${i}`,
+        { Name: text, custom: { [`k${i}`]: text } },
+        {
+          at: T0 + i,
+          operator: text,
+          clientIp: text,
+          ...(i % 2 === 0 ? {} : { eventTime: T0 + 1000 + i, optPlatform: text }),
+        },
+      );
+      // Every third entry is given changes of its own (equal ones): its row keeps them.
+      entries.push(i % 3 === 0 ? { ...entry, changes: structuredClone(entry.changes) } : entry);
+    }
     const results = await log.append(entries);
     const rendered = await log.listRendered({ limit: 10_000, order: 'asc' });
     expect(rendered.events.map((event) => event.json)).toEqual(
@@ -365,12 +369,16 @@ describe('the SQLite change log', () => {
     expect((await log.listEvents({ limit: 10_000, order: 'asc' })).events).toEqual(
       results.map((result) => (result.duplicate ? null : result.event)),
     );
+    expect(results.map((result) => (result.duplicate ? null : result.event.changes))).toEqual(
+      entries.map((entry) => entry.changes),
+    );
     const heads = new Database(path, { readonly: true })
       .prepare<[], string>('SELECT head FROM events ORDER BY seq')
       .pluck()
       .all();
     expect(heads).toHaveLength(texts.length);
-    for (const head of heads) expect(head.startsWith('{"changes":')).toBe(true);
+    for (const [i, head] of heads.entries())
+      expect(head.slice(0, 11)).toBe(i % 3 === 0 ? '{"changes":' : '{"diff":[{"');
   });
 
   it('indexes the destroys of several topics logged before version 6, so each topic’s history shows them', async () => {
@@ -384,8 +392,11 @@ describe('the SQLite change log', () => {
     for (const sql of SQLITE_MIGRATIONS.slice(0, 5)) db.exec(sql);
     db.pragma('user_version = 5');
     db.exec(`ATTACH '${current}' AS cur`);
+    // A head since version 13 leaves a callback's changes to its body.
+    defineChangesFunction(db);
     db.exec(`INSERT INTO events SELECT seq, received_at, event_time, command, kind, sdk_app_id, group_id, topic_id,
-      group_type, operator, opt_platform, client_ip, json_extract(head, '$.changes'), json_extract(head, '$.diff'),
+      group_type, operator, opt_platform, client_ip,
+      ifnull(json_extract(head, '$.changes'), ${CHANGES_FUNCTION}(command, raw)), json_extract(head, '$.diff'),
       json_extract(head, '$.superseded'), raw, dedupe_key, NULL FROM cur.events`);
     db.exec('DETACH cur');
     db.close();
@@ -402,11 +413,20 @@ describe('the SQLite change log', () => {
     const file = new Database(path, { readonly: true });
     const indexed = () => file.prepare('SELECT indexed FROM projected').pluck().get() as number;
     try {
+      // The first two rows leave their changes to their bodies; the third keeps its own (a copy of
+      // an entry given other changes), as rows logged before version 13 do.
+      const third = await groupChanged(G2, {
+        Name: 'Two',
+        FaceUrl: 'https://x/y.png',
+        custom: { Region: 'eu' },
+      });
       await log.append([
         await groupChanged(G1, { Name: 'One', custom: { Level: '1' } }),
         await groupChanged(G1, { Introduction: 'Intro' }),
-        await groupChanged(G2, { Name: 'Two', FaceUrl: 'https://x/y.png', custom: { Region: 'eu' } }),
+        { ...third, changes: structuredClone(third.changes) },
       ]);
+      const heads = file.prepare('SELECT substr(head, 1, 8) FROM events ORDER BY seq').pluck().all();
+      expect(heads).toEqual(['{"diff":', '{"diff":', '{"change']);
       const seqs = async (field: string) =>
         (await log.listEvents({ limit: 10, order: 'asc', field })).events.map((event) => event.seq);
       expect(await seqs('Name')).toEqual([1, 3]);
@@ -555,7 +575,10 @@ describe('the SQLite change log', () => {
     await first.append([await topicCreated(C1, T1, { Name: 'General' })]);
     await first.append([await topicsDestroyed(C1, [T1])]);
     await first.append([await groupChanged(G1, { Name: 'After', Introduction: 'Hi' })]);
-    // `first` is never closed: as after a crash, its profiles were never written.
+    // `first` is never closed: as after a crash, its profiles were never written. Its rows leave
+    // their changes to their bodies: the projection reads them from there.
+    const heads = new Database(path, { readonly: true }).prepare('SELECT substr(head, 1, 8) FROM events');
+    expect(heads.pluck().all()).toEqual(['{"diff":', '{"diff":', '{"diff":', '{"diff":']);
     const second = openLog(path);
     const group = await second.getProfile('group', G1);
     expect(group?.changeCount).toBe(2);

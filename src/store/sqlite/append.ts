@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { hasObjectBody } from '../../protocol/object-bodies.js';
+import { isChangeOfBody } from '../body-changes.js';
 import type { AppendResult, LogEntry } from '../change-log.js';
 import { projectEntry } from '../project-entry.js';
 import { isInlineBody, loggedResult, storedHead } from '../rows.js';
@@ -36,7 +37,9 @@ export function createSqliteAppend(
     const projection = projectEntry(entry, seq, deferred.load);
     // The row keeps what its columns do not hold (sqlite/columns.ts HEAD_SQL joins the rest on
     // read): a third of the bytes of the row, and of the commit and the checkpoint that copy it.
-    const stored = storedHead(entry.changes, projection.diff, projection.superseded);
+    // Nor does it keep the changes its body holds (store/body-changes.ts).
+    const changes = isChangeOfBody(entry) ? null : entry.changes;
+    const stored = storedHead(changes, projection.diff, projection.superseded);
     const rawInline = isInlineBody(entry.rawBody, hasObjectBody(entry));
     rows.push(
       seq,

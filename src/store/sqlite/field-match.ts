@@ -1,30 +1,39 @@
 import type { FieldMatch } from '../event-filter.js';
+import { CHANGES_FUNCTION } from './columns.js';
 
 /** Only the values a callback carried count as its fields, as `changeEntries` lists them. */
 const SCALAR = "j.type NOT IN ('object', 'array')";
 
 /**
- * The SQLite log's field filter (`EventQuery.field`): read from the `changes` each row's head
- * holds (every row since schema version 9, its head short or whole: sqlite/columns.ts), with
- * json_each, instead of an index of one row per field. A read parses the heads of the rows it
- * scans; an append writes nothing for it, which the seven or so rows per callback of that index
- * cost in CPU (docs/performance.md).
+ * A row's `changes` as JSON: from its head, or read from its body when the head leaves them out
+ * (schema version 13, sqlite/columns.ts HEAD_SQL).
+ */
+const CHANGES_SQL =
+  `(CASE WHEN substr(events.head,1,8) = '{"diff":' THEN ${CHANGES_FUNCTION}(events.command,events.raw)` +
+  ` ELSE json_extract(events.head,'$.changes') END)`;
+
+/**
+ * The SQLite log's field filter (`EventQuery.field`): read from each row's `changes` (kept in its
+ * head since schema version 9, or read from its body: {@link CHANGES_SQL}), with json_each, instead
+ * of an index of one row per field. A read parses the changes of the rows it scans; an append
+ * writes nothing for it, which the seven or so rows per callback of that index cost in CPU
+ * (docs/performance.md).
  */
 export const FIELDS_IN_HEAD: FieldMatch = (field) => {
   if (field === 'customFields') {
     return {
-      sql: `EXISTS (SELECT 1 FROM json_each(events.head, '$.changes.customFields') j WHERE ${SCALAR})`,
+      sql: `EXISTS (SELECT 1 FROM json_each(${CHANGES_SQL}, '$.customFields') j WHERE ${SCALAR})`,
       params: [],
     };
   }
   if (field.startsWith('customFields.')) {
     return {
-      sql: `EXISTS (SELECT 1 FROM json_each(events.head, '$.changes.customFields') j WHERE j.key = ? AND ${SCALAR})`,
+      sql: `EXISTS (SELECT 1 FROM json_each(${CHANGES_SQL}, '$.customFields') j WHERE j.key = ? AND ${SCALAR})`,
       params: [field.slice('customFields.'.length)],
     };
   }
   return {
-    sql: `EXISTS (SELECT 1 FROM json_each(events.head, '$.changes') j WHERE j.key = ? AND ${SCALAR})`,
+    sql: `EXISTS (SELECT 1 FROM json_each(${CHANGES_SQL}) j WHERE j.key = ? AND ${SCALAR})`,
     params: [field],
   };
 };

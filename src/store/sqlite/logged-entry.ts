@@ -1,8 +1,10 @@
+import { readChangesOfRawBody } from '../body-changes.js';
 import type { LogEntry } from '../change-log.js';
+import { HEAD_WITHOUT_CHANGES } from '../rows.js';
 
 /**
  * The columns a logged entry is read back from (see {@link entryFromRow}). Its `changes` are read
- * from `head`, where every row keeps them, with or without the columns (sqlite/columns.ts HEAD_SQL).
+ * from `head`, or from `raw` when the head leaves them out (sqlite/columns.ts HEAD_SQL).
  */
 export const LOGGED_COLUMNS =
   'seq, command, kind, effect, sdk_app_id, group_id, topic_id, topic_ids, group_type, operator, opt_platform, client_ip, event_time, received_at, head, raw, dedupe_key';
@@ -38,7 +40,10 @@ export function topicIdsColumn(entry: LogEntry): string | null {
   return entry.topicIds.length === 0 ? null : JSON.stringify(entry.topicIds);
 }
 
-/** The entry a row logged, as the projection reads it: its changes come from its head. */
+/**
+ * The entry a row logged, as the projection reads it: its changes come from its head, or from its
+ * body when the head leaves them out (store/body-changes.ts).
+ */
 export function entryFromRow(row: LoggedRow): LogEntry {
   return {
     command: row.command,
@@ -54,7 +59,9 @@ export function entryFromRow(row: LoggedRow): LogEntry {
     clientIp: row.client_ip,
     eventTime: row.event_time,
     receivedAt: row.received_at,
-    changes: (JSON.parse(row.head) as Pick<LogEntry, 'changes'>).changes,
+    changes: row.head.startsWith(HEAD_WITHOUT_CHANGES)
+      ? readChangesOfRawBody(row.command, row.raw)
+      : (JSON.parse(row.head) as Pick<LogEntry, 'changes'>).changes,
     rawBody: row.raw,
     dedupeKey: row.dedupe_key,
   };

@@ -14,6 +14,7 @@ import { buildEventFilter, type SqlFilter } from '../event-filter.js';
 import { pageProfiles } from '../profile-page.js';
 import { type ProfileRow, toProfileView } from '../rows.js';
 import {
+  defineChangesFunction,
   EVENT_COLUMNS,
   PROFILE_COLUMNS,
   RENDERED_COLUMNS,
@@ -46,6 +47,7 @@ export interface SqliteReaderOptions {
 /** Prepares the log's reads on `db`. */
 export function createSqliteReader(db: Database.Database, options: SqliteReaderOptions = {}): SqliteReader {
   const { visibleThrough, writeDeferred = () => {} } = options;
+  defineChangesFunction(db);
   const lastSeqStmt = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events');
   const selectProfile = db.prepare<[string, string], ProfileRow>(
     `SELECT ${PROFILE_COLUMNS} FROM profiles WHERE kind = ? AND id = ?`,
