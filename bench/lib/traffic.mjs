@@ -2,6 +2,7 @@
 // per request (so dedupe never short-circuits), a fresh RequestTime every second.
 import { readFileSync } from 'node:fs';
 import { computeSign, parseBody, readCallbackQuery } from '../../dist/protocol/index.js';
+import { markParsedEvent } from '../../dist/protocol/object-bodies.js';
 import { toLogEntry } from '../../dist/store/index.js';
 
 export const SDK_APP_ID = '1400000000';
@@ -80,12 +81,15 @@ export function logEntryOf(n, groups, receivedAt = Date.now()) {
     query = readCallbackQuery(new URLSearchParams(signedQuery(minute)));
     queries.set(minute, query);
   }
-  return toLogEntry({
+  const event = {
     command: COMMAND,
     query,
     rawBody,
     sdkAppId: SDK_APP_ID,
     receivedAt,
     body: checked.body,
-  });
+  };
+  // As the receiver marks a body it parsed: the store then treats the entry as the recorder's.
+  markParsedEvent(event);
+  return toLogEntry(event);
 }
