@@ -107,12 +107,29 @@ function readChange(body: Record<string, unknown>): ProfileChange {
     if (typeof value === 'string') change[field] = value;
   }
   if (Array.isArray(body.UserDefinedDataList) && body.UserDefinedDataList.length > 0) {
-    // fromEntries defines own properties: a key `__proto__` (letters and `_`, so a valid key,
-    // docs/protocol.md §3) stays a field instead of being swallowed as the object's prototype.
-    const list = body.UserDefinedDataList as Array<{ Key: string; Value: string }>;
-    change.customFields = Object.fromEntries(list.map((entry) => [entry.Key, entry.Value]));
+    change.customFields = readCustomFields(body.UserDefinedDataList as Array<{ Key: string; Value: string }>);
   }
   return change;
+}
+
+/**
+ * The custom fields of a `UserDefinedDataList`, as `Object.fromEntries` of its pairs would make
+ * them (a key listed twice keeps its first place and its last value), without an array per pair.
+ * A key `__proto__` (letters and `_`, so a valid key, docs/protocol.md §3) is defined as a field,
+ * not assigned, which would set the object's prototype.
+ */
+function readCustomFields(list: ReadonlyArray<{ Key: string; Value: string }>): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const entry of list) {
+    // The property key fromEntries would make of a Key that is not a string (a topic's list is
+    // not checked by a schema): `["__proto__"]` too names `__proto__`.
+    const key = String(entry.Key);
+    const value = entry.Value;
+    if (key === '__proto__')
+      Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
+    else fields[key] = value;
+  }
+  return fields;
 }
 
 function str(value: unknown): string | null {

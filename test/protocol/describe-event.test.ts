@@ -299,3 +299,36 @@ describe('describeEvent and custom fields', () => {
     ]);
   });
 });
+
+describe('describeEvent on custom fields', () => {
+  /** The custom fields `Object.fromEntries` makes of a list's pairs, as JSON. */
+  const fromEntries = (list: Array<{ Key?: unknown; Value: unknown }>) =>
+    JSON.stringify(Object.fromEntries(list.map((entry) => [entry.Key, entry.Value])));
+
+  it('keeps a key listed twice in its first place with its last value, and a key __proto__ as a field', () => {
+    const list = [
+      { Key: 'b', Value: '1' },
+      { Key: '__proto__', Value: '2' },
+      { Key: '10', Value: '3' },
+      { Key: 'b', Value: '4' },
+      { Key: '__proto__', Value: '5' },
+    ];
+    const body = { CallbackCommand: Commands.GroupInfoChanged, GroupId: 'g', UserDefinedDataList: list };
+    const changes = describeEvent(eventOf(Commands.GroupInfoChanged, body)).changes;
+    expect(JSON.stringify(changes.customFields)).toBe(fromEntries(list));
+    expect(JSON.stringify(changes.customFields)).toBe('{"10":"3","b":"4","__proto__":"5"}');
+    expect(Object.getPrototypeOf(changes.customFields)).toBe(Object.prototype);
+  });
+
+  it('names the fields of a topic’s unchecked list as fromEntries does, whatever its keys are', () => {
+    const list = [
+      { Key: ['__proto__'], Value: 'a' },
+      { Key: 7, Value: 'b' },
+      { Key: null, Value: 'c' },
+      { Value: 'd' },
+    ];
+    const body = { CallbackCommand: Commands.TopicInfoChanged, GroupId: TOPIC, UserDefinedDataList: list };
+    const changes = describeEvent(eventOf(Commands.TopicInfoChanged, body)).changes;
+    expect(JSON.stringify(changes.customFields)).toBe(fromEntries(list));
+  });
+});
