@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { changesOfRawBody } from '../body-changes.js';
-import { joinHeadAndBody, recordedFromHead } from '../rows.js';
+import { HEAD_WITHOUT_CHANGES, joinHeadAndBody, recordedFromHead } from '../rows.js';
 import type { RecordedEvent, RenderedEvent } from '../change-log.js';
 
 /** The columns of a `profiles` row, in ProfileRow's order. */
@@ -14,8 +14,8 @@ export const PROFILE_COLUMNS =
  * JSON.stringify does. Rows logged before keep their whole head, which starts with `{"seq":`.
  * Since version 13 a callback's head leaves out the changes its body holds (it starts `{"diff":`,
  * {@link SHORT_SQL}): the reads put them in from the body ({@link withChangesOfBody}), in
- * JavaScript, which has the body in hand, rather than through an SQL function that would take the
- * body across once more (about 2 µs an event more, in `bench/sqlite-read.mjs`).
+ * JavaScript, which has the body in hand, rather than through an SQL function here, which took the
+ * body across once more and cost more (docs/performance.md, "Schema version 13").
  * Written with no ", " in it: the column lists below are split on it.
  */
 export const HEAD_SQL =
@@ -28,7 +28,7 @@ export const HEAD_SQL =
   ` ',' || substr(head,2) END) AS head`;
 
 /** 1 when a row's head leaves its changes to its body (schema version 13, store/body-changes.ts). */
-const SHORT_SQL = `substr(head,1,8) = '{"diff":' AS short`;
+const SHORT_SQL = `substr(head,1,${HEAD_WITHOUT_CHANGES.length}) = '${HEAD_WITHOUT_CHANGES}' AS short`;
 
 /**
  * The SQL function that reads a logged callback's `changes` from its body, as JSON text

@@ -1,4 +1,5 @@
 import type { FieldMatch } from '../event-filter.js';
+import { HEAD_WITHOUT_CHANGES } from '../rows.js';
 import { CHANGES_FUNCTION } from './columns.js';
 
 /** Only the values a callback carried count as its fields, as `changeEntries` lists them. */
@@ -9,7 +10,8 @@ const SCALAR = "j.type NOT IN ('object', 'array')";
  * (schema version 13, sqlite/columns.ts HEAD_SQL).
  */
 const CHANGES_SQL =
-  `(CASE WHEN substr(events.head,1,8) = '{"diff":' THEN ${CHANGES_FUNCTION}(events.command,events.raw)` +
+  `(CASE WHEN substr(events.head,1,${HEAD_WITHOUT_CHANGES.length}) = '${HEAD_WITHOUT_CHANGES}'` +
+  ` THEN ${CHANGES_FUNCTION}(events.command,events.raw)` +
   ` ELSE json_extract(events.head,'$.changes') END)`;
 
 /**
