@@ -221,7 +221,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // index, seven or so rows per callback written behind the OK, goes.
   `DROP TABLE event_fields;`,
   // A callback's row leaves out the `changes` its body holds (store/body-changes.ts): its head
-  // starts `{"diff":`, and a read gets them from `raw` (sqlite/columns.ts HEAD_SQL). The largest
+  // starts `{"diff":`, and a read puts them back from `raw` (sqlite/columns.ts). The largest
   // part of the head, about a fifth of the row's bytes, is not written twice. Rows logged before
   // keep their changes and read as they did: nothing is rewritten. The version says that a build
   // which would read a head without changes as it is (an older one) must not open the file.
